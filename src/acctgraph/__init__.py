@@ -1,0 +1,1 @@
+"""acctgraph: find coordinated account farms in the attributes accounts share."""

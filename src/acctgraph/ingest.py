@@ -1,0 +1,530 @@
+"""Ingest: read, validate, normalise and aggregate account-attribute events.
+
+Two input shapes are accepted, both public contract:
+
+* **long** events, one row per observation: ``account_id``, ``kind``,
+  ``value``, optional ``ts`` and optional ``count`` (how many observations
+  the row stands for);
+* **wide** logs, one row per request, with one column per attribute kind
+  (``ip``, ``asn``, ...) named through ``attributes=``. A null cell in a wide
+  log means "not observed on this request" and is counted, not an error.
+
+An optional ``accounts`` table (``account_id``, optional ``created_at``, any
+other columns) adds accounts that have no events and per-account attributes
+such as a payment fingerprint (``account_attributes=``).
+
+Everything wrong with the input is collected and raised once as a
+:class:`~acctgraph.exceptions.SchemaError`. Identifiers are compared as
+trimmed strings; attribute kinds as trimmed lower-case strings.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import InputFileError, SchemaError
+
+__all__ = ["IngestReport", "Links", "load_links", "read_table"]
+
+logger = logging.getLogger(__name__)
+
+TableLike = Union[pd.DataFrame, "Any", str, Path, Sequence[Union[str, Path]]]
+
+ACCOUNT_ID = "account_id"
+KIND = "kind"
+VALUE = "value"
+TS = "ts"
+COUNT = "count"
+CREATED_AT = "created_at"
+
+# How many offending rows an error message lists before summarising.
+_MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What ingest read and what it set aside on purpose.
+
+    Attributes
+    ----------
+    n_event_rows : int
+        Rows read from the events input.
+    n_observations : int
+        Observations those rows stand for (sum of ``count``).
+    n_empty_cells : dict of str to int
+        Wide input only: null or empty cells per attribute column; such a
+        cell means the attribute was not observed on that row.
+    n_accounts_without_events : int
+        Accounts that appear only in the accounts table.
+    """
+
+    n_event_rows: int
+    n_observations: int
+    n_empty_cells: dict[str, int] = field(default_factory=dict)
+    n_accounts_without_events: int = 0
+
+
+@dataclass(frozen=True)
+class Links:
+    """Aggregated account-attribute links, integer coded.
+
+    Accounts are numbered in sorted ``account_id`` order and attributes in
+    sorted ``(kind, value)`` order, so the same input in any row order gives
+    the same codes. Links are sorted by ``(account, attribute)``.
+
+    Attributes
+    ----------
+    account_ids : ndarray of str, shape (n_accounts,)
+    attribute_kinds, attribute_values : ndarray of str, shape (n_attributes,)
+    account, attribute : ndarray of int64, shape (n_links,)
+        Codes into the arrays above.
+    count : ndarray of int64, shape (n_links,)
+        Observations aggregated into the link.
+    first_seen, last_seen : ndarray of datetime64[ns], shape (n_links,)
+        NaT where the input had no timestamp.
+    created_at : ndarray of datetime64[ns], shape (n_accounts,)
+        From the accounts table, else the account's first event; NaT if neither.
+    account_table : DataFrame
+        The accounts table aligned to ``account_ids`` (extra columns kept).
+    report : IngestReport
+    """
+
+    account_ids: np.ndarray
+    attribute_kinds: np.ndarray
+    attribute_values: np.ndarray
+    account: np.ndarray
+    attribute: np.ndarray
+    count: np.ndarray
+    first_seen: np.ndarray
+    last_seen: np.ndarray
+    created_at: np.ndarray
+    account_table: pd.DataFrame
+    report: IngestReport
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self.account_ids)
+
+    @property
+    def n_attributes(self) -> int:
+        return len(self.attribute_values)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.account)
+
+    @property
+    def kinds(self) -> list[str]:
+        """The attribute kinds present, sorted."""
+        return sorted(set(self.attribute_kinds.tolist()))
+
+
+# --------------------------------------------------------------------------- #
+# Reading
+# --------------------------------------------------------------------------- #
+def read_table(source: TableLike, *, name: str = "events") -> pd.DataFrame:
+    """Read a DataFrame, a pyarrow Table, or parquet/CSV path(s) into pandas.
+
+    Parameters
+    ----------
+    source : DataFrame, pyarrow.Table, str, Path or list of them
+        A path may be a glob (``logs/day=*.parquet``) or a folder of parquet
+        files. Files are read in sorted path order and concatenated.
+    name : str
+        What the table is, for error messages.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    InputFileError
+        A path matches nothing, or a file cannot be read in its format.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source
+    if type(source).__module__.startswith("pyarrow"):
+        return source.to_pandas()
+    paths = _expand_paths(source, name)
+    frames = [_read_one(p, name) for p in paths]
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _expand_paths(source: Any, name: str) -> list[Path]:
+    if isinstance(source, (str, Path)):
+        items = [source]
+    elif isinstance(source, Sequence):
+        items = list(source)
+    else:
+        raise SchemaError(
+            [f"{name} must be a DataFrame, a pyarrow Table or file path(s); got {type(source).__name__}"],
+            source=name,
+        )
+    paths: list[Path] = []
+    for item in items:
+        text = str(item)
+        path = Path(text)
+        if any(ch in text for ch in "*?["):
+            matched = sorted(Path(p) for p in glob.glob(text))
+            if not matched:
+                raise InputFileError(f"{name}: no file matches {text!r}")
+            paths.extend(matched)
+        elif path.is_dir():
+            matched = sorted(path.glob("*.parquet"))
+            if not matched:
+                raise InputFileError(f"{name}: folder {text!r} holds no .parquet file")
+            paths.extend(matched)
+        elif not path.exists():
+            raise InputFileError(f"{name}: file {text!r} does not exist")
+        else:
+            paths.append(path)
+    return paths
+
+
+def _read_one(path: Path, name: str) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix in (".csv", ".tsv", ".txt") or path.name.endswith(".csv.gz"):
+            sep = "\t" if suffix == ".tsv" else ","
+            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear error
+        kind = "parquet" if suffix in (".parquet", ".pq") else "CSV"
+        raise InputFileError(
+            f"{name}: cannot read {str(path)!r} as {kind} ({type(exc).__name__}: {exc})"
+        ) from exc
+    raise InputFileError(
+        f"{name}: {str(path)!r} has suffix {suffix!r}; expected .parquet, .pq or .csv"
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Validation helpers: each returns clean values plus the problems it found
+# --------------------------------------------------------------------------- #
+def _rows_text(positions: np.ndarray) -> str:
+    shown = ", ".join(str(int(p)) for p in positions[:_MAX_ROWS_SHOWN])
+    more = len(positions) - _MAX_ROWS_SHOWN
+    return f"rows {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def _clean_strings(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Trimmed strings and a mask of null or empty entries."""
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_float_dtype(series.dtype):
+        # Integral floats are ints that met a NaN on the way; print them as ints.
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        integral = np.isfinite(values) & (values == np.round(values))
+        text = np.where(integral, np.nan_to_num(values).astype(np.int64).astype(str), values.astype(str))
+        strings = pd.Series(text, index=series.index)
+    else:
+        strings = series.astype(str)
+    strings = strings.str.strip()
+    empty = missing | (strings == "").to_numpy()
+    return strings.to_numpy(dtype=object), empty
+
+
+def _check_identifier(
+    frame: pd.DataFrame, column: str, problems: list[str], *, lower: bool = False
+) -> np.ndarray:
+    values, bad = _clean_strings(frame[column])
+    if bad.any():
+        problems.append(
+            f"column {column!r}: {int(bad.sum())} null or empty value(s) at {_rows_text(np.flatnonzero(bad))}"
+        )
+    if lower:
+        values = pd.Series(values, dtype=object).str.lower().to_numpy(dtype=object)
+    return values
+
+
+def _parse_count(series: pd.Series, column: str, problems: list[str]) -> np.ndarray:
+    numeric = pd.to_numeric(series, errors="coerce")
+    values = numeric.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(values) | (values < 1) | (values != np.round(values))
+    if bad.any():
+        where = np.flatnonzero(bad)
+        shown = ", ".join(repr(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
+        problems.append(
+            f"column {column!r}: must be a whole number >= 1; got {shown} at {_rows_text(where)}"
+        )
+        values = np.where(bad, 1, values)
+    return values.astype(np.int64)
+
+
+def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarray:
+    """Timestamps as naive UTC datetime64[ns]; numbers are unix seconds."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        parsed = series
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        parsed = pd.to_datetime(series, unit="s", errors="coerce", utc=True)
+    else:
+        parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    bad = (parsed.isna() & series.notna()).to_numpy()
+    if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+        # Empty strings are missing timestamps, not unparseable ones.
+        bad &= series.astype(str).str.strip().ne("").to_numpy()
+    if bad.any():
+        where = np.flatnonzero(bad)
+        shown = ", ".join(repr(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
+        problems.append(f"column {column!r}: not a timestamp: {shown} at {_rows_text(where)}")
+    return parsed.to_numpy(dtype="datetime64[ns]")
+
+
+def _normalise_attribute_spec(
+    spec: Sequence[str] | Mapping[str, str] | None, name: str
+) -> dict[str, str] | None:
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        spec = [spec]
+    if isinstance(spec, Mapping):
+        mapping = {str(col): str(kind).strip().lower() for col, kind in spec.items()}
+    else:
+        mapping = {str(col): str(col).strip().lower() for col in spec}
+    if not mapping:
+        raise SchemaError([f"{name} names no column"], source=name)
+    return mapping
+
+
+# --------------------------------------------------------------------------- #
+# Main entry
+# --------------------------------------------------------------------------- #
+def load_links(
+    events: TableLike,
+    *,
+    accounts: TableLike | None = None,
+    attributes: Sequence[str] | Mapping[str, str] | None = None,
+    account_attributes: Sequence[str] | Mapping[str, str] | None = None,
+) -> Links:
+    """Validate events (and accounts) and aggregate them into :class:`Links`.
+
+    Parameters
+    ----------
+    events : DataFrame, pyarrow.Table, path(s) to parquet or CSV
+        Long events (``account_id, kind, value[, ts][, count]``), or a wide
+        log when ``attributes`` is given.
+    accounts : same types, optional
+        ``account_id`` plus optional ``created_at`` and any other columns.
+    attributes : list of str or dict of column to kind, optional
+        Columns of a wide ``events`` log that hold attributes. A list uses
+        each column name as the kind; a dict renames (``{"client_ip": "ip"}``).
+    account_attributes : list of str or dict of column to kind, optional
+        Columns of ``accounts`` that hold attributes, e.g.
+        ``{"payment_fingerprint": "payment"}``.
+
+    Returns
+    -------
+    Links
+
+    Raises
+    ------
+    SchemaError
+        Listing every missing column and bad value found.
+    InputFileError
+        A path cannot be read.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"account_id": ["a", "b"], "kind": "ip", "value": "1.2.3.4"})
+    >>> load_links(ev).n_links
+    2
+    """
+    event_frame = read_table(events, name="events")
+    account_frame = None if accounts is None else read_table(accounts, name="accounts")
+    wide = _normalise_attribute_spec(attributes, "attributes")
+    per_account = _normalise_attribute_spec(account_attributes, "account_attributes")
+    if per_account is not None and account_frame is None:
+        raise SchemaError(["account_attributes given but no accounts table"], source="accounts")
+
+    long, report = _events_to_long(event_frame, wide)
+    account_ids_table, created_table, extra_long, account_frame = _accounts_to_long(
+        account_frame, per_account
+    )
+    if extra_long is not None:
+        long = {key: np.concatenate([long[key], extra_long[key]]) for key in long}
+
+    return _aggregate(long, account_ids_table, created_table, account_frame, report)
+
+
+def _events_to_long(
+    frame: pd.DataFrame, wide: dict[str, str] | None
+) -> tuple[dict[str, np.ndarray], IngestReport]:
+    problems: list[str] = []
+    required = [ACCOUNT_ID] + (list(wide) if wide else [KIND, VALUE])
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        hint = "" if wide else " (for a wide log, name its attribute columns with attributes=)"
+        problems.append(
+            f"missing column(s) {missing}; found {sorted(map(str, frame.columns))}{hint}"
+        )
+        raise SchemaError(problems, source="events")
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    account = _check_identifier(frame, ACCOUNT_ID, problems)
+    count = _parse_count(frame[COUNT], COUNT, problems) if COUNT in frame else np.ones(n, np.int64)
+    ts = (
+        _parse_time(frame[TS], TS, problems)
+        if TS in frame
+        else np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    )
+    empty_cells: dict[str, int] = {}
+    if wide is None:
+        kind = _check_identifier(frame, KIND, problems, lower=True)
+        value = _check_identifier(frame, VALUE, problems)
+        long = {"account": account, "kind": kind, "value": value, "count": count, "ts": ts}
+    else:
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("account", "kind", "value", "count", "ts")}
+        for column, kind_name in wide.items():
+            values, empty = _clean_strings(frame[column])
+            empty_cells[column] = int(empty.sum())
+            keep = ~empty
+            parts["account"].append(account[keep])
+            parts["kind"].append(np.full(int(keep.sum()), kind_name, dtype=object))
+            parts["value"].append(values[keep])
+            parts["count"].append(count[keep])
+            parts["ts"].append(ts[keep])
+        long = {k: np.concatenate(v) if v else np.array([]) for k, v in parts.items()}
+    if problems:
+        raise SchemaError(problems, source="events")
+    report = IngestReport(
+        n_event_rows=n, n_observations=int(count.sum()), n_empty_cells=empty_cells
+    )
+    if any(empty_cells.values()):
+        logger.info("wide input: empty attribute cells per column: %s", empty_cells)
+    return long, report
+
+
+def _accounts_to_long(
+    frame: pd.DataFrame | None, per_account: dict[str, str] | None
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, np.ndarray] | None, pd.DataFrame | None]:
+    if frame is None:
+        return None, None, None, None
+    problems: list[str] = []
+    required = [ACCOUNT_ID] + (list(per_account) if per_account else [])
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            [f"missing column(s) {missing}; found {sorted(map(str, frame.columns))}"],
+            source="accounts",
+        )
+    frame = frame.reset_index(drop=True)
+    ids = _check_identifier(frame, ACCOUNT_ID, problems)
+    dup = pd.Series(ids).duplicated(keep="first").to_numpy() & ~pd.isna(ids)
+    if dup.any():
+        problems.append(
+            f"column {ACCOUNT_ID!r}: {int(dup.sum())} duplicated account id(s) at {_rows_text(np.flatnonzero(dup))}"
+        )
+    n = len(frame)
+    created = (
+        _parse_time(frame[CREATED_AT], CREATED_AT, problems)
+        if CREATED_AT in frame
+        else np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    )
+    extra = None
+    if per_account:
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("account", "kind", "value", "count", "ts")}
+        for column, kind_name in per_account.items():
+            values, empty = _clean_strings(frame[column])
+            keep = ~empty
+            parts["account"].append(ids[keep])
+            parts["kind"].append(np.full(int(keep.sum()), kind_name, dtype=object))
+            parts["value"].append(values[keep])
+            parts["count"].append(np.ones(int(keep.sum()), np.int64))
+            parts["ts"].append(created[keep])
+        extra = {k: np.concatenate(v) for k, v in parts.items()}
+    if problems:
+        raise SchemaError(problems, source="accounts")
+    table = frame.drop(columns=[c for c in (per_account or {}) if c != ACCOUNT_ID])
+    table = table.assign(**{ACCOUNT_ID: ids})
+    return ids, created, extra, table
+
+
+def _aggregate(
+    long: dict[str, np.ndarray],
+    table_ids: np.ndarray | None,
+    table_created: np.ndarray | None,
+    table: pd.DataFrame | None,
+    report: IngestReport,
+) -> Links:
+    event_ids = long["account"]
+    all_ids = event_ids if table_ids is None else np.concatenate([event_ids, table_ids])
+    account_codes_all, account_ids = pd.factorize(pd.Series(all_ids, dtype=object), sort=True)
+    account_ids = np.asarray(account_ids, dtype=object)
+    account = account_codes_all[: len(event_ids)].astype(np.int64)
+
+    kind_codes, kinds = pd.factorize(pd.Series(long["kind"], dtype=object), sort=True)
+    value_codes, values = pd.factorize(pd.Series(long["value"], dtype=object), sort=True)
+    pair = kind_codes.astype(np.int64) * max(len(values), 1) + value_codes
+    attr_keys, attribute = np.unique(pair, return_inverse=True)
+    attribute_kinds = np.asarray(kinds, dtype=object)[attr_keys // max(len(values), 1)]
+    attribute_values = np.asarray(values, dtype=object)[attr_keys % max(len(values), 1)]
+
+    n_attr = max(len(attr_keys), 1)
+    link_key = account * n_attr + attribute.astype(np.int64)
+    grouped = (
+        pd.DataFrame({"key": link_key, "count": long["count"], "ts": long["ts"]})
+        .groupby("key", sort=True)
+        .agg(count=("count", "sum"), first_seen=("ts", "min"), last_seen=("ts", "max"))
+    )
+    keys = grouped.index.to_numpy(dtype=np.int64)
+
+    n_accounts = len(account_ids)
+    created_at = np.full(n_accounts, np.datetime64("NaT"), dtype="datetime64[ns]")
+    link_account = keys // n_attr
+    first_seen = grouped["first_seen"].to_numpy(dtype="datetime64[ns]")
+    if len(keys):
+        # Accounts without a created_at fall back to their first observation.
+        first_by_account = (
+            pd.Series(first_seen).groupby(link_account).min().reindex(range(n_accounts))
+        )
+        created_at = first_by_account.to_numpy(dtype="datetime64[ns]", copy=True)
+    if table_ids is not None:
+        table_codes = account_codes_all[len(event_ids) :]
+        known = ~np.isnat(table_created)
+        created_at[table_codes[known]] = table_created[known]
+        aligned = table.set_index(ACCOUNT_ID).reindex(account_ids).reset_index()
+        n_without = n_accounts - len(np.unique(account))
+        report = IngestReport(
+            n_event_rows=report.n_event_rows,
+            n_observations=report.n_observations,
+            n_empty_cells=report.n_empty_cells,
+            n_accounts_without_events=int(n_without),
+        )
+    else:
+        aligned = pd.DataFrame({ACCOUNT_ID: account_ids})
+
+    links = Links(
+        account_ids=account_ids,
+        attribute_kinds=attribute_kinds,
+        attribute_values=attribute_values,
+        account=link_account,
+        attribute=keys % n_attr,
+        count=grouped["count"].to_numpy(dtype=np.int64),
+        first_seen=first_seen,
+        last_seen=grouped["last_seen"].to_numpy(dtype="datetime64[ns]"),
+        created_at=created_at,
+        account_table=aligned,
+        report=report,
+    )
+    logger.info(
+        "ingested %d rows into %d links between %d accounts and %d attributes",
+        report.n_event_rows,
+        links.n_links,
+        links.n_accounts,
+        links.n_attributes,
+    )
+    return links

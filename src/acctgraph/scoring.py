@@ -1,0 +1,325 @@
+"""Scoring: how likely each community is a coordinated farm, and why.
+
+Farms and innocent crowds both share attributes; what differs is *how*. An
+office shares one egress IP and one card; a farm's accounts each rotate
+through many proxy IPs spread over many networks, share specific (rarely
+used) IPs with each other, draw on a pool of cards, are created in bursts and
+send far more requests. No single signal separates them, so the score needs
+several to agree.
+
+Per-account features (from *all* links, hubs and private attributes included)
+------------------------------------------------------------------------------
+``n_ips``         distinct values of the IP kind
+``n_asns``        distinct values of the ASN kind
+``activity``      the largest, over kinds, of the account's summed ``count``
+                  (for a request log: its number of requests)
+``shared_weight`` sum of ``deg(v) ** -0.5`` over the account's attributes that
+                  at least one other member of its community also has
+
+Membership
+----------
+``m(a) = clip(shared_weight(a) / (0.5 * ref(c)), 0, 1)``
+
+where ``ref(c)`` is the *weighted* median of ``shared_weight`` over the
+community's members, each member weighted by its own ``shared_weight``: the
+level of the members that carry most of the community's sharing. A plain
+median would not do: a farm's community can hold as many households as farm
+accounts (households whose home IPs the proxy network resells), and the
+households would drag the median down to their own level. An account as
+embedded as the members carrying the community gets 1; a household pulled in
+by the one proxy IP it really owns gets little. Members with ``m >= 0.5`` are the community's *core*, over which the
+cluster features below are computed.
+
+Cluster features, each squashed into a signal ``s`` in [0, 1]
+-------------------------------------------------------------
+=================  ==========================================================  ==========================
+feature            raw value (over core members)                              signal
+=================  ==========================================================  ==========================
+ip_rotation        median ``n_ips``                                            ``log(x/2) / log 8``
+asn_spread         median ``n_asns``                                           ``log(x) / log 8``
+specific_overlap   median ``shared_weight``                                    ``log(x/0.5) / log 10``
+payment_sharing    members with a payment / distinct payments among them      ``log(x) / log 10``
+creation_burst     share created on a UTC day holding >= max(3, 5%) of them   ``x``
+volume             median ``activity`` / median ``activity`` of all accounts   ``log(x) / log 20``
+size               core members                                                ``log(x/5) / log 20``
+=================  ==========================================================  ==========================
+
+Why each separates farms from crowds: proxy farms rotate (``ip_rotation``)
+across residential networks (``asn_spread``) while an office, a university
+or a household sits behind one or two IPs in one network, and VPN or carrier
+users rotate within one provider; farm accounts share *specific* IPs with
+each other (``specific_overlap``) where crowds share busy ones that
+``deg ** -0.5`` discounts; card pools (``payment_sharing``), bursts of sign-ups
+(``creation_burst``, Cao et al.'s SynchroTrap observes the same of
+coordinated accounts) and heavy use (``volume``) are typical of farms but also
+of offices, so they carry less weight.
+
+Score
+-----
+``score = sigmoid(bias + sum_i weight_i * s_i)`` with the weights and bias in
+:data:`FEATURE_WEIGHTS` and :data:`BIAS`. ``weight_i * s_i`` is feature
+``i``'s contribution, kept for explanations. With ``BIAS = -7`` and weights
+summing to 14, a community needs about half of all the evidence to reach 0.5:
+the office pattern (shared card, rollout burst, size) tops out near 0.1.
+
+An account's score is ``cluster score * m(a)``; it is flagged when that
+reaches the threshold (default 0.5). Features whose kind is absent from the
+data (no ASN column, say) have signal 0 and are reported as unavailable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .communities import Communities
+from .graph import AttributeGraph
+
+__all__ = ["BIAS", "FEATURE_WEIGHTS", "KindRoles", "Scores", "score_communities"]
+
+FEATURE_WEIGHTS: dict[str, float] = {
+    "ip_rotation": 2.5,
+    "asn_spread": 2.5,
+    "specific_overlap": 3.0,
+    "payment_sharing": 1.5,
+    "creation_burst": 1.5,
+    "volume": 2.0,
+    "size": 1.0,
+}
+BIAS = -7.0
+
+_DAY_NS = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class KindRoles:
+    """Which attribute kinds play the IP, ASN and payment roles in scoring."""
+
+    ip: str = "ip"
+    asn: str = "asn"
+    payment: str = "payment"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Scores of every community and account.
+
+    Attributes
+    ----------
+    clusters : DataFrame
+        Indexed by community; ``n_accounts``, ``n_core``, ``score``, the raw
+        features, and ``contrib_<feature>`` for each feature.
+    account_features : DataFrame
+        One row per account: ``n_ips``, ``n_asns``, ``activity``,
+        ``shared_weight``, ``membership``, ``score``.
+    link_shared : ndarray of int64, shape (n_links,)
+        Members of the account's community linked to the same attribute
+        (0 for links outside communities or the graph).
+    unavailable : list of str
+        Features whose attribute kind or timestamps are absent.
+    """
+
+    clusters: pd.DataFrame
+    account_features: pd.DataFrame
+    link_shared: np.ndarray
+    unavailable: list[str]
+
+
+def _signal(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``clip(log(x/low) / log(high/low), 0, 1)``: 0 at ``low``, 1 at ``high``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.log(np.asarray(x, dtype=float) / low) / np.log(high / low)
+    return np.clip(np.nan_to_num(s, nan=0.0, neginf=0.0), 0.0, 1.0)
+
+
+def _per_account_distinct(links, kind: str) -> np.ndarray:
+    is_kind = links.attribute_kinds[links.attribute] == kind
+    return np.bincount(links.account[is_kind], minlength=links.n_accounts)
+
+
+def _activity(links) -> np.ndarray:
+    kind_codes, kinds = pd.factorize(links.attribute_kinds, sort=True)
+    link_kind = kind_codes[links.attribute]
+    per = np.zeros((links.n_accounts, max(len(kinds), 1)))
+    np.add.at(per, (links.account, link_kind), links.count)
+    return per.max(axis=1)
+
+
+def score_communities(
+    graph: AttributeGraph,
+    communities: Communities,
+    *,
+    roles: KindRoles | None = None,
+) -> Scores:
+    """Compute features, scores and contributions for every community.
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    communities : Communities
+    roles : KindRoles, optional
+        Which kinds are IPs, ASNs and payments; default ``ip``, ``asn``,
+        ``payment``.
+
+    Returns
+    -------
+    Scores
+    """
+    roles = roles or KindRoles()
+    links = graph.links
+    n_acc, n_attr = links.n_accounts, links.n_attributes
+    comm = communities.account_community
+    n_comm = communities.n_communities
+    present = set(links.kinds)
+
+    n_ips = _per_account_distinct(links, roles.ip)
+    n_asns = _per_account_distinct(links, roles.asn)
+    activity = _activity(links)
+
+    # Members of the same community sharing each attribute, per link.
+    link_comm = comm[links.account]
+    in_comm = (link_comm >= 0) & graph.edge_mask
+    key = link_comm[in_comm] * n_attr + links.attribute[in_comm]
+    uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    link_shared = np.zeros(links.n_links, dtype=np.int64)
+    link_shared[in_comm] = counts[inverse]
+    shared = link_shared >= 2
+    specificity = graph.degree[links.attribute].astype(float) ** -0.5
+    shared_weight = np.bincount(
+        links.account[shared], weights=specificity[shared], minlength=n_acc
+    )
+
+    members = comm >= 0
+    median_shared = _group_weighted_median(shared_weight[members], comm[members], n_comm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        membership = np.where(
+            members,
+            np.clip(shared_weight / (0.5 * median_shared[np.maximum(comm, 0)]), 0.0, 1.0),
+            0.0,
+        )
+    membership = np.nan_to_num(membership, nan=0.0)
+    core = members & (membership >= 0.5)
+    core_comm = comm[core]
+
+    n_accounts = np.bincount(comm[members], minlength=n_comm)
+    n_core = np.bincount(core_comm, minlength=n_comm)
+
+    raw = pd.DataFrame(index=pd.RangeIndex(n_comm, name="community"))
+    raw["ip_rotation"] = _group_median(n_ips[core], core_comm, n_comm)
+    raw["asn_spread"] = _group_median(n_asns[core], core_comm, n_comm)
+    raw["specific_overlap"] = _group_median(shared_weight[core], core_comm, n_comm)
+    raw["payment_sharing"] = _payment_sharing(links, roles.payment, core, comm, n_comm)
+    raw["creation_burst"] = _creation_burst(links.created_at, core, comm, n_comm, n_core)
+    population_activity = float(np.median(activity)) if n_acc else 1.0
+    raw["volume"] = _group_median(activity[core], core_comm, n_comm) / max(population_activity, 1.0)
+    raw["size"] = n_core.astype(float)
+
+    signal = pd.DataFrame(index=raw.index)
+    signal["ip_rotation"] = _signal(raw["ip_rotation"], 2, 16)
+    signal["asn_spread"] = _signal(raw["asn_spread"], 1, 8)
+    signal["specific_overlap"] = _signal(raw["specific_overlap"], 0.5, 5)
+    signal["payment_sharing"] = _signal(raw["payment_sharing"], 1, 10)
+    signal["creation_burst"] = np.clip(raw["creation_burst"].to_numpy(), 0, 1)
+    signal["volume"] = _signal(raw["volume"], 1, 20)
+    signal["size"] = _signal(raw["size"], 5, 100)
+
+    unavailable = []
+    for feature, kind in (("ip_rotation", roles.ip), ("asn_spread", roles.asn), ("payment_sharing", roles.payment)):
+        if kind not in present:
+            unavailable.append(feature)
+    if np.isnat(links.created_at).all():
+        unavailable.append("creation_burst")
+    for feature in unavailable:
+        signal[feature] = 0.0
+
+    contrib = signal * pd.Series(FEATURE_WEIGHTS)
+    logit = BIAS + contrib.sum(axis=1)
+    cluster_score = 1.0 / (1.0 + np.exp(-logit.to_numpy()))
+
+    clusters = raw.copy()
+    clusters.insert(0, "n_accounts", n_accounts)
+    clusters.insert(1, "n_core", n_core)
+    clusters.insert(2, "score", cluster_score)
+    for feature in FEATURE_WEIGHTS:
+        clusters[f"contrib_{feature}"] = contrib[feature]
+
+    account_score = np.where(members, cluster_score[np.maximum(comm, 0)] * membership, 0.0)
+    account_features = pd.DataFrame(
+        {
+            "n_ips": n_ips,
+            "n_asns": n_asns,
+            "activity": activity,
+            "shared_weight": shared_weight,
+            "membership": membership,
+            "score": account_score,
+        }
+    )
+    return Scores(
+        clusters=clusters,
+        account_features=account_features,
+        link_shared=link_shared,
+        unavailable=unavailable,
+    )
+
+
+def _group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    if n_groups == 0:
+        return np.zeros(0)
+    med = pd.Series(np.asarray(values, dtype=float)).groupby(groups).median()
+    return med.reindex(range(n_groups)).fillna(0.0).to_numpy()
+
+
+def _group_weighted_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the value below which half of the group's total value lies
+    (each value weighted by itself)."""
+    out = np.zeros(n_groups)
+    if len(values) == 0:
+        return out
+    order = np.lexsort((values, groups))
+    v, g = values[order].astype(float), groups[order]
+    total = np.bincount(g, weights=v, minlength=n_groups)
+    cum = np.cumsum(v)
+    start = np.searchsorted(g, np.arange(n_groups))
+    before = np.concatenate([[0.0], cum])[start]
+    within = cum - before[g]
+    reached = within >= 0.5 * total[g]
+    # First position in each group where half the group's weight is reached.
+    first = np.full(n_groups, -1)
+    idx = np.flatnonzero(reached)
+    first_idx = np.unique(g[idx], return_index=True)
+    first[first_idx[0]] = idx[first_idx[1]]
+    has = first >= 0
+    out[has] = v[first[has]]
+    return out
+
+
+def _payment_sharing(links, kind: str, core: np.ndarray, comm: np.ndarray, n_comm: int) -> np.ndarray:
+    """Core members with a payment method per distinct method among them."""
+    is_pay = links.attribute_kinds[links.attribute] == kind
+    sel = is_pay & core[links.account]
+    if not sel.any():
+        return np.zeros(n_comm)
+    frame = pd.DataFrame({"c": comm[links.account[sel]], "a": links.account[sel], "v": links.attribute[sel]})
+    grouped = frame.groupby("c").agg(payers=("a", "nunique"), methods=("v", "nunique"))
+    ratio = grouped["payers"] / grouped["methods"]
+    return ratio.reindex(range(n_comm)).fillna(0.0).to_numpy()
+
+
+def _creation_burst(
+    created: np.ndarray, core: np.ndarray, comm: np.ndarray, n_comm: int, n_core: np.ndarray
+) -> np.ndarray:
+    """Share of core members created on a UTC day that holds at least
+    ``max(3, 5%)`` of the community's core members."""
+    sel = core & ~np.isnat(created)
+    if not sel.any():
+        return np.zeros(n_comm)
+    day = created[sel].astype("datetime64[ns]").astype(np.int64) // _DAY_NS
+    frame = pd.DataFrame({"c": comm[sel], "d": day})
+    per_day = frame.groupby(["c", "d"]).size().rename("n").reset_index()
+    need = np.maximum(3, 0.05 * n_core[per_day["c"].to_numpy()])
+    in_burst = per_day.loc[per_day["n"].to_numpy() >= need].groupby("c")["n"].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = in_burst.reindex(range(n_comm)).fillna(0.0).to_numpy() / n_core
+    return np.nan_to_num(share, nan=0.0)
