@@ -1,0 +1,395 @@
+"""Results: the frames callers read, cluster evidence, provenance and export.
+
+Output columns (public contract)
+--------------------------------
+``DetectionResult.accounts``, one row per account seen, sorted by ``account_id``:
+
+===============  =========================================================
+account_id       str
+cluster_id       int64; -1 for an account in no cluster
+score            float in [0, 1]: cluster score * membership
+flagged          bool: ``score >= threshold``
+membership       float in [0, 1]: how embedded the account is in its cluster
+n_ips, n_asns    distinct IPs and ASNs the account used
+activity         observations of its busiest attribute kind (requests)
+===============  =========================================================
+
+``DetectionResult.clusters``, one row per cluster, ``cluster_id`` 0 first:
+
+=====================  ===================================================
+cluster_id             int64; ordered by score (desc), then n_accounts
+                       (desc), then smallest account id
+n_accounts, n_core     members; members with membership >= 0.5
+n_flagged              members flagged
+score                  float in [0, 1]
+<feature>              raw value of each score feature (see scoring)
+contrib_<feature>      its contribution to the score's log-odds
+shared_kinds           e.g. ``"ip=7204 payment=72 asn=45"``: shared
+                       attributes per kind
+top_attributes         the three attributes most members share,
+                       ``"kind:value (members)"``
+first_seen, last_seen  earliest and latest observation of its members
+=====================  ===================================================
+
+``DetectionResult.evidence``: one row per attribute shared by at least two
+members of a cluster: ``cluster_id, kind, value, n_members, degree``
+(``degree``: accounts linked to it overall; ``n_members / degree`` near 1
+means the attribute is the cluster's own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .communities import Communities
+from .exceptions import ConfigError, OutputError, UnknownClusterError
+from .graph import AttributeGraph
+from .scoring import FEATURE_WEIGHTS, Scores
+
+__all__ = ["ClusterExplanation", "DetectionResult", "build_result"]
+
+_TOP_ATTRIBUTES = 3
+
+
+@dataclass(frozen=True)
+class ClusterExplanation:
+    """The evidence behind one cluster.
+
+    Attributes
+    ----------
+    cluster_id : int
+    score : float
+    features : DataFrame
+        One row per score feature: ``feature, value, weight, contribution``.
+    members : DataFrame
+        The member rows of ``DetectionResult.accounts``.
+    shared_attributes : DataFrame
+        Attributes shared by at least two members, most shared first.
+    """
+
+    cluster_id: int
+    score: float
+    features: pd.DataFrame
+    members: pd.DataFrame
+    shared_attributes: pd.DataFrame
+
+    def __repr__(self) -> str:
+        lines = [
+            f"Cluster {self.cluster_id}: {len(self.members)} accounts, score {self.score:.3f}",
+            "feature contributions (log-odds):",
+        ]
+        for row in self.features.itertuples():
+            lines.append(f"  {row.feature:<17} value {row.value:>10.3g}   +{row.contribution:.2f}")
+        by_kind = self.shared_attributes.groupby("kind").size()
+        lines.append(
+            "shared attributes: " + ", ".join(f"{k}={n}" for k, n in by_kind.items())
+        )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    """Clusters, account scores and evidence of one detection run.
+
+    Attributes
+    ----------
+    accounts, clusters, evidence : DataFrame
+        See the module documentation for their columns.
+    hubs_dropped : DataFrame
+        Hub attributes left out of the graph, per kind.
+    threshold : float
+        Score at which accounts are flagged.
+    provenance : dict
+        acctgraph and dependency versions, parameters, seed, input sizes.
+    unavailable_features : list of str
+        Score features the input could not support.
+    """
+
+    accounts: pd.DataFrame
+    clusters: pd.DataFrame
+    evidence: pd.DataFrame
+    hubs_dropped: pd.DataFrame
+    threshold: float
+    provenance: dict[str, Any] = field(repr=False)
+    unavailable_features: list[str] = field(default_factory=list)
+
+    @property
+    def flagged_accounts(self) -> pd.DataFrame:
+        """Rows of ``accounts`` flagged at the threshold, highest score first."""
+        flagged = self.accounts[self.accounts["flagged"]]
+        return flagged.sort_values(["score", "account_id"], ascending=[False, True], ignore_index=True)
+
+    def explain(self, cluster_id: int) -> ClusterExplanation:
+        """Return the evidence behind one cluster.
+
+        Parameters
+        ----------
+        cluster_id : int
+
+        Returns
+        -------
+        ClusterExplanation
+
+        Raises
+        ------
+        UnknownClusterError
+            If no cluster has that id.
+        """
+        match = self.clusters[self.clusters["cluster_id"] == cluster_id]
+        if match.empty:
+            raise UnknownClusterError(
+                f"no cluster {cluster_id!r}; ids run from 0 to {len(self.clusters) - 1}"
+            )
+        row = match.iloc[0]
+        features = pd.DataFrame(
+            {
+                "feature": list(FEATURE_WEIGHTS),
+                "value": [float(row[f]) for f in FEATURE_WEIGHTS],
+                "weight": list(FEATURE_WEIGHTS.values()),
+                "contribution": [float(row[f"contrib_{f}"]) for f in FEATURE_WEIGHTS],
+            }
+        )
+        members = self.accounts[self.accounts["cluster_id"] == cluster_id].reset_index(drop=True)
+        shared = self.evidence[self.evidence["cluster_id"] == cluster_id].reset_index(drop=True)
+        return ClusterExplanation(
+            cluster_id=int(cluster_id),
+            score=float(row["score"]),
+            features=features,
+            members=members,
+            shared_attributes=shared,
+        )
+
+    def summary(self, top: int = 10) -> str:
+        """A plain-text table of the top clusters; it names no raw identifier."""
+        head = self.clusters.head(top)
+        n_flagged = int(self.accounts["flagged"].sum())
+        lines = [
+            f"{len(self.accounts)} accounts, {len(self.clusters)} clusters, "
+            f"{n_flagged} accounts flagged at score >= {self.threshold}",
+            f"{'cluster':>7} {'accounts':>8} {'flagged':>7} {'score':>6}  shared attributes",
+        ]
+        for row in head.itertuples():
+            lines.append(
+                f"{row.cluster_id:>7} {row.n_accounts:>8} {row.n_flagged:>7} {row.score:>6.3f}  {row.shared_kinds}"
+            )
+        if not self.hubs_dropped.empty:
+            dropped = ", ".join(
+                f"{r.n_dropped} {r.kind}" for r in self.hubs_dropped.itertuples()
+            )
+            lines.append(f"hub attributes left out of the graph: {dropped}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"DetectionResult({len(self.accounts)} accounts, {len(self.clusters)} clusters, "
+            f"{int(self.accounts['flagged'].sum())} flagged)"
+        )
+
+    def to_dir(self, path: str | os.PathLike[str], *, fmt: str = "parquet", force: bool = False) -> Path:
+        """Write the result's frames and provenance to a folder, atomically.
+
+        Everything is written to a temporary folder beside ``path`` and
+        renamed into place at the end, so a failure leaves no partial output.
+
+        Parameters
+        ----------
+        path : str or PathLike
+        fmt : {"parquet", "csv"}, default="parquet"
+        force : bool, default=False
+            Replace ``path`` if it exists.
+
+        Returns
+        -------
+        Path
+            The folder written.
+
+        Raises
+        ------
+        OutputError
+            If ``path`` exists and ``force`` is false, or writing fails.
+        """
+        if fmt not in ("parquet", "csv"):
+            raise ConfigError(f"fmt must be 'parquet' or 'csv'; got {fmt!r}")
+        target = Path(path)
+        check_output_dir(target, force=force)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        except OSError as exc:
+            raise OutputError(f"cannot write in {str(target.parent)!r}: {exc.strerror or exc}") from exc
+        try:
+            for name in ("accounts", "clusters", "evidence", "hubs_dropped"):
+                frame: pd.DataFrame = getattr(self, name)
+                if fmt == "parquet":
+                    frame.to_parquet(tmp / f"{name}.parquet", index=False)
+                else:
+                    frame.to_csv(tmp / f"{name}.csv", index=False)
+            (tmp / "provenance.json").write_text(json.dumps(self.provenance, indent=2, default=str))
+            if target.exists():
+                old = target.with_name(f".{target.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(target)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(f"cannot write results to {str(target)!r}: {exc.strerror or exc}") from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+
+def check_output_dir(target: Path, *, force: bool) -> None:
+    """Refuse an existing output folder unless ``force``; require its parent."""
+    if target.exists() and not force:
+        raise OutputError(f"output folder {str(target)!r} exists; pass force=True (--force) to replace it")
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"output path {str(target)!r} exists and is not a folder")
+    if not target.parent.is_dir():
+        raise OutputError(f"parent folder of {str(target)!r} does not exist")
+    if not os.access(target.parent, os.W_OK):
+        raise OutputError(f"folder {str(target.parent)!r} is not writable")
+
+
+def build_result(
+    graph: AttributeGraph,
+    communities: Communities,
+    scores: Scores,
+    *,
+    threshold: float,
+    provenance: dict[str, Any],
+) -> DetectionResult:
+    """Assemble the public frames, numbering clusters deterministically.
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    communities : Communities
+    scores : Scores
+    threshold : float
+    provenance : dict
+
+    Returns
+    -------
+    DetectionResult
+    """
+    links = graph.links
+    comm = communities.account_community
+    n_comm = communities.n_communities
+    clusters = scores.clusters
+
+    # Cluster ids by score, then size, then smallest account id (accounts are
+    # coded in sorted id order, so the smallest code is the smallest id).
+    smallest = np.full(n_comm, np.iinfo(np.int64).max)
+    members = comm >= 0
+    np.minimum.at(smallest, comm[members], np.flatnonzero(members))
+    order = np.lexsort((smallest, -clusters["n_accounts"].to_numpy(), -clusters["score"].to_numpy()))
+    cluster_id = np.empty(n_comm, dtype=np.int64)
+    cluster_id[order] = np.arange(n_comm)
+    account_cluster = np.where(members, cluster_id[np.maximum(comm, 0)], -1)
+
+    af = scores.account_features
+    accounts = pd.DataFrame(
+        {
+            "account_id": links.account_ids.astype(str),
+            "cluster_id": account_cluster.astype(np.int64),
+            "score": af["score"].to_numpy(),
+            "flagged": af["score"].to_numpy() >= threshold,
+            "membership": af["membership"].to_numpy(),
+            "n_ips": af["n_ips"].to_numpy(dtype=np.int64),
+            "n_asns": af["n_asns"].to_numpy(dtype=np.int64),
+            "activity": af["activity"].to_numpy(dtype=np.int64),
+        }
+    )
+
+    evidence = _evidence(graph, scores, account_cluster)
+    # Rows in cluster-id order, so every per-cluster array below lines up.
+    out = clusters.iloc[order].reset_index(drop=True)
+    out.insert(0, "cluster_id", np.arange(n_comm, dtype=np.int64))
+    n_flagged = np.bincount(
+        account_cluster[accounts["flagged"].to_numpy()], minlength=n_comm
+    ) if n_comm else np.zeros(0, dtype=np.int64)
+    out.insert(3, "n_flagged", n_flagged.astype(np.int64))
+    out["shared_kinds"] = _shared_kinds(evidence, n_comm)
+    out["top_attributes"] = _top_attributes(evidence, n_comm)
+    first, last = _seen_range(links, account_cluster, n_comm)
+    out["first_seen"] = first
+    out["last_seen"] = last
+
+    return DetectionResult(
+        accounts=accounts,
+        clusters=out,
+        evidence=evidence,
+        hubs_dropped=graph.hubs_dropped.reset_index(drop=True),
+        threshold=threshold,
+        provenance=provenance,
+        unavailable_features=list(scores.unavailable),
+    )
+
+
+def _evidence(graph: AttributeGraph, scores: Scores, account_cluster: np.ndarray) -> pd.DataFrame:
+    links = graph.links
+    shared = scores.link_shared >= 2
+    frame = pd.DataFrame(
+        {
+            "cluster_id": account_cluster[links.account[shared]],
+            "attribute": links.attribute[shared],
+            "n_members": scores.link_shared[shared],
+        }
+    ).drop_duplicates(["cluster_id", "attribute"])
+    attr = frame["attribute"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "cluster_id": frame["cluster_id"].to_numpy(dtype=np.int64),
+            "kind": links.attribute_kinds[attr].astype(str),
+            "value": links.attribute_values[attr].astype(str),
+            "n_members": frame["n_members"].to_numpy(dtype=np.int64),
+            "degree": graph.degree[attr].astype(np.int64),
+        }
+    )
+    return frame.sort_values(
+        ["cluster_id", "n_members", "degree", "kind", "value"],
+        ascending=[True, False, True, True, True],
+        ignore_index=True,
+    )
+
+
+def _shared_kinds(evidence: pd.DataFrame, n_comm: int) -> list[str]:
+    counts = evidence.groupby(["cluster_id", "kind"]).size()
+    text = [""] * n_comm
+    for cid, group in counts.groupby(level=0):
+        ordered = group.droplevel(0).sort_values(ascending=False, kind="stable")
+        text[int(cid)] = " ".join(f"{k}={n}" for k, n in ordered.items())
+    return text
+
+
+def _top_attributes(evidence: pd.DataFrame, n_comm: int) -> list[str]:
+    text = [""] * n_comm
+    top = evidence.groupby("cluster_id", sort=True).head(_TOP_ATTRIBUTES)
+    for cid, group in top.groupby("cluster_id"):
+        text[int(cid)] = "; ".join(
+            f"{r.kind}:{r.value} ({r.n_members})" for r in group.itertuples()
+        )
+    return text
+
+
+def _seen_range(links, account_cluster: np.ndarray, n_comm: int) -> tuple[np.ndarray, np.ndarray]:
+    cid = account_cluster[links.account]
+    sel = cid >= 0
+    frame = pd.DataFrame({"c": cid[sel], "first": links.first_seen[sel], "last": links.last_seen[sel]})
+    grouped = frame.groupby("c").agg(first=("first", "min"), last=("last", "max")).reindex(range(n_comm))
+    return (
+        grouped["first"].to_numpy(dtype="datetime64[ns]"),
+        grouped["last"].to_numpy(dtype="datetime64[ns]"),
+    )
