@@ -13,7 +13,7 @@ The data flows one way through one module per stage::
 
 from importlib import metadata as _metadata
 
-from . import evaluation, synth
+from . import evaluation, scoring, synth
 from .communities import Communities, find_communities
 from .evaluation import evaluate
 from .exceptions import (
@@ -64,5 +64,6 @@ __all__ = [
     "load_links",
     "read_table",
     "score_communities",
+    "scoring",
     "synth",
 ]

@@ -275,7 +275,7 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
     bad = (parsed.isna() & series.notna()).to_numpy()
     if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
         # Empty strings are missing timestamps, not unparseable ones.
-        bad &= series.astype(str).str.strip().ne("").to_numpy()
+        bad = bad & series.astype(str).str.strip().ne("").to_numpy()
     if bad.any():
         where = np.flatnonzero(bad)
         shown = ", ".join(repr(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])

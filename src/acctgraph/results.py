@@ -297,7 +297,7 @@ def build_result(
     order = np.lexsort((smallest, -clusters["n_accounts"].to_numpy(), -clusters["score"].to_numpy()))
     cluster_id = np.empty(n_comm, dtype=np.int64)
     cluster_id[order] = np.arange(n_comm)
-    account_cluster = np.where(members, cluster_id[np.maximum(comm, 0)], -1)
+    account_cluster = np.append(cluster_id, -1)[np.where(members, comm, n_comm)]
 
     af = scores.account_features
     accounts = pd.DataFrame(
@@ -317,9 +317,8 @@ def build_result(
     # Rows in cluster-id order, so every per-cluster array below lines up.
     out = clusters.iloc[order].reset_index(drop=True)
     out.insert(0, "cluster_id", np.arange(n_comm, dtype=np.int64))
-    n_flagged = np.bincount(
-        account_cluster[accounts["flagged"].to_numpy()], minlength=n_comm
-    ) if n_comm else np.zeros(0, dtype=np.int64)
+    flagged_cluster = account_cluster[accounts["flagged"].to_numpy()]
+    n_flagged = np.bincount(flagged_cluster[flagged_cluster >= 0], minlength=n_comm)
     out.insert(3, "n_flagged", n_flagged.astype(np.int64))
     out["shared_kinds"] = _shared_kinds(evidence, n_comm)
     out["top_attributes"] = _top_attributes(evidence, n_comm)

@@ -193,13 +193,12 @@ def score_communities(
 
     members = comm >= 0
     median_shared = _group_weighted_median(shared_weight[members], comm[members], n_comm)
+    # Index n_comm is a sentinel slot for accounts outside every community.
+    slot = np.where(members, comm, n_comm)
+    reference = np.append(median_shared, np.inf)[slot]
     with np.errstate(divide="ignore", invalid="ignore"):
-        membership = np.where(
-            members,
-            np.clip(shared_weight / (0.5 * median_shared[np.maximum(comm, 0)]), 0.0, 1.0),
-            0.0,
-        )
-    membership = np.nan_to_num(membership, nan=0.0)
+        membership = np.clip(shared_weight / (0.5 * reference), 0.0, 1.0)
+    membership = np.where(members, np.nan_to_num(membership, nan=0.0), 0.0)
     core = members & (membership >= 0.5)
     core_comm = comm[core]
 
@@ -245,7 +244,7 @@ def score_communities(
     for feature in FEATURE_WEIGHTS:
         clusters[f"contrib_{feature}"] = contrib[feature]
 
-    account_score = np.where(members, cluster_score[np.maximum(comm, 0)] * membership, 0.0)
+    account_score = np.append(cluster_score, 0.0)[slot] * membership
     account_features = pd.DataFrame(
         {
             "n_ips": n_ips,

@@ -1,0 +1,48 @@
+import numpy as np
+import pandas as pd
+
+from acctgraph.communities import find_communities
+from acctgraph.graph import build_graph
+from acctgraph.ingest import load_links
+
+
+def _two_blocks():
+    rng = np.random.default_rng(0)
+    rows = []
+    for block in ("x", "y"):
+        for i in range(40):
+            for ip in rng.choice(15, size=8, replace=False):
+                rows.append((f"{block}{i:02d}", "ip", f"{block}-ip{ip}"))
+    # One weak bridge between the blocks: an attribute five accounts of each use.
+    for i in range(5):
+        rows.append((f"x{i:02d}", "ip", "bridge"))
+        rows.append((f"y{i:02d}", "ip", "bridge"))
+    return pd.DataFrame(rows, columns=["account_id", "kind", "value"])
+
+
+def test_two_dense_blocks_joined_by_one_bridge_become_two_communities():
+    links = load_links(_two_blocks())
+    comm = find_communities(build_graph(links), seed=0)
+    labels = pd.Series(comm.account_community, index=links.account_ids)
+    assert comm.n_communities == 2
+    assert labels[[a for a in labels.index if a.startswith("x")]].nunique() == 1
+    assert labels[[a for a in labels.index if a.startswith("y")]].nunique() == 1
+    assert labels["x01"] != labels["y01"]
+
+
+def test_components_smaller_than_min_cluster_size_are_not_clusters():
+    events = pd.DataFrame(
+        {"account_id": ["a", "b", "c", "d", "e"], "kind": "ip", "value": ["1", "1", "2", "2", "2"]}
+    )
+    links = load_links(events)
+    comm = find_communities(build_graph(links), min_cluster_size=3)
+    assert comm.account_community.tolist() == [-1, -1, 0, 0, 0]
+
+
+def test_same_partition_when_rows_are_shuffled():
+    events = _two_blocks()
+    first = find_communities(build_graph(load_links(events)), seed=3)
+    shuffled = events.sample(frac=1.0, random_state=11)
+    second = find_communities(build_graph(load_links(shuffled)), seed=3)
+    np.testing.assert_array_equal(first.account_community, second.account_community)
+    np.testing.assert_array_equal(first.attribute_community, second.attribute_community)

@@ -1,0 +1,165 @@
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import acctgraph as ag
+from acctgraph.ingest import load_links
+
+
+def test_repeated_observations_are_aggregated_into_weighted_links():
+    events = pd.DataFrame(
+        {
+            "account_id": ["a", "a", "a", "b"],
+            "kind": ["ip", "IP ", "ip", "ip"],
+            "value": ["1.1.1.1", "1.1.1.1 ", "2.2.2.2", "1.1.1.1"],
+            "ts": ["2025-01-02", "2025-01-01", "2025-01-03", "2025-01-05"],
+            "count": [2, 3, 1, 1],
+        }
+    )
+    links = load_links(events)
+    assert links.n_accounts == 2
+    assert links.n_attributes == 2
+    frame = pd.DataFrame(
+        {
+            "account": links.account_ids[links.account],
+            "value": links.attribute_values[links.attribute],
+            "count": links.count,
+            "first": links.first_seen,
+            "last": links.last_seen,
+        }
+    )
+    row = frame[(frame.account == "a") & (frame.value == "1.1.1.1")].iloc[0]
+    assert row["count"] == 5
+    assert row["first"] == pd.Timestamp("2025-01-01")
+    assert row["last"] == pd.Timestamp("2025-01-02")
+
+
+def test_codes_follow_sorted_ids_whatever_the_row_order():
+    events = pd.DataFrame(
+        {"account_id": ["z", "m", "a"], "kind": ["ip", "payment", "ip"], "value": ["9", "p", "1"]}
+    )
+    links = load_links(events.iloc[::-1])
+    assert list(links.account_ids) == ["a", "m", "z"]
+    assert list(zip(links.attribute_kinds, links.attribute_values, strict=True)) == [
+        ("ip", "1"),
+        ("ip", "9"),
+        ("payment", "p"),
+    ]
+
+
+def test_missing_columns_are_all_named_in_one_error():
+    with pytest.raises(ag.SchemaError) as info:
+        load_links(pd.DataFrame({"acct": ["a"], "val": ["x"]}))
+    message = str(info.value)
+    for column in ("account_id", "kind", "value"):
+        assert column in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_every_bad_value_is_reported_with_its_rows():
+    events = pd.DataFrame(
+        {
+            "account_id": ["a", None, "c", "  "],
+            "kind": ["ip", "ip", "", "ip"],
+            "value": ["1", "2", "3", "4"],
+            "count": [1, "many", 0, 2],
+            "ts": ["2025-01-01", "yesterday", None, "2025-01-02"],
+        }
+    )
+    with pytest.raises(ag.SchemaError) as info:
+        load_links(events)
+    problems = info.value.problems
+    assert any("'account_id'" in p and "rows 1, 3" in p for p in problems)
+    assert any("'kind'" in p and "rows 2" in p for p in problems)
+    assert any("'count'" in p and "'many'" in p and "rows 1, 2" in p for p in problems)
+    assert any("'ts'" in p and "'yesterday'" in p for p in problems)
+    assert len(problems) == 4
+
+
+def test_wide_log_with_account_attributes_equals_the_long_form():
+    requests = pd.DataFrame(
+        {
+            "account_id": ["a", "a", "b", "c"],
+            "client_ip": ["1.1.1.1", "2.2.2.2", "1.1.1.1", None],
+            "asn": ["AS1", "AS1", "AS1", "AS2"],
+        }
+    )
+    accounts = pd.DataFrame(
+        {"account_id": ["a", "b", "c", "d"], "payment_fp": ["p1", "p1", None, "p2"]}
+    )
+    wide = load_links(
+        requests,
+        accounts=accounts,
+        attributes={"client_ip": "ip", "asn": "asn"},
+        account_attributes={"payment_fp": "payment"},
+    )
+    long = load_links(
+        pd.DataFrame(
+            [
+                ("a", "ip", "1.1.1.1"), ("a", "ip", "2.2.2.2"), ("b", "ip", "1.1.1.1"),
+                ("a", "asn", "AS1"), ("a", "asn", "AS1"), ("b", "asn", "AS1"), ("c", "asn", "AS2"),
+                ("a", "payment", "p1"), ("b", "payment", "p1"), ("d", "payment", "p2"),
+            ],
+            columns=["account_id", "kind", "value"],
+        )
+    )
+    assert list(wide.account_ids) == list(long.account_ids)
+    np.testing.assert_array_equal(wide.account, long.account)
+    np.testing.assert_array_equal(wide.attribute, long.attribute)
+    np.testing.assert_array_equal(wide.count, long.count)
+    assert wide.report.n_empty_cells == {"client_ip": 1, "asn": 0}
+
+
+def test_accounts_only_in_the_accounts_table_are_kept():
+    events = pd.DataFrame({"account_id": ["a"], "kind": ["ip"], "value": ["1"]})
+    accounts = pd.DataFrame({"account_id": ["a", "lonely"], "created_at": ["2025-01-01", "2025-02-01"]})
+    links = load_links(events, accounts=accounts)
+    assert list(links.account_ids) == ["a", "lonely"]
+    assert links.report.n_accounts_without_events == 1
+    assert links.created_at[1] == np.datetime64("2025-02-01")
+
+
+def test_duplicate_account_ids_in_the_accounts_table_are_an_error():
+    events = pd.DataFrame({"account_id": ["a"], "kind": ["ip"], "value": ["1"]})
+    accounts = pd.DataFrame({"account_id": ["a", "b", "a"]})
+    with pytest.raises(ag.SchemaError, match=r"duplicated account id.*rows 2"):
+        load_links(events, accounts=accounts)
+
+
+def test_numbers_as_account_ids_are_read_as_their_decimal_text():
+    events = pd.DataFrame({"account_id": [10, 2, 10], "kind": "ip", "value": ["x", "x", "y"]})
+    links = load_links(events)
+    assert list(links.account_ids) == ["10", "2"]
+
+
+def test_files_arrow_tables_and_globs_read_the_same(tmp_path):
+    events = pd.DataFrame(
+        {"account_id": ["a", "b", "c", "d"], "kind": "ip", "value": ["1", "1", "2", "2"]}
+    )
+    events.iloc[:2].to_parquet(tmp_path / "day1.parquet")
+    events.iloc[2:].to_parquet(tmp_path / "day2.parquet")
+    events.to_csv(tmp_path / "all.csv", index=False)
+    expected = load_links(events)
+    for source in (
+        pa.Table.from_pandas(events),
+        str(tmp_path / "day*.parquet"),
+        tmp_path,
+        [tmp_path / "day1.parquet", tmp_path / "day2.parquet"],
+        tmp_path / "all.csv",
+    ):
+        links = load_links(source)
+        np.testing.assert_array_equal(links.account, expected.account)
+        np.testing.assert_array_equal(links.attribute, expected.attribute)
+
+
+def test_unreadable_files_raise_input_file_errors_naming_the_path(tmp_path):
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet at all")
+    with pytest.raises(ag.InputFileError, match="broken.parquet"):
+        load_links(broken)
+    with pytest.raises(ag.InputFileError, match="does not exist"):
+        load_links(tmp_path / "missing.parquet")
+    with pytest.raises(ag.InputFileError, match="no file matches"):
+        load_links(str(tmp_path / "nothing*.parquet"))
+    assert issubclass(ag.InputFileError, OSError)

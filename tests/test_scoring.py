@@ -1,0 +1,81 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import acctgraph as ag
+
+
+def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An office: one egress IP, one corporate card, a rollout day, home IPs."""
+    rng = np.random.default_rng(5)
+    ids = [f"office{start + i:05d}" for i in range(n_employees)]
+    rows = []
+    for i, account in enumerate(ids):
+        rows.append((account, "ip", "203.0.113.7", 60))
+        rows.append((account, "asn", "AS64500", 60))
+        rows.append((account, "payment", "pm_corporate", 3))
+        rows.append((account, "ip", f"198.51.{i // 256}.{i % 256}", 30))
+        rows.append((account, "asn", f"AS{7000 + int(rng.integers(0, 40))}", 30))
+    events = pd.DataFrame(rows, columns=["account_id", "kind", "value", "count"])
+    created = pd.Timestamp("2025-03-03") + pd.to_timedelta(rng.integers(0, 8 * 3600, n_employees), "s")
+    return events, pd.DataFrame({"account_id": ids, "created_at": created})
+
+
+def test_office_of_2000_behind_one_ip_and_one_card_is_not_flagged():
+    world = ag.synth.make_world(4_000, seed=2)
+    office_events, office_accounts = _office(2_000)
+    result = ag.detect(
+        pd.concat([world.events, office_events], ignore_index=True),
+        accounts=pd.concat([world.accounts, office_accounts], ignore_index=True),
+    )
+    office = result.accounts[result.accounts["account_id"].str.startswith("office")]
+    assert len(office) == 2_000
+    assert not office["flagged"].any()
+    assert office["score"].max() < 0.25
+    # The planted farms are still found beside it.
+    quality = ag.evaluate(result, world.truth)
+    assert quality["recall"] >= 0.95
+
+
+def test_proxy_farm_of_500_paying_with_unique_cards_is_flagged():
+    world = ag.synth.make_world(10_000, seed=4, farm_shares=(0.05,), unique_cards=True)
+    result = ag.detect(world.events, accounts=world.accounts)
+    quality = ag.evaluate(result, world.truth)
+    assert quality["n_farm"] == 500
+    assert quality["recall"] >= 0.95
+    assert quality["precision"] >= 0.95
+    top = result.explain(0)
+    contributions = top.features.set_index("feature")["contribution"]
+    assert contributions["payment_sharing"] == pytest.approx(0.0)
+    assert contributions["ip_rotation"] > 2.0
+
+
+def test_features_of_absent_kinds_are_reported_unavailable_and_contribute_nothing():
+    world = ag.synth.make_world(2_000, seed=1)
+    ips_only = world.events[world.events["kind"] == "ip"]
+    result = ag.detect(ips_only, accounts=world.accounts)
+    assert set(result.unavailable_features) == {"asn_spread", "payment_sharing"}
+    assert (result.clusters["contrib_asn_spread"] == 0).all()
+    assert (result.clusters["contrib_payment_sharing"] == 0).all()
+
+
+def test_scores_are_probabilities_and_contributions_add_up_to_the_score():
+    world = ag.synth.make_world(2_000, seed=1)
+    result = ag.detect(world.events, accounts=world.accounts)
+    clusters = result.clusters
+    assert clusters["score"].between(0, 1).all()
+    assert result.accounts["score"].between(0, 1).all()
+    logit = ag.scoring.BIAS + clusters.filter(like="contrib_").sum(axis=1)
+    np.testing.assert_allclose(clusters["score"], 1 / (1 + np.exp(-logit)))
+
+
+def test_household_whose_ip_a_proxy_network_resells_is_not_flagged():
+    world = ag.synth.make_world(5_000, seed=3, household_proxy_share=0.5)
+    result = ag.detect(world.events, accounts=world.accounts)
+    merged = result.accounts.merge(world.truth, on="account_id")
+    in_farm_clusters = merged[
+        merged["cluster_id"].isin(result.clusters.loc[result.clusters["score"] > 0.9, "cluster_id"])
+    ]
+    pulled_in = in_farm_clusters[in_farm_clusters["role"] == "household"]
+    assert len(pulled_in) > 0  # the households really are in the farm's cluster
+    assert not pulled_in["flagged"].any()
