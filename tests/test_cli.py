@@ -1,0 +1,77 @@
+import pandas as pd
+import pytest
+
+from acctgraph.cli import main
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "world"
+    assert main(["synth", "--accounts", "3000", "--world-seed", "2", "--out", str(out)]) == 0
+    return out
+
+
+def test_detect_writes_results_and_prints_a_summary(world_dir, tmp_path, capsys):
+    out = tmp_path / "results"
+    code = main(
+        ["detect", str(world_dir / "events.parquet"), "--accounts", str(world_dir / "accounts.parquet"),
+         "--out", str(out)]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "accounts flagged" in printed
+    accounts = pd.read_parquet(out / "accounts.parquet")
+    truth = pd.read_parquet(world_dir / "truth.parquet")
+    merged = accounts.merge(truth, on="account_id")
+    farm = merged["role"] == "farm"
+    assert merged.loc[farm, "flagged"].mean() >= 0.95
+    assert merged.loc[~farm, "flagged"].sum() == 0
+
+
+def test_wide_log_and_account_attributes_from_the_command_line(tmp_path, capsys):
+    requests = pd.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(6)] * 2,
+            "client_ip": ["10.0.0.1"] * 6 + ["10.0.0.2"] * 6,
+            "asn": ["AS1"] * 12,
+        }
+    )
+    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(7)], "payment_fp": ["p"] * 7})
+    requests.to_csv(tmp_path / "requests.csv", index=False)
+    accounts.to_csv(tmp_path / "accounts.csv", index=False)
+    code = main(
+        ["detect", str(tmp_path / "requests.csv"), "--accounts", str(tmp_path / "accounts.csv"),
+         "--attributes", "client_ip=ip,asn", "--account-attributes", "payment_fp=payment",
+         "--out", str(tmp_path / "out"), "--format", "csv"]
+    )
+    assert code == 0
+    result = pd.read_csv(tmp_path / "out" / "accounts.csv")
+    assert len(result) == 7
+    assert result.set_index("account_id").loc["a6", "cluster_id"] == 0  # shares the card
+    evidence = pd.read_csv(tmp_path / "out" / "evidence.csv")
+    assert set(evidence["kind"]) == {"ip", "asn", "payment"}
+
+
+def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, capsys):
+    pd.DataFrame({"account_id": ["a"], "value": ["x"]}).to_parquet(tmp_path / "events.parquet")
+    out = tmp_path / "out"
+    code = main(["detect", str(tmp_path / "events.parquet"), "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "acctgraph: error:" in err
+    assert "'kind'" in err
+    assert not out.exists()
+
+
+def test_existing_output_folder_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    code = main(["detect", str(tmp_path / "no-such-file.parquet"), "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "--force" in capsys.readouterr().err
+
+
+def test_demo_reports_precision_and_recall(capsys):
+    assert main(["demo", "--accounts", "2000"]) == 0
+    printed = capsys.readouterr().out
+    assert "precision 1.0000" in printed or "precision 0.9" in printed
+    assert "farm-0" in printed

@@ -1,0 +1,66 @@
+import json
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import acctgraph as ag
+
+
+def test_results_written_as_parquet_load_back_unchanged(small_result, tmp_path):
+    out = small_result.to_dir(tmp_path / "run")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "accounts.parquet",
+        "clusters.parquet",
+        "evidence.parquet",
+        "hubs_dropped.parquet",
+        "provenance.json",
+    ]
+    assert_frame_equal(pd.read_parquet(out / "accounts.parquet"), small_result.accounts)
+    assert_frame_equal(pd.read_parquet(out / "clusters.parquet"), small_result.clusters)
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["parameters"]["seed"] == 0
+
+
+def test_csv_on_request(small_result, tmp_path):
+    out = small_result.to_dir(tmp_path / "run", fmt="csv")
+    accounts = pd.read_csv(out / "accounts.csv")
+    assert len(accounts) == len(small_result.accounts)
+    with pytest.raises(ag.ConfigError, match="fmt must be 'parquet' or 'csv'; got 'xlsx'"):
+        small_result.to_dir(tmp_path / "other", fmt="xlsx")
+
+
+def test_existing_output_folder_is_refused_unless_forced(small_result, tmp_path):
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    with pytest.raises(ag.OutputError, match="exists; pass force=True"):
+        small_result.to_dir(target)
+    assert (target / "keep.txt").read_text() == "mine"
+    small_result.to_dir(target, force=True)
+    assert not (target / "keep.txt").exists()
+    assert (target / "accounts.parquet").exists()
+    # No temporary or backup folders are left beside the output.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_failed_write_leaves_no_partial_output(small_result, tmp_path):
+    # A column parquet cannot store makes the write fail half-way.
+    broken = ag.DetectionResult(
+        accounts=small_result.accounts,
+        clusters=small_result.clusters.assign(bad=[object()] * len(small_result.clusters)),
+        evidence=small_result.evidence,
+        hubs_dropped=small_result.hubs_dropped,
+        threshold=small_result.threshold,
+        provenance=small_result.provenance,
+    )
+    with pytest.raises(Exception):  # noqa: B017 - pyarrow's own error type
+        broken.to_dir(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_names_no_raw_identifier(small_world, small_result):
+    text = small_result.summary(top=20)
+    values = set(small_world.events["value"]) | set(small_world.accounts["account_id"])
+    assert "clusters" in text
+    assert not any(token in values for token in text.replace(",", " ").split())
