@@ -14,8 +14,14 @@ def world_dir(tmp_path_factory):
 def test_detect_writes_results_and_prints_a_summary(world_dir, tmp_path, capsys):
     out = tmp_path / "results"
     code = main(
-        ["detect", str(world_dir / "events.parquet"), "--accounts", str(world_dir / "accounts.parquet"),
-         "--out", str(out)]
+        [
+            "detect",
+            str(world_dir / "events.parquet"),
+            "--accounts",
+            str(world_dir / "accounts.parquet"),
+            "--out",
+            str(out),
+        ]
     )
     assert code == 0
     printed = capsys.readouterr().out
@@ -40,9 +46,20 @@ def test_wide_log_and_account_attributes_from_the_command_line(tmp_path, capsys)
     requests.to_csv(tmp_path / "requests.csv", index=False)
     accounts.to_csv(tmp_path / "accounts.csv", index=False)
     code = main(
-        ["detect", str(tmp_path / "requests.csv"), "--accounts", str(tmp_path / "accounts.csv"),
-         "--attributes", "client_ip=ip,asn", "--account-attributes", "payment_fp=payment",
-         "--out", str(tmp_path / "out"), "--format", "csv"]
+        [
+            "detect",
+            str(tmp_path / "requests.csv"),
+            "--accounts",
+            str(tmp_path / "accounts.csv"),
+            "--attributes",
+            "client_ip=ip,asn",
+            "--account-attributes",
+            "payment_fp=payment",
+            "--out",
+            str(tmp_path / "out"),
+            "--format",
+            "csv",
+        ]
     )
     assert code == 0
     result = pd.read_csv(tmp_path / "out" / "accounts.csv")

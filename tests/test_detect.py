@@ -66,7 +66,9 @@ def test_accounts_and_clusters_agree(small_world, small_result):
 
 
 def test_accounts_without_events_are_in_the_output_unclustered(small_world):
-    extra = pd.DataFrame({"account_id": ["zz-new-1", "zz-new-2"], "created_at": pd.Timestamp("2025-06-01")})
+    extra = pd.DataFrame(
+        {"account_id": ["zz-new-1", "zz-new-2"], "created_at": pd.Timestamp("2025-06-01")}
+    )
     result = ag.detect(
         small_world.events, accounts=pd.concat([small_world.accounts, extra], ignore_index=True)
     )

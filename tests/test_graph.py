@@ -19,9 +19,7 @@ def test_weights_fall_with_attribute_degree():
 
 
 def test_heavier_links_weigh_more():
-    events = pd.DataFrame(
-        {"account_id": ["a", "b"], "kind": "ip", "value": "x", "count": [1, 100]}
-    )
+    events = pd.DataFrame({"account_id": ["a", "b"], "kind": "ip", "value": "x", "count": [1, 100]})
     graph = build_graph(load_links(events))
     assert graph.link_weight[1] == pytest.approx((1 + np.log(100)) * graph.link_weight[0])
 

@@ -97,9 +97,16 @@ def test_wide_log_with_account_attributes_equals_the_long_form():
     long = load_links(
         pd.DataFrame(
             [
-                ("a", "ip", "1.1.1.1"), ("a", "ip", "2.2.2.2"), ("b", "ip", "1.1.1.1"),
-                ("a", "asn", "AS1"), ("a", "asn", "AS1"), ("b", "asn", "AS1"), ("c", "asn", "AS2"),
-                ("a", "payment", "p1"), ("b", "payment", "p1"), ("d", "payment", "p2"),
+                ("a", "ip", "1.1.1.1"),
+                ("a", "ip", "2.2.2.2"),
+                ("b", "ip", "1.1.1.1"),
+                ("a", "asn", "AS1"),
+                ("a", "asn", "AS1"),
+                ("b", "asn", "AS1"),
+                ("c", "asn", "AS2"),
+                ("a", "payment", "p1"),
+                ("b", "payment", "p1"),
+                ("d", "payment", "p2"),
             ],
             columns=["account_id", "kind", "value"],
         )
@@ -113,7 +120,9 @@ def test_wide_log_with_account_attributes_equals_the_long_form():
 
 def test_accounts_only_in_the_accounts_table_are_kept():
     events = pd.DataFrame({"account_id": ["a"], "kind": ["ip"], "value": ["1"]})
-    accounts = pd.DataFrame({"account_id": ["a", "lonely"], "created_at": ["2025-01-01", "2025-02-01"]})
+    accounts = pd.DataFrame(
+        {"account_id": ["a", "lonely"], "created_at": ["2025-01-01", "2025-02-01"]}
+    )
     links = load_links(events, accounts=accounts)
     assert list(links.account_ids) == ["a", "lonely"]
     assert links.report.n_accounts_without_events == 1

@@ -37,7 +37,11 @@ def test_every_error_derives_from_the_base_and_the_fitting_builtin(error, builti
 def test_every_error_class_in_the_package_is_an_acctgraph_error():
     from acctgraph import exceptions
 
-    classes = [c for _, c in inspect.getmembers(exceptions, inspect.isclass) if c.__module__ == exceptions.__name__]
+    classes = [
+        c
+        for _, c in inspect.getmembers(exceptions, inspect.isclass)
+        if c.__module__ == exceptions.__name__
+    ]
     errors = [c for c in classes if issubclass(c, Exception) and not issubclass(c, Warning)]
     assert errors and all(issubclass(c, ag.AcctGraphError) for c in errors)
     assert issubclass(ag.HubAttributesDropped, ag.AcctGraphWarning)

@@ -17,7 +17,9 @@ def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFram
         rows.append((account, "ip", f"198.51.{i // 256}.{i % 256}", 30))
         rows.append((account, "asn", f"AS{7000 + int(rng.integers(0, 40))}", 30))
     events = pd.DataFrame(rows, columns=["account_id", "kind", "value", "count"])
-    created = pd.Timestamp("2025-03-03") + pd.to_timedelta(rng.integers(0, 8 * 3600, n_employees), "s")
+    created = pd.Timestamp("2025-03-03") + pd.to_timedelta(
+        rng.integers(0, 8 * 3600, n_employees), "s"
+    )
     return events, pd.DataFrame({"account_id": ids, "created_at": created})
 
 

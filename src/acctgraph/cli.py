@@ -43,15 +43,25 @@ def _attribute_spec(text: str | None) -> list[str] | dict[str, str] | None:
 
 
 def _add_detect_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=0, help="seed of the community search (default 0)")
-    parser.add_argument("--resolution", type=float, default=1.0, help="Leiden resolution (default 1.0)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="flagging threshold (default 0.5)")
     parser.add_argument(
-        "--max-attribute-degree", type=int, default=10_000,
+        "--seed", type=int, default=0, help="seed of the community search (default 0)"
+    )
+    parser.add_argument(
+        "--resolution", type=float, default=1.0, help="Leiden resolution (default 1.0)"
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=0.5, help="flagging threshold (default 0.5)"
+    )
+    parser.add_argument(
+        "--max-attribute-degree",
+        type=int,
+        default=10_000,
         help="leave out attributes shared by more accounts (default 10000)",
     )
     parser.add_argument("--min-cluster-size", type=int, default=3, help="default 3")
-    parser.add_argument("--top", type=int, default=10, help="clusters shown in the summary (default 10)")
+    parser.add_argument(
+        "--top", type=int, default=10, help="clusters shown in the summary (default 10)"
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -65,11 +75,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("events", nargs="+", help="parquet/CSV file(s), glob or folder of events")
     p.add_argument("--accounts", help="parquet/CSV accounts table")
     p.add_argument(
-        "--attributes", type=_attribute_spec,
+        "--attributes",
+        type=_attribute_spec,
         help="wide log: attribute columns, e.g. 'ip,asn' or 'client_ip=ip,asn'",
     )
     p.add_argument(
-        "--account-attributes", type=_attribute_spec,
+        "--account-attributes",
+        type=_attribute_spec,
         help="attribute columns of the accounts table, e.g. 'payment_fp=payment'",
     )
     p.add_argument("--out", required=True, help="output folder")
@@ -137,9 +149,10 @@ def _run_demo(args: argparse.Namespace) -> int:
         f"recall {quality['recall']:.4f}   F1 {quality['f1']:.4f}   "
         f"average precision {quality['average_precision']:.4f}"
     )
-    print("flagged accounts by planted role: " + ", ".join(
-        f"{role}={n}" for role, n in quality["flagged_by_role"].items()
-    ))
+    print(
+        "flagged accounts by planted role: "
+        + ", ".join(f"{role}={n}" for role, n in quality["flagged_by_role"].items())
+    )
     for c in quality["campaigns"]:
         print(
             f"  {c['campaign']}: {c['n_accounts']} accounts, {c['share_found']:.1%} flagged, "

@@ -50,7 +50,9 @@ def evaluate(result: DetectionResult, truth: pd.DataFrame) -> dict[str, Any]:
         ``flagged_by_role`` (accounts flagged per role) and ``campaigns``
         (per farm campaign: size, share found, clusters holding 90% of it).
     """
-    merged = result.accounts.merge(truth[["account_id", "role", "group"]], on="account_id", how="left")
+    merged = result.accounts.merge(
+        truth[["account_id", "role", "group"]], on="account_id", how="left"
+    )
     is_farm = (merged["role"] == "farm").to_numpy()
     flagged = merged["flagged"].to_numpy()
     tp = int((flagged & is_farm).sum())
@@ -80,6 +82,8 @@ def evaluate(result: DetectionResult, truth: pd.DataFrame) -> dict[str, Any]:
         "average_precision": average_precision(is_farm, merged["score"].to_numpy()),
         "n_flagged": int(flagged.sum()),
         "n_farm": int(is_farm.sum()),
-        "flagged_by_role": {role: int(by_role.get(role, 0)) for role in ("farm",) + INNOCENT_CROWDS},
+        "flagged_by_role": {
+            role: int(by_role.get(role, 0)) for role in ("farm",) + INNOCENT_CROWDS
+        },
         "campaigns": campaigns,
     }

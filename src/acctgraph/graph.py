@@ -141,8 +141,11 @@ def build_graph(
         )
     else:
         hub_frame = pd.DataFrame(
-            {"kind": pd.Series([], dtype=object), "n_dropped": pd.Series([], dtype=np.int64),
-             "max_degree": pd.Series([], dtype=np.int64)}
+            {
+                "kind": pd.Series([], dtype=object),
+                "n_dropped": pd.Series([], dtype=np.int64),
+                "max_degree": pd.Series([], dtype=np.int64),
+            }
         )
     graph = AttributeGraph(
         links=links,

@@ -25,10 +25,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .exceptions import InputFileError, SchemaError
 
@@ -36,7 +37,7 @@ __all__ = ["IngestReport", "Links", "load_links", "read_table"]
 
 logger = logging.getLogger(__name__)
 
-TableLike = Union[pd.DataFrame, "Any", str, Path, Sequence[Union[str, Path]]]
+TableLike: TypeAlias = pd.DataFrame | pa.Table | str | Path | Sequence[str | Path]
 
 ACCOUNT_ID = "account_id"
 KIND = "kind"
@@ -152,7 +153,7 @@ def read_table(source: TableLike, *, name: str = "events") -> pd.DataFrame:
     """
     if isinstance(source, pd.DataFrame):
         return source
-    if type(source).__module__.startswith("pyarrow"):
+    if isinstance(source, pa.Table):
         return source.to_pandas()
     paths = _expand_paths(source, name)
     frames = [_read_one(p, name) for p in paths]
@@ -168,7 +169,9 @@ def _expand_paths(source: Any, name: str) -> list[Path]:
         items = list(source)
     else:
         raise SchemaError(
-            [f"{name} must be a DataFrame, a pyarrow Table or file path(s); got {type(source).__name__}"],
+            [
+                f"{name} must be a DataFrame, a pyarrow Table or file path(s); got {type(source).__name__}"
+            ],
             source=name,
         )
     paths: list[Path] = []
@@ -226,7 +229,9 @@ def _clean_strings(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         # Integral floats are ints that met a NaN on the way; print them as ints.
         values = series.to_numpy(dtype=float, na_value=np.nan)
         integral = np.isfinite(values) & (values == np.round(values))
-        text = np.where(integral, np.nan_to_num(values).astype(np.int64).astype(str), values.astype(str))
+        text = np.where(
+            integral, np.nan_to_num(values).astype(np.int64).astype(str), values.astype(str)
+        )
         strings = pd.Series(text, index=series.index)
     else:
         strings = series.astype(str)
@@ -387,7 +392,9 @@ def _events_to_long(
         value = _check_identifier(frame, VALUE, problems)
         long = {"account": account, "kind": kind, "value": value, "count": count, "ts": ts}
     else:
-        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("account", "kind", "value", "count", "ts")}
+        parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("account", "kind", "value", "count", "ts")
+        }
         for column, kind_name in wide.items():
             values, empty = _clean_strings(frame[column])
             empty_cells[column] = int(empty.sum())
@@ -436,7 +443,9 @@ def _accounts_to_long(
     )
     extra = None
     if per_account:
-        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("account", "kind", "value", "count", "ts")}
+        parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("account", "kind", "value", "count", "ts")
+        }
         for column, kind_name in per_account.items():
             values, empty = _clean_strings(frame[column])
             keep = ~empty

@@ -69,18 +69,31 @@ class DetectConfig:
     def __post_init__(self) -> None:
         _require(self.resolution, "resolution", "a float > 0", lambda v: _is_real(v) and v > 0)
         _require(
-            self.max_attribute_degree, "max_attribute_degree", "an int >= 2",
+            self.max_attribute_degree,
+            "max_attribute_degree",
+            "an int >= 2",
             lambda v: _is_int(v) and v >= 2,
         )
         _require(
-            self.specificity_exponent, "specificity_exponent", "a float in [0, 2]",
+            self.specificity_exponent,
+            "specificity_exponent",
+            "a float in [0, 2]",
             lambda v: _is_real(v) and 0 <= v <= 2,
         )
-        _require(self.min_cluster_size, "min_cluster_size", "an int >= 2", lambda v: _is_int(v) and v >= 2)
-        _require(self.threshold, "threshold", "a float in [0, 1]", lambda v: _is_real(v) and 0 <= v <= 1)
+        _require(
+            self.min_cluster_size,
+            "min_cluster_size",
+            "an int >= 2",
+            lambda v: _is_int(v) and v >= 2,
+        )
+        _require(
+            self.threshold, "threshold", "a float in [0, 1]", lambda v: _is_real(v) and 0 <= v <= 1
+        )
         for name in ("ip_kind", "asn_kind", "payment_kind"):
             _require(
-                getattr(self, name), name, "a non-empty string",
+                getattr(self, name),
+                name,
+                "a non-empty string",
                 lambda v: isinstance(v, str) and v.strip() != "",
             )
         _require(self.seed, "seed", "an int >= 0", lambda v: _is_int(v) and 0 <= v < 2**31)

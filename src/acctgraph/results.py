@@ -26,15 +26,16 @@ score                  float in [0, 1]
 contrib_<feature>      its contribution to the score's log-odds
 shared_kinds           e.g. ``"ip=7204 payment=72 asn=45"``: shared
                        attributes per kind
-top_attributes         the three attributes most members share,
+top_attributes         the three most concentrated shared attributes,
                        ``"kind:value (members)"``
 first_seen, last_seen  earliest and latest observation of its members
 =====================  ===================================================
 
 ``DetectionResult.evidence``: one row per attribute shared by at least two
-members of a cluster: ``cluster_id, kind, value, n_members, degree``
-(``degree``: accounts linked to it overall; ``n_members / degree`` near 1
-means the attribute is the cluster's own).
+members of a cluster: ``cluster_id, kind, value, n_members, degree,
+concentration`` (``degree``: accounts linked to it overall;
+``concentration = n_members / degree``, near 1 for the cluster's own
+attributes). Sorted by cluster, then concentration and n_members, descending.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class ClusterExplanation:
     members : DataFrame
         The member rows of ``DetectionResult.accounts``.
     shared_attributes : DataFrame
-        Attributes shared by at least two members, most shared first.
+        Attributes shared by at least two members, most concentrated first.
     """
 
     cluster_id: int
@@ -90,9 +91,7 @@ class ClusterExplanation:
         for row in self.features.itertuples():
             lines.append(f"  {row.feature:<17} value {row.value:>10.3g}   +{row.contribution:.2f}")
         by_kind = self.shared_attributes.groupby("kind").size()
-        lines.append(
-            "shared attributes: " + ", ".join(f"{k}={n}" for k, n in by_kind.items())
-        )
+        lines.append("shared attributes: " + ", ".join(f"{k}={n}" for k, n in by_kind.items()))
         return "\n".join(lines)
 
 
@@ -126,7 +125,9 @@ class DetectionResult:
     def flagged_accounts(self) -> pd.DataFrame:
         """Rows of ``accounts`` flagged at the threshold, highest score first."""
         flagged = self.accounts[self.accounts["flagged"]]
-        return flagged.sort_values(["score", "account_id"], ascending=[False, True], ignore_index=True)
+        return flagged.sort_values(
+            ["score", "account_id"], ascending=[False, True], ignore_index=True
+        )
 
     def explain(self, cluster_id: int) -> ClusterExplanation:
         """Return the evidence behind one cluster.
@@ -182,9 +183,7 @@ class DetectionResult:
                 f"{row.cluster_id:>7} {row.n_accounts:>8} {row.n_flagged:>7} {row.score:>6.3f}  {row.shared_kinds}"
             )
         if not self.hubs_dropped.empty:
-            dropped = ", ".join(
-                f"{r.n_dropped} {r.kind}" for r in self.hubs_dropped.itertuples()
-            )
+            dropped = ", ".join(f"{r.n_dropped} {r.kind}" for r in self.hubs_dropped.itertuples())
             lines.append(f"hub attributes left out of the graph: {dropped}")
         return "\n".join(lines)
 
@@ -194,7 +193,9 @@ class DetectionResult:
             f"{int(self.accounts['flagged'].sum())} flagged)"
         )
 
-    def to_dir(self, path: str | os.PathLike[str], *, fmt: str = "parquet", force: bool = False) -> Path:
+    def to_dir(
+        self, path: str | os.PathLike[str], *, fmt: str = "parquet", force: bool = False
+    ) -> Path:
         """Write the result's frames and provenance to a folder, atomically.
 
         Everything is written to a temporary folder beside ``path`` and
@@ -222,9 +223,13 @@ class DetectionResult:
         target = Path(path)
         check_output_dir(target, force=force)
         try:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+            tmp = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            )
         except OSError as exc:
-            raise OutputError(f"cannot write in {str(target.parent)!r}: {exc.strerror or exc}") from exc
+            raise OutputError(
+                f"cannot write in {str(target.parent)!r}: {exc.strerror or exc}"
+            ) from exc
         try:
             for name in ("accounts", "clusters", "evidence", "hubs_dropped"):
                 frame: pd.DataFrame = getattr(self, name)
@@ -243,7 +248,9 @@ class DetectionResult:
                 tmp.rename(target)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise OutputError(f"cannot write results to {str(target)!r}: {exc.strerror or exc}") from exc
+            raise OutputError(
+                f"cannot write results to {str(target)!r}: {exc.strerror or exc}"
+            ) from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -253,7 +260,9 @@ class DetectionResult:
 def check_output_dir(target: Path, *, force: bool) -> None:
     """Refuse an existing output folder unless ``force``; require its parent."""
     if target.exists() and not force:
-        raise OutputError(f"output folder {str(target)!r} exists; pass force=True (--force) to replace it")
+        raise OutputError(
+            f"output folder {str(target)!r} exists; pass force=True (--force) to replace it"
+        )
     if target.exists() and not target.is_dir():
         raise OutputError(f"output path {str(target)!r} exists and is not a folder")
     if not target.parent.is_dir():
@@ -294,7 +303,9 @@ def build_result(
     smallest = np.full(n_comm, np.iinfo(np.int64).max)
     members = comm >= 0
     np.minimum.at(smallest, comm[members], np.flatnonzero(members))
-    order = np.lexsort((smallest, -clusters["n_accounts"].to_numpy(), -clusters["score"].to_numpy()))
+    order = np.lexsort(
+        (smallest, -clusters["n_accounts"].to_numpy(), -clusters["score"].to_numpy())
+    )
     cluster_id = np.empty(n_comm, dtype=np.int64)
     cluster_id[order] = np.arange(n_comm)
     account_cluster = np.append(cluster_id, -1)[np.where(members, comm, n_comm)]
@@ -357,9 +368,12 @@ def _evidence(graph: AttributeGraph, scores: Scores, account_cluster: np.ndarray
             "degree": graph.degree[attr].astype(np.int64),
         }
     )
+    frame["concentration"] = frame["n_members"] / frame["degree"]
+    # The cluster's own attributes (a card only its members use) first, busy
+    # ones it merely passes through (a residential ASN) last.
     return frame.sort_values(
-        ["cluster_id", "n_members", "degree", "kind", "value"],
-        ascending=[True, False, True, True, True],
+        ["cluster_id", "concentration", "n_members", "kind", "value"],
+        ascending=[True, False, False, True, True],
         ignore_index=True,
     )
 
@@ -386,8 +400,12 @@ def _top_attributes(evidence: pd.DataFrame, n_comm: int) -> list[str]:
 def _seen_range(links, account_cluster: np.ndarray, n_comm: int) -> tuple[np.ndarray, np.ndarray]:
     cid = account_cluster[links.account]
     sel = cid >= 0
-    frame = pd.DataFrame({"c": cid[sel], "first": links.first_seen[sel], "last": links.last_seen[sel]})
-    grouped = frame.groupby("c").agg(first=("first", "min"), last=("last", "max")).reindex(range(n_comm))
+    frame = pd.DataFrame(
+        {"c": cid[sel], "first": links.first_seen[sel], "last": links.last_seen[sel]}
+    )
+    grouped = (
+        frame.groupby("c").agg(first=("first", "min"), last=("last", "max")).reindex(range(n_comm))
+    )
     return (
         grouped["first"].to_numpy(dtype="datetime64[ns]"),
         grouped["last"].to_numpy(dtype="datetime64[ns]"),

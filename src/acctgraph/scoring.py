@@ -187,9 +187,7 @@ def score_communities(
     link_shared[in_comm] = counts[inverse]
     shared = link_shared >= 2
     specificity = graph.degree[links.attribute].astype(float) ** -0.5
-    shared_weight = np.bincount(
-        links.account[shared], weights=specificity[shared], minlength=n_acc
-    )
+    shared_weight = np.bincount(links.account[shared], weights=specificity[shared], minlength=n_acc)
 
     members = comm >= 0
     median_shared = _group_weighted_median(shared_weight[members], comm[members], n_comm)
@@ -225,7 +223,11 @@ def score_communities(
     signal["size"] = _signal(raw["size"], 5, 100)
 
     unavailable = []
-    for feature, kind in (("ip_rotation", roles.ip), ("asn_spread", roles.asn), ("payment_sharing", roles.payment)):
+    for feature, kind in (
+        ("ip_rotation", roles.ip),
+        ("asn_spread", roles.asn),
+        ("payment_sharing", roles.payment),
+    ):
         if kind not in present:
             unavailable.append(feature)
     if np.isnat(links.created_at).all():
@@ -294,13 +296,17 @@ def _group_weighted_median(values: np.ndarray, groups: np.ndarray, n_groups: int
     return out
 
 
-def _payment_sharing(links, kind: str, core: np.ndarray, comm: np.ndarray, n_comm: int) -> np.ndarray:
+def _payment_sharing(
+    links, kind: str, core: np.ndarray, comm: np.ndarray, n_comm: int
+) -> np.ndarray:
     """Core members with a payment method per distinct method among them."""
     is_pay = links.attribute_kinds[links.attribute] == kind
     sel = is_pay & core[links.account]
     if not sel.any():
         return np.zeros(n_comm)
-    frame = pd.DataFrame({"c": comm[links.account[sel]], "a": links.account[sel], "v": links.attribute[sel]})
+    frame = pd.DataFrame(
+        {"c": comm[links.account[sel]], "a": links.account[sel], "v": links.attribute[sel]}
+    )
     grouped = frame.groupby("c").agg(payers=("a", "nunique"), methods=("v", "nunique"))
     ratio = grouped["payers"] / grouped["methods"]
     return ratio.reindex(range(n_comm)).fillna(0.0).to_numpy()

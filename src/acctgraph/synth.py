@@ -168,7 +168,12 @@ class _Builder:
         return ids
 
     def new_accounts(
-        self, n: int, role: str, group: np.ndarray | str, created: np.ndarray, volume_median: float,
+        self,
+        n: int,
+        role: str,
+        group: np.ndarray | str,
+        created: np.ndarray,
+        volume_median: float,
         volume_sigma: float = 1.0,
     ) -> np.ndarray:
         ids = np.arange(self.n_acc, self.n_acc + n)
@@ -199,7 +204,9 @@ class _Builder:
         has = accounts[self.rng.random(len(accounts)) < p]
         self.link_cards(has, self.new_cards(len(has)))
 
-    def home_ips(self, accounts: np.ndarray, p: float, asn_pool: np.ndarray, asn_p: np.ndarray) -> None:
+    def home_ips(
+        self, accounts: np.ndarray, p: float, asn_pool: np.ndarray, asn_p: np.ndarray
+    ) -> None:
         has = accounts[self.rng.random(len(accounts)) < p]
         self.link_ips(has, self.new_ips(self.rng.choice(asn_pool, len(has), p=asn_p)))
 
@@ -251,7 +258,9 @@ def make_world(n_accounts: int = 10_000, *, seed: int = 0, **knobs: object) -> W
         n_bursts = int(np.clip(size // 500, 1, 6))
         centers = b.uniform_times(n_bursts)
         created = centers[rng.integers(0, n_bursts, size)] + rng.normal(0, 6 * _HOUR, size)
-        acc = b.new_accounts(size, "farm", f"farm-{c}", created, volume_median=2_000, volume_sigma=0.5)
+        acc = b.new_accounts(
+            size, "farm", f"farm-{c}", created, volume_median=2_000, volume_sigma=0.5
+        )
         pool = b.new_ips(rng.choice(res_asn, size * 3, p=res_p))
         farm_pools.append((acc, pool))
         if config.unique_cards:
@@ -304,7 +313,9 @@ def make_world(n_accounts: int = 10_000, *, seed: int = 0, **knobs: object) -> W
         b.home_ips(acc, 0.3, res_asn, res_p)
 
     n_carrier = int(config.carrier_share * n)
-    acc = b.new_accounts(n_carrier, "carrier", "carrier", b.uniform_times(n_carrier), volume_median=30)
+    acc = b.new_accounts(
+        n_carrier, "carrier", "carrier", b.uniform_times(n_carrier), volume_median=30
+    )
     use_carrier(acc, 1.0, 2, 8)
     b.own_cards(acc, 0.8)
 
@@ -319,7 +330,9 @@ def make_world(n_accounts: int = 10_000, *, seed: int = 0, **knobs: object) -> W
     b.home_ips(acc, 0.5, res_asn, res_p)
 
     n_dev = int(config.developer_share * n)
-    acc = b.new_accounts(n_dev, "developer", "developer", b.uniform_times(n_dev), volume_median=3_000)
+    acc = b.new_accounts(
+        n_dev, "developer", "developer", b.uniform_times(n_dev), volume_median=3_000
+    )
     cloud_ips = b.new_ips(rng.choice(cloud_asn, n_dev * 3))
     b.link_from_pool(acc, cloud_ips, 1, 4)
     b.own_cards(acc, 0.9)
@@ -332,8 +345,11 @@ def make_world(n_accounts: int = 10_000, *, seed: int = 0, **knobs: object) -> W
         sizes = np.append(sizes, n_house_accounts - sizes.sum())
     household = np.repeat(np.arange(len(sizes)), sizes)
     acc = b.new_accounts(
-        len(household), "household", np.char.add("household-", household.astype(str)).astype(object),
-        b.uniform_times(len(household)), volume_median=40,
+        len(household),
+        "household",
+        np.char.add("household-", household.astype(str)).astype(object),
+        b.uniform_times(len(household)),
+        volume_median=40,
     )
     homes = b.new_ips(rng.choice(res_asn, len(sizes), p=res_p))
     b.link_ips(acc, homes[household])

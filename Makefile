@@ -1,0 +1,31 @@
+# Two commands set everything up on a fresh machine (Python 3.11 and make):
+#   make demo   creates .venv, installs acctgraph, runs the demo on a synthetic world
+#   make test   creates .venv, installs acctgraph with its test tools, runs lint and the tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/acctgraph demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_detect.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
