@@ -46,3 +46,45 @@ def test_same_partition_when_rows_are_shuffled():
     second = find_communities(build_graph(load_links(shuffled)), seed=3)
     np.testing.assert_array_equal(first.account_community, second.account_community)
     np.testing.assert_array_equal(first.attribute_community, second.attribute_community)
+
+
+def test_leidenalg_backend_finds_the_planted_farms_too():
+    import acctgraph as ag
+
+    world = ag.synth.make_world(3_000, seed=5)
+    result = ag.detect(world.events, accounts=world.accounts, leiden_backend="leidenalg")
+    quality = ag.evaluate(result, world.truth)
+    assert quality["precision"] >= 0.95
+    assert quality["recall"] >= 0.95
+    assert result.provenance["parameters"]["leiden_backend"] == "leidenalg"
+
+
+def test_unknown_backend_is_a_config_error():
+    import pytest
+
+    import acctgraph as ag
+
+    with pytest.raises(ag.ConfigError, match="backend must be one of"):
+        find_communities(build_graph(load_links(_two_blocks())), backend="louvain")
+
+
+def test_python_global_random_is_neither_seeded_nor_consumed():
+    import random
+
+    random.seed(1234)
+    before = random.getstate()
+    find_communities(build_graph(load_links(_two_blocks())), seed=9)
+    assert random.getstate() == before
+
+
+def test_concurrent_runs_in_threads_give_the_serial_result():
+    from concurrent.futures import ThreadPoolExecutor
+
+    graph = build_graph(load_links(_two_blocks()))
+    serial = [find_communities(graph, seed=s).account_community for s in (1, 2, 3, 4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(
+            pool.map(lambda s: find_communities(graph, seed=s).account_community, (1, 2, 3, 4))
+        )
+    for expected, got in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(expected, got)

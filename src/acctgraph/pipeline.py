@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .communities import find_communities
+from .communities import LEIDEN_BACKENDS, find_communities
 from .exceptions import ConfigError
 from .graph import build_graph
 from .ingest import TableLike, load_links
@@ -54,6 +54,8 @@ class DetectConfig:
         Which attribute kinds play these roles in scoring.
     seed : int, default=0
         Seed of the Leiden runs.
+    leiden_backend : {"igraph", "leidenalg"}, default="igraph"
+        Leiden implementation (see :mod:`acctgraph.communities`).
     """
 
     resolution: float = 1.0
@@ -65,6 +67,7 @@ class DetectConfig:
     asn_kind: str = "asn"
     payment_kind: str = "payment"
     seed: int = 0
+    leiden_backend: str = "igraph"
 
     def __post_init__(self) -> None:
         _require(self.resolution, "resolution", "a float > 0", lambda v: _is_real(v) and v > 0)
@@ -97,6 +100,12 @@ class DetectConfig:
                 lambda v: isinstance(v, str) and v.strip() != "",
             )
         _require(self.seed, "seed", "an int >= 0", lambda v: _is_int(v) and 0 <= v < 2**31)
+        _require(
+            self.leiden_backend,
+            "leiden_backend",
+            f"one of {LEIDEN_BACKENDS}",
+            lambda v: v in LEIDEN_BACKENDS,
+        )
 
 
 def _is_real(value: object) -> bool:
@@ -139,6 +148,7 @@ def detect(
     ip_kind: str = "ip",
     asn_kind: str = "asn",
     payment_kind: str = "payment",
+    leiden_backend: str = "igraph",
     random_state: int | np.random.Generator | None = 0,
 ) -> DetectionResult:
     """Find and score coordinated account farms.
@@ -156,7 +166,7 @@ def detect(
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
     resolution, max_attribute_degree, specificity_exponent, min_cluster_size, threshold,
-    ip_kind, asn_kind, payment_kind
+    ip_kind, asn_kind, payment_kind, leiden_backend
         See :class:`DetectConfig`.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the community search; None means 0, so runs repeat.
@@ -192,6 +202,7 @@ def detect(
         asn_kind=asn_kind,
         payment_kind=payment_kind,
         seed=_resolve_seed(random_state),
+        leiden_backend=leiden_backend,
     )
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -214,6 +225,7 @@ def detect(
         resolution=config.resolution,
         min_cluster_size=config.min_cluster_size,
         seed=config.seed,
+        backend=config.leiden_backend,
     )
     timings["communities"] = time.perf_counter() - mark
 
