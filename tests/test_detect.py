@@ -29,17 +29,19 @@ def test_same_clusters_and_ids_when_rows_are_shuffled(small_world, small_result)
         assert_frame_equal(expected, got)
 
 
-def test_same_output_when_rows_are_duplicated_as_counts(small_world, small_result):
-    # Splitting each row's count over two rows is the same evidence.
-    events = small_world.events
-    half = events["count"] // 2
-    rest = events["count"] - half
-    split = pd.concat(
-        [events.assign(count=rest), events.assign(count=half)[half > 0]], ignore_index=True
-    )
-    again = ag.detect(split, accounts=small_world.accounts)
+def test_same_output_when_every_row_is_delivered_twice(small_world, small_result):
+    twice = pd.concat([small_world.events, small_world.events], ignore_index=True)
+    again = ag.detect(twice, accounts=small_world.accounts)
     for expected, got in zip(_frames(small_result), _frames(again), strict=True):
         assert_frame_equal(expected, got)
+    assert again.provenance["input"]["n_duplicate_rows"] == len(small_world.events)
+
+
+def test_identical_rows_without_timestamps_are_separate_observations():
+    events = pd.DataFrame({"account_id": ["a", "a", "b"], "kind": "ip", "value": "x"})
+    links = ag.load_links(events)
+    assert links.count.tolist() == [2, 1]
+    assert links.report.n_duplicate_rows == 0
 
 
 def test_same_seed_gives_the_same_result_twice(small_world, small_result):

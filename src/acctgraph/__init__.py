@@ -29,6 +29,7 @@ from .exceptions import (
 from .graph import AttributeGraph, build_graph
 from .ingest import IngestReport, Links, load_links, read_table
 from .pipeline import DetectConfig, detect
+from .privacy import Pseudonymizer
 from .results import ClusterExplanation, DetectionResult, build_result
 from .scoring import KindRoles, Scores, score_communities
 
@@ -52,6 +53,7 @@ __all__ = [
     "KindRoles",
     "Links",
     "OutputError",
+    "Pseudonymizer",
     "SchemaError",
     "Scores",
     "UnknownClusterError",

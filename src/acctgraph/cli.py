@@ -19,6 +19,7 @@ from pathlib import Path
 from .evaluation import evaluate
 from .exceptions import AcctGraphError, AcctGraphWarning, OutputError
 from .pipeline import detect
+from .privacy import Pseudonymizer
 from .results import check_output_dir
 
 __all__ = ["main"]
@@ -87,6 +88,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    p.add_argument(
+        "--pseudonymize-key-env",
+        metavar="VAR",
+        help="replace ids and values by HMAC-SHA256 tokens keyed by environment variable VAR",
+    )
+    p.add_argument(
+        "--clear-kinds",
+        default="",
+        help="with --pseudonymize-key-env: kinds kept in clear, e.g. 'asn'",
+    )
     _add_detect_options(p)
 
     p = sub.add_parser("demo", help="generate a synthetic world, detect, compare with truth")
@@ -115,12 +126,17 @@ def _detect_kwargs(args: argparse.Namespace) -> dict[str, object]:
 def _run_detect(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_output_dir(out, force=args.force)  # fail before the work, not after
+    pseudonymizer = None
+    if args.pseudonymize_key_env:
+        clear = [k for k in args.clear_kinds.split(",") if k.strip()]
+        pseudonymizer = Pseudonymizer.from_env(args.pseudonymize_key_env, clear_kinds=clear)
     start = time.perf_counter()
     result = detect(
         args.events if len(args.events) > 1 else args.events[0],
         accounts=args.accounts,
         attributes=args.attributes,
         account_attributes=args.account_attributes,
+        pseudonymizer=pseudonymizer,
         **_detect_kwargs(args),
     )
     result.to_dir(out, fmt=args.format, force=args.force)

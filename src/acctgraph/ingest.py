@@ -16,6 +16,16 @@ such as a payment fingerprint (``account_attributes=``).
 Everything wrong with the input is collected and raised once as a
 :class:`~acctgraph.exceptions.SchemaError`. Identifiers are compared as
 trimmed strings; attribute kinds as trimmed lower-case strings.
+
+Duplicated rows: when the input has a ``ts`` column, rows identical in every
+column ingest reads (timestamp and count included) are one observation
+delivered twice (a file read twice, a retried export) and count once; how
+many were set aside is in :attr:`IngestReport.n_duplicate_rows`. Without
+timestamps two identical rows cannot be told from two real observations, so
+both count.
+
+With a :class:`~acctgraph.privacy.Pseudonymizer`, account ids and attribute
+values are replaced by keyed tokens here, before any later stage sees them.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from __future__ import annotations
 import glob
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -32,6 +42,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .exceptions import InputFileError, SchemaError
+from .privacy import Pseudonymizer
 
 __all__ = ["IngestReport", "Links", "load_links", "read_table"]
 
@@ -65,12 +76,18 @@ class IngestReport:
         cell means the attribute was not observed on that row.
     n_accounts_without_events : int
         Accounts that appear only in the accounts table.
+    n_duplicate_rows : int
+        Rows identical to an earlier row, timestamp included, counted once.
+    pseudonymized : bool
+        Whether identifiers were replaced by keyed tokens.
     """
 
     n_event_rows: int
     n_observations: int
     n_empty_cells: dict[str, int] = field(default_factory=dict)
     n_accounts_without_events: int = 0
+    n_duplicate_rows: int = 0
+    pseudonymized: bool = False
 
 
 @dataclass(frozen=True)
@@ -313,6 +330,7 @@ def load_links(
     accounts: TableLike | None = None,
     attributes: Sequence[str] | Mapping[str, str] | None = None,
     account_attributes: Sequence[str] | Mapping[str, str] | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
 ) -> Links:
     """Validate events (and accounts) and aggregate them into :class:`Links`.
 
@@ -329,6 +347,8 @@ def load_links(
     account_attributes : list of str or dict of column to kind, optional
         Columns of ``accounts`` that hold attributes, e.g.
         ``{"payment_fingerprint": "payment"}``.
+    pseudonymizer : Pseudonymizer, optional
+        Replace account ids and attribute values by keyed tokens.
 
     Returns
     -------
@@ -361,6 +381,13 @@ def load_links(
     )
     if extra_long is not None:
         long = {key: np.concatenate([long[key], extra_long[key]]) for key in long}
+    if pseudonymizer is not None:
+        long["account"] = pseudonymizer.tokens(long["account"])
+        long["value"] = pseudonymizer.tokens(long["value"], long["kind"])
+        if account_ids_table is not None:
+            account_ids_table = pseudonymizer.tokens(account_ids_table)
+            account_frame = account_frame.assign(**{ACCOUNT_ID: account_ids_table})
+        report = replace(report, pseudonymized=True)
 
     return _aggregate(long, account_ids_table, created_table, account_frame, report)
 
@@ -375,6 +402,7 @@ def _events_to_long(
         hint = "" if wide else " (for a wide log, name its attribute columns with attributes=)"
         problems.append(
             f"missing column(s) {missing}; found {sorted(map(str, frame.columns))}{hint}"
+            + _delimiter_hint(frame)
         )
         raise SchemaError(problems, source="events")
     frame = frame.reset_index(drop=True)
@@ -390,29 +418,72 @@ def _events_to_long(
     if wide is None:
         kind = _check_identifier(frame, KIND, problems, lower=True)
         value = _check_identifier(frame, VALUE, problems)
-        long = {"account": account, "kind": kind, "value": value, "count": count, "ts": ts}
+        first = _first_occurrences(TS in frame, account, kind, value, count, ts)
+        long = {
+            "account": account[first],
+            "kind": kind[first],
+            "value": value[first],
+            "count": count[first],
+            "ts": ts[first],
+        }
     else:
+        cleaned = {column: _clean_strings(frame[column]) for column in wide}
+        first = _first_occurrences(
+            TS in frame,
+            account,
+            count,
+            ts,
+            *(np.where(empty, None, values) for values, empty in cleaned.values()),
+        )
         parts: dict[str, list[np.ndarray]] = {
             k: [] for k in ("account", "kind", "value", "count", "ts")
         }
         for column, kind_name in wide.items():
-            values, empty = _clean_strings(frame[column])
+            values, empty = cleaned[column]
             empty_cells[column] = int(empty.sum())
-            keep = ~empty
+            keep = ~empty & first
             parts["account"].append(account[keep])
             parts["kind"].append(np.full(int(keep.sum()), kind_name, dtype=object))
             parts["value"].append(values[keep])
             parts["count"].append(count[keep])
             parts["ts"].append(ts[keep])
-        long = {k: np.concatenate(v) if v else np.array([]) for k, v in parts.items()}
+        long = {k: np.concatenate(v) for k, v in parts.items()}
     if problems:
         raise SchemaError(problems, source="events")
-    report = IngestReport(
-        n_event_rows=n, n_observations=int(count.sum()), n_empty_cells=empty_cells
-    )
+    n_duplicates = n - int(first.sum())
+    if n_duplicates:
+        logger.info(
+            "counted %d duplicated event rows once (same timestamp and values)", n_duplicates
+        )
     if any(empty_cells.values()):
         logger.info("wide input: empty attribute cells per column: %s", empty_cells)
+    report = IngestReport(
+        n_event_rows=n,
+        n_observations=int(count[first].sum()),
+        n_empty_cells=empty_cells,
+        n_duplicate_rows=n_duplicates,
+    )
     return long, report
+
+
+def _delimiter_hint(frame: pd.DataFrame) -> str:
+    """A CSV read with the wrong delimiter has one column whose name holds the rest."""
+    if len(frame.columns) == 1:
+        name = str(frame.columns[0])
+        for sep in (";", "\t", "|"):
+            if sep in name:
+                return f"; the file seems to be delimited by {sep!r}, not ','"
+    return ""
+
+
+def _first_occurrences(has_time: bool, *columns: np.ndarray) -> np.ndarray:
+    """Rows to keep: all of them without timestamps, else the first of each
+    group of rows identical in every column."""
+    n = len(columns[0])
+    if not has_time or n == 0:
+        return np.ones(n, dtype=bool)
+    frame = pd.DataFrame({str(i): col for i, col in enumerate(columns)})
+    return ~frame.duplicated(keep="first").to_numpy()
 
 
 def _accounts_to_long(
@@ -507,12 +578,7 @@ def _aggregate(
         created_at[table_codes[known]] = table_created[known]
         aligned = table.set_index(ACCOUNT_ID).reindex(account_ids).reset_index()
         n_without = n_accounts - len(np.unique(account))
-        report = IngestReport(
-            n_event_rows=report.n_event_rows,
-            n_observations=report.n_observations,
-            n_empty_cells=report.n_empty_cells,
-            n_accounts_without_events=int(n_without),
-        )
+        report = replace(report, n_accounts_without_events=int(n_without))
     else:
         aligned = pd.DataFrame({ACCOUNT_ID: account_ids})
 

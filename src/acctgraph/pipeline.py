@@ -25,6 +25,7 @@ from .communities import LEIDEN_BACKENDS, find_communities
 from .exceptions import ConfigError
 from .graph import build_graph
 from .ingest import TableLike, load_links
+from .privacy import Pseudonymizer
 from .results import DetectionResult, build_result
 from .scoring import KindRoles, score_communities
 
@@ -149,6 +150,7 @@ def detect(
     asn_kind: str = "asn",
     payment_kind: str = "payment",
     leiden_backend: str = "igraph",
+    pseudonymizer: Pseudonymizer | None = None,
     random_state: int | np.random.Generator | None = 0,
 ) -> DetectionResult:
     """Find and score coordinated account farms.
@@ -168,6 +170,9 @@ def detect(
     resolution, max_attribute_degree, specificity_exponent, min_cluster_size, threshold,
     ip_kind, asn_kind, payment_kind, leiden_backend
         See :class:`DetectConfig`.
+    pseudonymizer : Pseudonymizer, optional
+        Replace account ids and attribute values by keyed tokens at ingest,
+        so the result, its exports and the logs hold no raw identifier.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the community search; None means 0, so runs repeat.
 
@@ -207,7 +212,11 @@ def detect(
     timings: dict[str, float] = {}
     start = time.perf_counter()
     links = load_links(
-        events, accounts=accounts, attributes=attributes, account_attributes=account_attributes
+        events,
+        accounts=accounts,
+        attributes=attributes,
+        account_attributes=account_attributes,
+        pseudonymizer=pseudonymizer,
     )
     timings["ingest"] = time.perf_counter() - start
 
@@ -236,6 +245,11 @@ def detect(
 
     mark = time.perf_counter()
     provenance = _provenance(config, links, random_state)
+    provenance["pseudonymization"] = (
+        None
+        if pseudonymizer is None
+        else {"key_id": pseudonymizer.key_id, "clear_kinds": sorted(pseudonymizer.clear_kinds)}
+    )
     result = build_result(
         graph, communities, scores, threshold=config.threshold, provenance=provenance
     )
@@ -270,6 +284,8 @@ def _provenance(config: DetectConfig, links, random_state: object) -> dict[str, 
             "n_attributes": links.n_attributes,
             "n_links": links.n_links,
             "n_accounts_without_events": links.report.n_accounts_without_events,
+            "n_duplicate_rows": links.report.n_duplicate_rows,
+            "pseudonymized": links.report.pseudonymized,
             "n_empty_cells": dict(links.report.n_empty_cells),
         },
     }
