@@ -1,7 +1,20 @@
+import os
+
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 import acctgraph as ag
+
+# Property tests: a short profile for CI, a long one for local runs:
+#   HYPOTHESIS_PROFILE=long python -m pytest tests/test_properties.py
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,8 @@ CREATED_AT = "created_at"
 
 # How many offending rows an error message lists before summarising.
 _MAX_ROWS_SHOWN = 5
+# Largest count one row may carry: sums over billions of rows stay in int64.
+MAX_COUNT = 10**9
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,14 @@ def _read_one(path: Path, name: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- #
 # Validation helpers: each returns clean values plus the problems it found
 # --------------------------------------------------------------------------- #
+def _show(value: object) -> str:
+    """A bad value as the user wrote it (numpy scalars as plain Python)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _rows_text(positions: np.ndarray) -> str:
     shown = ", ".join(str(int(p)) for p in positions[:_MAX_ROWS_SHOWN])
     more = len(positions) - _MAX_ROWS_SHOWN
@@ -273,12 +283,19 @@ def _check_identifier(
 def _parse_count(series: pd.Series, column: str, problems: list[str]) -> np.ndarray:
     numeric = pd.to_numeric(series, errors="coerce")
     values = numeric.to_numpy(dtype=float, na_value=np.nan)
-    bad = ~np.isfinite(values) | (values < 1) | (values != np.round(values))
+    with np.errstate(invalid="ignore"):
+        bad = (
+            ~np.isfinite(values)
+            | (values < 1)
+            | (values > MAX_COUNT)
+            | (values != np.round(values))
+        )
     if bad.any():
         where = np.flatnonzero(bad)
-        shown = ", ".join(repr(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
+        shown = ", ".join(_show(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
         problems.append(
-            f"column {column!r}: must be a whole number >= 1; got {shown} at {_rows_text(where)}"
+            f"column {column!r}: must be a whole number in [1, {MAX_COUNT:.0e}]; "
+            f"got {shown} at {_rows_text(where)}"
         )
         values = np.where(bad, 1, values)
     return values.astype(np.int64)
@@ -300,7 +317,7 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
         bad = bad & series.astype(str).str.strip().ne("").to_numpy()
     if bad.any():
         where = np.flatnonzero(bad)
-        shown = ", ".join(repr(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
+        shown = ", ".join(_show(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
         problems.append(f"column {column!r}: not a timestamp: {shown} at {_rows_text(where)}")
     return parsed.to_numpy(dtype="datetime64[ns]")
 
