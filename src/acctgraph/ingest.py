@@ -255,10 +255,10 @@ def _clean_strings(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_float_dtype(series.dtype):
         # Integral floats are ints that met a NaN on the way; print them as ints.
         values = series.to_numpy(dtype=float, na_value=np.nan)
-        integral = np.isfinite(values) & (values == np.round(values))
-        text = np.where(
-            integral, np.nan_to_num(values).astype(np.int64).astype(str), values.astype(str)
-        )
+        # Below 2**53 a float holds its integer exactly.
+        integral = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
+        as_int = np.where(integral, values, 0).astype(np.int64).astype(str)
+        text = np.where(integral, as_int, values.astype(str))
         strings = pd.Series(text, index=series.index)
     else:
         strings = series.astype(str)
