@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .evaluation import evaluate
-from .exceptions import AcctGraphError, AcctGraphWarning, OutputError
+from .exceptions import AcctGraphError, AcctGraphWarning, OutputError, SchemaError
 from .pipeline import detect
 from .privacy import Pseudonymizer
 from .results import check_output_dir
@@ -199,6 +199,13 @@ def _run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line(exc: AcctGraphError) -> str:
+    """Pipelines grep stderr line by line: keep every problem on one line."""
+    if isinstance(exc, SchemaError):
+        return f"{len(exc.problems)} problem(s) in {exc.source}: " + "; ".join(exc.problems)
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _build_parser()
@@ -213,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             code = handlers[args.command](args)
         except AcctGraphError as exc:
-            print(f"acctgraph: error: {exc}", file=sys.stderr)
+            print(f"acctgraph: error: {_one_line(exc)}", file=sys.stderr)
             return 2
     for w in caught:
         print(f"acctgraph: warning: {w.message}", file=sys.stderr)
