@@ -67,7 +67,9 @@ def test_scores_are_probabilities_and_contributions_add_up_to_the_score():
     clusters = result.clusters
     assert clusters["score"].between(0, 1).all()
     assert result.accounts["score"].between(0, 1).all()
-    logit = ag.scoring.BIAS + clusters.filter(like="contrib_").sum(axis=1)
+    logit = ag.scoring.effective_bias(result.unavailable_features) + clusters.filter(
+        like="contrib_"
+    ).sum(axis=1)
     np.testing.assert_allclose(clusters["score"], 1 / (1 + np.exp(-logit)))
 
 

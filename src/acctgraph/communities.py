@@ -47,6 +47,10 @@ logger = logging.getLogger(__name__)
 
 LEIDEN_BACKENDS = ("igraph", "leidenalg")
 
+# Modularity at or below this means the partition is no better than the whole
+# component (floating-point noise around 0).
+_NO_STRUCTURE = 1e-9
+
 # igraph's random number generator is process-wide; see the module docstring.
 _IGRAPH_RNG_LOCK = threading.Lock()
 
@@ -199,19 +203,26 @@ def _leiden(
             n_iterations=2,
             seed=seed,
         )
-        return np.asarray(partition.membership, dtype=np.int64)
-    with _IGRAPH_RNG_LOCK:
-        ig.set_random_number_generator(random.Random(seed))
-        try:
-            clustering = g.community_leiden(
-                objective_function="modularity",
-                weights=weight,
-                resolution=resolution,
-                n_iterations=2,
-            )
-        finally:
-            ig.set_random_number_generator(random)
-    return np.asarray(clustering.membership, dtype=np.int64)
+        membership = partition.membership
+    else:
+        with _IGRAPH_RNG_LOCK:
+            ig.set_random_number_generator(random.Random(seed))
+            try:
+                membership = g.community_leiden(
+                    objective_function="modularity",
+                    weights=weight,
+                    resolution=resolution,
+                    n_iterations=2,
+                ).membership
+            finally:
+                ig.set_random_number_generator(random)
+    # The whole component as one community has modularity 0. A component with
+    # no inner structure (1,000 accounts sharing the same 1,000 attributes: the
+    # most coordinated shape there is) gives every partition modularity ~0, and
+    # Leiden may return account-attribute pairs; keep such a component whole.
+    if g.modularity(membership, weights=weight, resolution=resolution) <= _NO_STRUCTURE:
+        return np.zeros(len(nodes), dtype=np.int64)
+    return np.asarray(membership, dtype=np.int64)
 
 
 def _keep_large(

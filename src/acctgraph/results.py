@@ -7,9 +7,11 @@ Output columns (public contract)
 ===============  =========================================================
 account_id       str
 cluster_id       int64; -1 for an account in no cluster
-score            float in [0, 1]: cluster score * membership
+score            float in [0, 1]: cluster score * sqrt(membership) * fit
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
+fit              float in [0, 1]: how much of its cluster's per-account
+                 evidence (IP rotation, ASN spread, volume) it shows itself
 n_ips, n_asns    distinct IPs and ASNs the account used
 activity         observations of its busiest attribute kind (requests)
 ===============  =========================================================
@@ -318,6 +320,7 @@ def build_result(
             "score": af["score"].to_numpy(),
             "flagged": af["score"].to_numpy() >= threshold,
             "membership": af["membership"].to_numpy(),
+            "fit": af["fit"].to_numpy(),
             "n_ips": af["n_ips"].to_numpy(dtype=np.int64),
             "n_asns": af["n_asns"].to_numpy(dtype=np.int64),
             "activity": af["activity"].to_numpy(dtype=np.int64),

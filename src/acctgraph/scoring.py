@@ -62,9 +62,32 @@ Score
 summing to 14, a community needs about half of all the evidence to reach 0.5:
 the office pattern (shared card, rollout burst, size) tops out near 0.1.
 
-An account's score is ``cluster score * m(a)``; it is flagged when that
-reaches the threshold (default 0.5). Features whose kind is absent from the
-data (no ASN column, say) have signal 0 and are reported as unavailable.
+Account score
+-------------
+``score(a) = cluster score * sqrt(m(a)) * fit(a)``, flagged at the
+threshold (default 0.5). ``fit`` asks whether the account itself shows the
+behaviour that made its cluster score high::
+
+    fit(a) = sum_f w_f * min(s_f(a), s_f(c)) / sum_f w_f * s_f(c)
+
+over the features an account has on its own (``ip_rotation``,
+``asn_spread``, ``volume``), with ``s_f(a)`` the account's own value squashed
+as above and ``s_f(c)`` its cluster's signal (``fit = 1`` where the cluster
+has none of that evidence).
+
+Membership alone cannot tell a farm's accounts from an office that Leiden
+merged into the farm's community through a shared network or card hub: the
+office's employees can be fully embedded, but they neither rotate IPs nor
+send farm volumes, so their fit is low. Fit therefore counts in full and
+membership under a square root, which keeps farm accounts a little short on
+both (8 proxy IPs, half the typical shared weight) above the threshold.
+
+Features whose kind is absent from the data (no ASN column, say) have
+signal 0 and are reported as unavailable, and the bias shrinks in proportion
+(:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
+cluster still needs about half of the evidence the data *can* show. Without
+this, data holding one attribute kind (devices only) could never be flagged,
+even 1,000 accounts sharing the same 1,000 devices.
 """
 
 from __future__ import annotations
@@ -77,7 +100,14 @@ import pandas as pd
 from .communities import Communities
 from .graph import AttributeGraph
 
-__all__ = ["BIAS", "FEATURE_WEIGHTS", "KindRoles", "Scores", "score_communities"]
+__all__ = [
+    "BIAS",
+    "FEATURE_WEIGHTS",
+    "KindRoles",
+    "Scores",
+    "effective_bias",
+    "score_communities",
+]
 
 FEATURE_WEIGHTS: dict[str, float] = {
     "ip_rotation": 2.5,
@@ -89,6 +119,16 @@ FEATURE_WEIGHTS: dict[str, float] = {
     "size": 1.0,
 }
 BIAS = -7.0
+
+# Each log-squashed feature's (low, high): signal 0 at low, 1 at high.
+_LOG_SQUASH: dict[str, tuple[float, float]] = {
+    "ip_rotation": (2, 16),
+    "asn_spread": (1, 8),
+    "specific_overlap": (0.5, 5),
+    "payment_sharing": (1, 10),
+    "volume": (1, 20),
+    "size": (5, 100),
+}
 
 _DAY_NS = 86_400 * 10**9
 
@@ -113,7 +153,7 @@ class Scores:
         features, and ``contrib_<feature>`` for each feature.
     account_features : DataFrame
         One row per account: ``n_ips``, ``n_asns``, ``activity``,
-        ``shared_weight``, ``membership``, ``score``.
+        ``shared_weight``, ``membership``, ``fit``, ``score``.
     link_shared : ndarray of int64, shape (n_links,)
         Members of the account's community linked to the same attribute
         (0 for links outside communities or the graph).
@@ -214,13 +254,11 @@ def score_communities(
     raw["size"] = n_core.astype(float)
 
     signal = pd.DataFrame(index=raw.index)
-    signal["ip_rotation"] = _signal(raw["ip_rotation"], 2, 16)
-    signal["asn_spread"] = _signal(raw["asn_spread"], 1, 8)
-    signal["specific_overlap"] = _signal(raw["specific_overlap"], 0.5, 5)
-    signal["payment_sharing"] = _signal(raw["payment_sharing"], 1, 10)
-    signal["creation_burst"] = np.clip(raw["creation_burst"].to_numpy(), 0, 1)
-    signal["volume"] = _signal(raw["volume"], 1, 20)
-    signal["size"] = _signal(raw["size"], 5, 100)
+    for feature in FEATURE_WEIGHTS:
+        if feature in _LOG_SQUASH:
+            signal[feature] = _signal(raw[feature], *_LOG_SQUASH[feature])
+        else:
+            signal[feature] = np.clip(raw[feature].to_numpy(), 0, 1)
 
     unavailable = []
     for feature, kind in (
@@ -236,7 +274,7 @@ def score_communities(
         signal[feature] = 0.0
 
     contrib = signal * pd.Series(FEATURE_WEIGHTS)
-    logit = BIAS + contrib.sum(axis=1)
+    logit = effective_bias(unavailable) + contrib.sum(axis=1)
     cluster_score = 1.0 / (1.0 + np.exp(-logit.to_numpy()))
 
     clusters = raw.copy()
@@ -246,7 +284,13 @@ def score_communities(
     for feature in FEATURE_WEIGHTS:
         clusters[f"contrib_{feature}"] = contrib[feature]
 
-    account_score = np.append(cluster_score, 0.0)[slot] * membership
+    own = {
+        "ip_rotation": n_ips,
+        "asn_spread": n_asns,
+        "volume": activity / max(population_activity, 1.0),
+    }
+    fit = _fit(own, signal, slot, unavailable)
+    account_score = np.append(cluster_score, 0.0)[slot] * np.sqrt(membership) * fit
     account_features = pd.DataFrame(
         {
             "n_ips": n_ips,
@@ -254,6 +298,7 @@ def score_communities(
             "activity": activity,
             "shared_weight": shared_weight,
             "membership": membership,
+            "fit": np.where(members, fit, 0.0),
             "score": account_score,
         }
     )
@@ -263,6 +308,31 @@ def score_communities(
         link_shared=link_shared,
         unavailable=unavailable,
     )
+
+
+def effective_bias(unavailable: list[str]) -> float:
+    """:data:`BIAS` scaled to the share of feature weight the data can show."""
+    total = sum(FEATURE_WEIGHTS.values())
+    available = total - sum(FEATURE_WEIGHTS[f] for f in unavailable)
+    return BIAS * available / total
+
+
+def _fit(
+    own: dict[str, np.ndarray], signal: pd.DataFrame, slot: np.ndarray, unavailable: list[str]
+) -> np.ndarray:
+    """Share of its cluster's per-account evidence that each account shows itself."""
+    numerator = np.zeros(len(slot))
+    denominator = np.zeros(len(slot))
+    for feature, values in own.items():
+        if feature in unavailable:
+            continue
+        weight = FEATURE_WEIGHTS[feature]
+        cluster = np.append(signal[feature].to_numpy(), 0.0)[slot]
+        mine = _signal(values, *_LOG_SQUASH[feature])
+        numerator += weight * np.minimum(mine, cluster)
+        denominator += weight * cluster
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / denominator, 1.0)
 
 
 def _group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
