@@ -54,7 +54,7 @@ def test_failed_write_leaves_no_partial_output(small_result, tmp_path):
         threshold=small_result.threshold,
         provenance=small_result.provenance,
     )
-    with pytest.raises(Exception):  # noqa: B017 - pyarrow's own error type
+    with pytest.raises(ag.OutputError, match="cannot write results"):
         broken.to_dir(tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
 

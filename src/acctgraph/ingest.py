@@ -195,6 +195,11 @@ def _expand_paths(source: Any, name: str) -> list[Path]:
         )
     paths: list[Path] = []
     for item in items:
+        if not isinstance(item, (str, Path)):
+            raise SchemaError(
+                [f"{name} paths must be str or Path; got an item of type {type(item).__name__}"],
+                source=name,
+            )
         text = str(item)
         path = Path(text)
         if any(ch in text for ch in "*?["):

@@ -253,7 +253,12 @@ class DetectionResult:
             raise OutputError(
                 f"cannot write results to {str(target)!r}: {exc.strerror or exc}"
             ) from exc
-        except BaseException:
+        except Exception as exc:  # a frame the writer cannot serialise: still no partial output
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(
+                f"cannot write results to {str(target)!r}: {type(exc).__name__}: {exc}"
+            ) from exc
+        except BaseException:  # KeyboardInterrupt and the like: clean up, then let it through
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return target
