@@ -11,15 +11,21 @@ def test_results_written_as_parquet_load_back_unchanged(small_result, tmp_path):
     out = small_result.to_dir(tmp_path / "run")
     assert sorted(p.name for p in out.iterdir()) == [
         "accounts.parquet",
+        "cluster_links.parquet",
         "clusters.parquet",
         "evidence.parquet",
         "hubs_dropped.parquet",
         "provenance.json",
+        "timeline.parquet",
     ]
     assert_frame_equal(pd.read_parquet(out / "accounts.parquet"), small_result.accounts)
     assert_frame_equal(pd.read_parquet(out / "clusters.parquet"), small_result.clusters)
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["parameters"]["seed"] == 0
+    loaded = ag.DetectionResult.from_dir(out)
+    for name in ("accounts", "clusters", "evidence", "cluster_links", "timeline"):
+        assert_frame_equal(getattr(loaded, name), getattr(small_result, name))
+    assert loaded.threshold == small_result.threshold
 
 
 def test_csv_on_request(small_result, tmp_path):

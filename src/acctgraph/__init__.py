@@ -30,6 +30,7 @@ from .graph import AttributeGraph, build_graph
 from .ingest import IngestReport, Links, load_links, read_table
 from .pipeline import DetectConfig, detect
 from .privacy import Pseudonymizer
+from .report import write_report
 from .results import ClusterExplanation, DetectionResult, build_result
 from .scoring import KindRoles, Scores, score_communities
 
@@ -68,4 +69,5 @@ __all__ = [
     "score_communities",
     "scoring",
     "synth",
+    "write_report",
 ]

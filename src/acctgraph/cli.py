@@ -1,4 +1,4 @@
-"""Command line: ``acctgraph detect``, ``acctgraph demo``, ``acctgraph synth``.
+"""Command line: ``acctgraph detect``, ``demo``, ``report`` and ``synth``.
 
 Exit codes: 0 success, 2 bad input or arguments (a one-paragraph message on
 stderr, no output written), 1 anything unexpected.
@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from .evaluation import evaluate
-from .exceptions import AcctGraphError, AcctGraphWarning, OutputError, SchemaError
+from .exceptions import AcctGraphError, AcctGraphWarning, SchemaError
 from .pipeline import detect
 from .privacy import Pseudonymizer
-from .results import check_output_dir
+from .results import DetectionResult, check_output_dir, write_atomically
 
 __all__ = ["main"]
 
@@ -105,6 +103,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--world-seed", type=int, default=1, help="seed of the world (default 1)")
     _add_detect_options(p)
 
+    p = sub.add_parser("report", help="write a self-contained HTML report of a results folder")
+    p.add_argument("results", help="folder written by 'acctgraph detect'")
+    p.add_argument("--out", required=True, help="HTML file to write")
+    p.add_argument("--top", type=int, default=5, help="clusters with a section (default 5)")
+    p.add_argument("--force", action="store_true", help="replace the HTML file if it exists")
+
     p = sub.add_parser("synth", help="write a synthetic world as parquet files")
     p.add_argument("--accounts", type=int, default=10_000)
     p.add_argument("--world-seed", type=int, default=1)
@@ -183,19 +187,23 @@ def _run_synth(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_output_dir(out, force=args.force)
     world = make_world(args.accounts, seed=args.world_seed)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         world.events.to_parquet(tmp / "events.parquet", index=False)
         world.accounts.to_parquet(tmp / "accounts.parquet", index=False)
         world.truth.to_parquet(tmp / "truth.parquet", index=False)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except OSError as exc:
-        raise OutputError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    write_atomically(out, write)
     print(f"wrote {len(world.events)} events, {len(world.accounts)} accounts and truth to {out}/")
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    result = DetectionResult.from_dir(args.results)
+    out = write_report(result, args.out, top=args.top, force=args.force)
+    print(f"report on the top {min(args.top, len(result.clusters))} clusters written to {out}")
     return 0
 
 
@@ -214,7 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    handlers = {"detect": _run_detect, "demo": _run_demo, "synth": _run_synth}
+    handlers = {
+        "detect": _run_detect,
+        "demo": _run_demo,
+        "report": _run_report,
+        "synth": _run_synth,
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AcctGraphWarning)
         try:

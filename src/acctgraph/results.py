@@ -14,6 +14,9 @@ fit              float in [0, 1]: how much of its cluster's per-account
                  evidence (IP rotation, ASN spread, volume) it shows itself
 n_ips, n_asns    distinct IPs and ASNs the account used
 activity         observations of its busiest attribute kind (requests)
+created_at       from the accounts table, else its first observation
+first_seen       its earliest and latest observation
+last_seen
 ===============  =========================================================
 
 ``DetectionResult.clusters``, one row per cluster, ``cluster_id`` 0 first:
@@ -28,6 +31,8 @@ score                  float in [0, 1]
 contrib_<feature>      its contribution to the score's log-odds
 shared_kinds           e.g. ``"ip=7204 payment=72 asn=45"``: shared
                        attributes per kind
+dominant_kind          the kind whose shared attributes tie the cluster
+                       most (sum of n_members * concentration)
 top_attributes         the three most concentrated shared attributes,
                        ``"kind:value (members)"``
 first_seen, last_seen  earliest and latest observation of its members
@@ -35,9 +40,18 @@ first_seen, last_seen  earliest and latest observation of its members
 
 ``DetectionResult.evidence``: one row per attribute shared by at least two
 members of a cluster: ``cluster_id, kind, value, n_members, degree,
-concentration`` (``degree``: accounts linked to it overall;
+concentration, hub`` (``degree``: accounts linked to it overall;
 ``concentration = n_members / degree``, near 1 for the cluster's own
-attributes). Sorted by cluster, then concentration and n_members, descending.
+attributes; ``hub``: left out of the graph for its degree). Sorted by
+cluster, then concentration and n_members, descending.
+
+``DetectionResult.cluster_links``: the member-attribute links behind the
+evidence: ``cluster_id, account_id, kind, value, count, first_seen,
+last_seen``.
+
+``DetectionResult.timeline``: per cluster and UTC day,
+``accounts_created``, ``links_first_seen`` and ``observations`` (dated by
+their link's first sighting; exact for one-row-per-request logs).
 """
 
 from __future__ import annotations
@@ -48,19 +62,28 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .communities import Communities
-from .exceptions import ConfigError, OutputError, UnknownClusterError
+from .exceptions import ConfigError, InputFileError, OutputError, UnknownClusterError
 from .graph import AttributeGraph
 from .scoring import FEATURE_WEIGHTS, Scores
+
+if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
+    import networkx as nx
+    from matplotlib.axes import Axes
 
 __all__ = ["ClusterExplanation", "DetectionResult", "build_result"]
 
 _TOP_ATTRIBUTES = 3
+_FRAMES = ("accounts", "clusters", "evidence", "cluster_links", "timeline", "hubs_dropped")
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame()
 
 
 @dataclass(frozen=True)
@@ -71,19 +94,28 @@ class ClusterExplanation:
     ----------
     cluster_id : int
     score : float
+    summary : Series
+        The cluster's row of ``DetectionResult.clusters``.
     features : DataFrame
         One row per score feature: ``feature, value, weight, contribution``.
     members : DataFrame
         The member rows of ``DetectionResult.accounts``.
     shared_attributes : DataFrame
         Attributes shared by at least two members, most concentrated first.
+    links : DataFrame
+        Member-attribute links behind ``shared_attributes``.
+    timeline : DataFrame
+        Per day: accounts created, links first seen, observations.
     """
 
     cluster_id: int
     score: float
+    summary: pd.Series
     features: pd.DataFrame
     members: pd.DataFrame
     shared_attributes: pd.DataFrame
+    links: pd.DataFrame
+    timeline: pd.DataFrame
 
     def __repr__(self) -> str:
         lines = [
@@ -96,6 +128,39 @@ class ClusterExplanation:
         lines.append("shared attributes: " + ", ".join(f"{k}={n}" for k, n in by_kind.items()))
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from .report import cluster_html
+
+        return cluster_html(self)
+
+    def to_networkx(self) -> nx.Graph:
+        """The cluster's bipartite account-attribute graph (see :func:`acctgraph.export.cluster_graph`)."""
+        from .export import cluster_graph
+
+        return cluster_graph(self.links, self.shared_attributes, self.members)
+
+    def plot_breakdown(self, ax: Axes | None = None) -> Axes:
+        """Bar chart of each feature's contribution to the score."""
+        from .plots import plot_breakdown
+
+        return plot_breakdown(self, ax=ax)
+
+    def plot_graph(
+        self, ax: Axes | None = None, *, max_accounts: int = 60, max_attributes: int = 60
+    ) -> Axes:
+        """The bipartite graph: accounts left, attributes right coloured by kind, hubs marked."""
+        from .plots import plot_cluster_graph
+
+        return plot_cluster_graph(
+            self, ax=ax, max_accounts=max_accounts, max_attributes=max_attributes
+        )
+
+    def plot_timeline(self, ax: Axes | None = None) -> Axes:
+        """Accounts created and observations per day."""
+        from .plots import plot_timeline
+
+        return plot_timeline(self, ax=ax)
+
 
 @dataclass(frozen=True)
 class DetectionResult:
@@ -103,7 +168,7 @@ class DetectionResult:
 
     Attributes
     ----------
-    accounts, clusters, evidence : DataFrame
+    accounts, clusters, evidence, cluster_links, timeline : DataFrame
         See the module documentation for their columns.
     hubs_dropped : DataFrame
         Hub attributes left out of the graph, per kind.
@@ -122,6 +187,8 @@ class DetectionResult:
     threshold: float
     provenance: dict[str, Any] = field(repr=False)
     unavailable_features: list[str] = field(default_factory=list)
+    cluster_links: pd.DataFrame = field(default_factory=_empty_frame, repr=False)
+    timeline: pd.DataFrame = field(default_factory=_empty_frame, repr=False)
 
     @property
     def flagged_accounts(self) -> pd.DataFrame:
@@ -161,15 +228,43 @@ class DetectionResult:
                 "contribution": [float(row[f"contrib_{f}"]) for f in FEATURE_WEIGHTS],
             }
         )
-        members = self.accounts[self.accounts["cluster_id"] == cluster_id].reset_index(drop=True)
-        shared = self.evidence[self.evidence["cluster_id"] == cluster_id].reset_index(drop=True)
+
+        def rows_of(frame: pd.DataFrame) -> pd.DataFrame:
+            if frame.empty:
+                return frame
+            return frame[frame["cluster_id"] == cluster_id].reset_index(drop=True)
+
         return ClusterExplanation(
             cluster_id=int(cluster_id),
             score=float(row["score"]),
+            summary=row,
             features=features,
-            members=members,
-            shared_attributes=shared,
+            members=rows_of(self.accounts),
+            shared_attributes=rows_of(self.evidence),
+            links=rows_of(self.cluster_links),
+            timeline=rows_of(self.timeline),
         )
+
+    def cluster_graph(self, cluster_id: int) -> nx.Graph:
+        """One cluster's bipartite account-attribute graph as networkx."""
+        return self.explain(cluster_id).to_networkx()
+
+    def export(
+        self, path: str | os.PathLike[str], *, fmt: str = "graphml", cluster_id: int | None = None
+    ) -> Path:
+        """Write one cluster, or every cluster, as GraphML, GEXF (Gephi) or parquet.
+
+        See :func:`acctgraph.export.export_graph`.
+        """
+        from .export import export_graph
+
+        return export_graph(self, path, fmt=fmt, cluster_id=cluster_id)
+
+    def plot_overview(self, ax: Axes | None = None) -> Axes:
+        """Every cluster: score against size, coloured by dominant attribute kind."""
+        from .plots import plot_overview
+
+        return plot_overview(self, ax=ax)
 
     def summary(self, top: int = 10) -> str:
         """A plain-text table of the top clusters; it names no raw identifier."""
@@ -193,6 +288,53 @@ class DetectionResult:
         return (
             f"DetectionResult({len(self.accounts)} accounts, {len(self.clusters)} clusters, "
             f"{int(self.accounts['flagged'].sum())} flagged)"
+        )
+
+    def _repr_html_(self) -> str:
+        from .report import result_html
+
+        return result_html(self)
+
+    @classmethod
+    def from_dir(cls, path: str | os.PathLike[str]) -> DetectionResult:
+        """Load a result written by :meth:`to_dir` (or ``acctgraph detect``).
+
+        Raises
+        ------
+        InputFileError
+            If the folder is not a results folder.
+        """
+        folder = Path(path)
+        provenance_file = folder / "provenance.json"
+        if not provenance_file.is_file():
+            raise InputFileError(
+                f"{str(folder)!r} is not an acctgraph results folder (no provenance.json)"
+            )
+        frames: dict[str, pd.DataFrame] = {}
+        for name in _FRAMES:
+            parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+            try:
+                if parquet.exists():
+                    frames[name] = pd.read_parquet(parquet)
+                elif csv.exists():
+                    frames[name] = pd.read_csv(csv)
+                else:
+                    raise InputFileError(f"results folder {str(folder)!r} lacks {name}.parquet")
+            except InputFileError:
+                raise
+            except Exception as exc:
+                raise InputFileError(f"cannot read {name} in {str(folder)!r}: {exc}") from exc
+        provenance = json.loads(provenance_file.read_text())
+        return cls(
+            accounts=frames["accounts"],
+            clusters=frames["clusters"],
+            evidence=frames["evidence"],
+            hubs_dropped=frames["hubs_dropped"],
+            threshold=float(provenance["parameters"]["threshold"]),
+            provenance=provenance,
+            unavailable_features=list(provenance.get("unavailable_features", [])),
+            cluster_links=frames["cluster_links"],
+            timeline=frames["timeline"],
         )
 
     def to_dir(
@@ -224,44 +366,53 @@ class DetectionResult:
             raise ConfigError(f"fmt must be 'parquet' or 'csv'; got {fmt!r}")
         target = Path(path)
         check_output_dir(target, force=force)
-        try:
-            tmp = Path(
-                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            )
-        except OSError as exc:
-            raise OutputError(
-                f"cannot write in {str(target.parent)!r}: {exc.strerror or exc}"
-            ) from exc
-        try:
-            for name in ("accounts", "clusters", "evidence", "hubs_dropped"):
+
+        def write(tmp: Path) -> None:
+            for name in _FRAMES:
                 frame: pd.DataFrame = getattr(self, name)
                 if fmt == "parquet":
                     frame.to_parquet(tmp / f"{name}.parquet", index=False)
                 else:
                     frame.to_csv(tmp / f"{name}.csv", index=False)
             (tmp / "provenance.json").write_text(json.dumps(self.provenance, indent=2, default=str))
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                target.rename(old)
-                tmp.rename(target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(target)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise OutputError(
-                f"cannot write results to {str(target)!r}: {exc.strerror or exc}"
-            ) from exc
-        except Exception as exc:  # a frame the writer cannot serialise: still no partial output
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise OutputError(
-                f"cannot write results to {str(target)!r}: {type(exc).__name__}: {exc}"
-            ) from exc
-        except BaseException:  # KeyboardInterrupt and the like: clean up, then let it through
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+
+        write_atomically(target, write)
         return target
+
+
+def write_atomically(target: Path, write: Any) -> None:
+    """Call ``write(tmp_folder)``, then rename the folder to ``target``.
+
+    Any failure removes the temporary folder and leaves ``target`` as it was;
+    an existing ``target`` is replaced only after the new folder is complete.
+    """
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write in {str(target.parent)!r}: {exc.strerror or exc}") from exc
+    try:
+        write(tmp)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(
+            f"cannot write results to {str(target)!r}: {exc.strerror or exc}"
+        ) from exc
+    except Exception as exc:  # a frame the writer cannot serialise: still no partial output
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(
+            f"cannot write results to {str(target)!r}: {type(exc).__name__}: {exc}"
+        ) from exc
+    except BaseException:  # KeyboardInterrupt and the like: clean up, then let it through
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def check_output_dir(target: Path, *, force: bool) -> None:
@@ -318,6 +469,7 @@ def build_result(
     account_cluster = np.append(cluster_id, -1)[np.where(members, comm, n_comm)]
 
     af = scores.account_features
+    first_seen, last_seen = _account_seen(links)
     accounts = pd.DataFrame(
         {
             "account_id": links.account_ids.astype(str),
@@ -329,10 +481,13 @@ def build_result(
             "n_ips": af["n_ips"].to_numpy(dtype=np.int64),
             "n_asns": af["n_asns"].to_numpy(dtype=np.int64),
             "activity": af["activity"].to_numpy(dtype=np.int64),
+            "created_at": links.created_at,
+            "first_seen": first_seen,
+            "last_seen": last_seen,
         }
     )
 
-    evidence = _evidence(graph, scores, account_cluster)
+    cluster_links, evidence = _cluster_links_and_evidence(graph, account_cluster)
     # Rows in cluster-id order, so every per-cluster array below lines up.
     out = clusters.iloc[order].reset_index(drop=True)
     out.insert(0, "cluster_id", np.arange(n_comm, dtype=np.int64))
@@ -340,11 +495,13 @@ def build_result(
     n_flagged = np.bincount(flagged_cluster[flagged_cluster >= 0], minlength=n_comm)
     out.insert(3, "n_flagged", n_flagged.astype(np.int64))
     out["shared_kinds"] = _shared_kinds(evidence, n_comm)
+    out["dominant_kind"] = _dominant_kind(evidence, n_comm)
     out["top_attributes"] = _top_attributes(evidence, n_comm)
     first, last = _seen_range(links, account_cluster, n_comm)
     out["first_seen"] = first
     out["last_seen"] = last
 
+    provenance["unavailable_features"] = list(scores.unavailable)
     return DetectionResult(
         accounts=accounts,
         clusters=out,
@@ -353,37 +510,96 @@ def build_result(
         threshold=threshold,
         provenance=provenance,
         unavailable_features=list(scores.unavailable),
+        cluster_links=cluster_links,
+        timeline=_timeline(links, account_cluster),
     )
 
 
-def _evidence(graph: AttributeGraph, scores: Scores, account_cluster: np.ndarray) -> pd.DataFrame:
+def _account_seen(links) -> tuple[np.ndarray, np.ndarray]:
+    frame = (
+        pd.DataFrame({"a": links.account, "first": links.first_seen, "last": links.last_seen})
+        .groupby("a")
+        .agg(first=("first", "min"), last=("last", "max"))
+    )
+    frame = frame.reindex(range(links.n_accounts))
+    return (
+        frame["first"].to_numpy(dtype="datetime64[ns]"),
+        frame["last"].to_numpy(dtype="datetime64[ns]"),
+    )
+
+
+def _cluster_links_and_evidence(
+    graph: AttributeGraph, account_cluster: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Links of cluster members to attributes at least two members share, and
+    one evidence row per such (cluster, attribute), hubs included and marked."""
     links = graph.links
-    shared = scores.link_shared >= 2
-    frame = pd.DataFrame(
+    link_cluster = account_cluster[links.account]
+    in_cluster = np.flatnonzero(link_cluster >= 0)
+    key = link_cluster[in_cluster] * links.n_attributes + links.attribute[in_cluster]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    shared = in_cluster[counts[inverse] >= 2]
+    n_members = counts[inverse][counts[inverse] >= 2]
+    attr = links.attribute[shared]
+    cluster_links = pd.DataFrame(
         {
-            "cluster_id": account_cluster[links.account[shared]],
-            "attribute": links.attribute[shared],
-            "n_members": scores.link_shared[shared],
-        }
-    ).drop_duplicates(["cluster_id", "attribute"])
-    attr = frame["attribute"].to_numpy()
-    frame = pd.DataFrame(
-        {
-            "cluster_id": frame["cluster_id"].to_numpy(dtype=np.int64),
+            "cluster_id": link_cluster[shared].astype(np.int64),
+            "account_id": links.account_ids[links.account[shared]].astype(str),
             "kind": links.attribute_kinds[attr].astype(str),
             "value": links.attribute_values[attr].astype(str),
-            "n_members": frame["n_members"].to_numpy(dtype=np.int64),
-            "degree": graph.degree[attr].astype(np.int64),
+            "count": links.count[shared],
+            "first_seen": links.first_seen[shared],
+            "last_seen": links.last_seen[shared],
+        }
+    ).sort_values(["cluster_id", "account_id", "kind", "value"], ignore_index=True)
+
+    first = ~pd.Series(link_cluster[shared] * links.n_attributes + attr).duplicated().to_numpy()
+    evidence = pd.DataFrame(
+        {
+            "cluster_id": link_cluster[shared][first].astype(np.int64),
+            "kind": links.attribute_kinds[attr[first]].astype(str),
+            "value": links.attribute_values[attr[first]].astype(str),
+            "n_members": n_members[first].astype(np.int64),
+            "degree": graph.degree[attr[first]].astype(np.int64),
+            # Shared but left out of the graph: only hubs are.
+            "hub": ~graph.in_graph[attr[first]],
         }
     )
-    frame["concentration"] = frame["n_members"] / frame["degree"]
+    evidence.insert(5, "concentration", evidence["n_members"] / evidence["degree"])
     # The cluster's own attributes (a card only its members use) first, busy
     # ones it merely passes through (a residential ASN) last.
-    return frame.sort_values(
+    evidence = evidence.sort_values(
         ["cluster_id", "concentration", "n_members", "kind", "value"],
         ascending=[True, False, False, True, True],
         ignore_index=True,
     )
+    return cluster_links, evidence
+
+
+def _timeline(links, account_cluster: np.ndarray) -> pd.DataFrame:
+    """Per cluster and UTC day: accounts created, links first seen and the
+    observations they carry (dated by their link's first sighting)."""
+    members = np.flatnonzero(account_cluster >= 0)
+    created = pd.DataFrame(
+        {"cluster_id": account_cluster[members], "day": links.created_at[members]}
+    ).dropna()
+    created["day"] = created["day"].dt.floor("D")
+    created = created.groupby(["cluster_id", "day"]).size().rename("accounts_created")
+
+    link_cluster = account_cluster[links.account]
+    sel = (link_cluster >= 0) & ~np.isnat(links.first_seen)
+    seen = pd.DataFrame(
+        {
+            "cluster_id": link_cluster[sel],
+            "day": pd.to_datetime(links.first_seen[sel]).floor("D"),
+            "count": links.count[sel],
+        }
+    )
+    seen = seen.groupby(["cluster_id", "day"]).agg(
+        links_first_seen=("count", "size"), observations=("count", "sum")
+    )
+    timeline = pd.concat([created, seen], axis=1).fillna(0).astype(np.int64).reset_index()
+    return timeline.sort_values(["cluster_id", "day"], ignore_index=True)
 
 
 def _shared_kinds(evidence: pd.DataFrame, n_comm: int) -> list[str]:
@@ -392,6 +608,21 @@ def _shared_kinds(evidence: pd.DataFrame, n_comm: int) -> list[str]:
     for cid, group in counts.groupby(level=0):
         ordered = group.droplevel(0).sort_values(ascending=False, kind="stable")
         text[int(cid)] = " ".join(f"{k}={n}" for k, n in ordered.items())
+    return text
+
+
+def _dominant_kind(evidence: pd.DataFrame, n_comm: int) -> list[str]:
+    """The kind whose shared attributes tie the cluster together most: each
+    attribute weighs ``n_members * concentration``, so a card only the
+    members use counts fully and a busy ASN they pass through barely."""
+    text = [""] * n_comm
+    if evidence.empty:
+        return text
+    tie = evidence.assign(tie=evidence["n_members"] * evidence["concentration"])
+    weight = tie.groupby(["cluster_id", "kind"])["tie"].sum().reset_index()
+    weight = weight.sort_values(["cluster_id", "tie", "kind"], ascending=[True, False, True])
+    for row in weight.drop_duplicates("cluster_id").itertuples():
+        text[int(row.cluster_id)] = row.kind
     return text
 
 
