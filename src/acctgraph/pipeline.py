@@ -14,7 +14,8 @@ import logging
 import numbers
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Any
@@ -211,49 +212,41 @@ def detect(
     )
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    links = load_links(
-        events,
-        accounts=accounts,
-        attributes=attributes,
-        account_attributes=account_attributes,
-        pseudonymizer=pseudonymizer,
-    )
-    timings["ingest"] = time.perf_counter() - start
-
-    mark = time.perf_counter()
-    graph = build_graph(
-        links,
-        max_attribute_degree=config.max_attribute_degree,
-        specificity_exponent=config.specificity_exponent,
-    )
-    timings["graph"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    communities = find_communities(
-        graph,
-        resolution=config.resolution,
-        min_cluster_size=config.min_cluster_size,
-        seed=config.seed,
-        backend=config.leiden_backend,
-    )
-    timings["communities"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
-    scores = score_communities(graph, communities, roles=roles)
-    timings["scoring"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    provenance = _provenance(config, links, random_state)
-    provenance["pseudonymization"] = (
-        None
-        if pseudonymizer is None
-        else {"key_id": pseudonymizer.key_id, "clear_kinds": sorted(pseudonymizer.clear_kinds)}
-    )
-    result = build_result(
-        graph, communities, scores, threshold=config.threshold, provenance=provenance
-    )
-    timings["results"] = time.perf_counter() - mark
+    with _timed(timings, "ingest"):
+        links = load_links(
+            events,
+            accounts=accounts,
+            attributes=attributes,
+            account_attributes=account_attributes,
+            pseudonymizer=pseudonymizer,
+        )
+    with _timed(timings, "graph"):
+        graph = build_graph(
+            links,
+            max_attribute_degree=config.max_attribute_degree,
+            specificity_exponent=config.specificity_exponent,
+        )
+    with _timed(timings, "communities"):
+        communities = find_communities(
+            graph,
+            resolution=config.resolution,
+            min_cluster_size=config.min_cluster_size,
+            seed=config.seed,
+            backend=config.leiden_backend,
+        )
+    with _timed(timings, "scoring"):
+        roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
+        scores = score_communities(graph, communities, roles=roles)
+    with _timed(timings, "results"):
+        provenance = _provenance(config, links, random_state)
+        provenance["pseudonymization"] = (
+            None
+            if pseudonymizer is None
+            else {"key_id": pseudonymizer.key_id, "clear_kinds": sorted(pseudonymizer.clear_kinds)}
+        )
+        result = build_result(
+            graph, communities, scores, threshold=config.threshold, provenance=provenance
+        )
     provenance["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     logger.info(
         "detect: %d accounts, %d clusters, %d flagged in %.2f s",
@@ -263,6 +256,14 @@ def detect(
         time.perf_counter() - start,
     )
     return result
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Record the wall time of one stage into ``timings``."""
+    mark = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - mark
 
 
 def _provenance(config: DetectConfig, links, random_state: object) -> dict[str, Any]:
