@@ -27,8 +27,8 @@ median would not do: a farm's community can hold as many households as farm
 accounts (households whose home IPs the proxy network resells), and the
 households would drag the median down to their own level. An account as
 embedded as the members carrying the community gets 1; a household pulled in
-by the one proxy IP it really owns gets little. Members with ``m >= 0.5`` are the community's *core*, over which the
-cluster features below are computed.
+by the one proxy IP it really owns gets little. Members with ``m >= 0.5`` are
+the community's *core*, over which the cluster features below are computed.
 
 Cluster features, each squashed into a signal ``s`` in [0, 1]
 -------------------------------------------------------------
@@ -131,6 +131,9 @@ _LOG_SQUASH: dict[str, tuple[float, float]] = {
 }
 
 _DAY_NS = 86_400 * 10**9
+# shared_weight's exponent stays 0.5 whatever exponent the graph's edge
+# weights use: the specific_overlap signal's (0.5, 5) range is calibrated on it.
+_OVERLAP_EXPONENT = 0.5
 
 
 @dataclass(frozen=True)
@@ -154,16 +157,12 @@ class Scores:
     account_features : DataFrame
         One row per account: ``n_ips``, ``n_asns``, ``activity``,
         ``shared_weight``, ``membership``, ``fit``, ``score``.
-    link_shared : ndarray of int64, shape (n_links,)
-        Members of the account's community linked to the same attribute
-        (0 for links outside communities or the graph).
     unavailable : list of str
         Features whose attribute kind or timestamps are absent.
     """
 
     clusters: pd.DataFrame
     account_features: pd.DataFrame
-    link_shared: np.ndarray
     unavailable: list[str]
 
 
@@ -222,11 +221,11 @@ def score_communities(
     link_comm = comm[links.account]
     in_comm = (link_comm >= 0) & graph.edge_mask
     key = link_comm[in_comm] * n_attr + links.attribute[in_comm]
-    uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     link_shared = np.zeros(links.n_links, dtype=np.int64)
     link_shared[in_comm] = counts[inverse]
     shared = link_shared >= 2
-    specificity = graph.degree[links.attribute].astype(float) ** -0.5
+    specificity = graph.degree[links.attribute].astype(float) ** -_OVERLAP_EXPONENT
     shared_weight = np.bincount(links.account[shared], weights=specificity[shared], minlength=n_acc)
 
     members = comm >= 0
@@ -305,7 +304,6 @@ def score_communities(
     return Scores(
         clusters=clusters,
         account_features=account_features,
-        link_shared=link_shared,
         unavailable=unavailable,
     )
 
