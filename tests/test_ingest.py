@@ -172,3 +172,13 @@ def test_unreadable_files_raise_input_file_errors_naming_the_path(tmp_path):
     with pytest.raises(ag.InputFileError, match="no file matches"):
         load_links(str(tmp_path / "nothing*.parquet"))
     assert issubclass(ag.InputFileError, OSError)
+
+
+def test_problems_in_events_and_accounts_are_reported_together():
+    events = pd.DataFrame({"account_id": ["a", None], "kind": "ip", "value": "1"})
+    accounts = pd.DataFrame({"account_id": ["a"], "created_at": ["not a date"]})
+    with pytest.raises(ag.SchemaError) as info:
+        load_links(events, accounts=accounts)
+    assert info.value.source == "events and accounts"
+    assert any(p.startswith("events: column 'account_id'") for p in info.value.problems)
+    assert any(p.startswith("accounts: column 'created_at'") for p in info.value.problems)

@@ -397,10 +397,24 @@ def load_links(
     if per_account is not None and account_frame is None:
         raise SchemaError(["account_attributes given but no accounts table"], source="accounts")
 
-    long, report = _events_to_long(event_frame, wide)
-    account_ids_table, created_table, extra_long, account_frame = _accounts_to_long(
-        account_frame, per_account
-    )
+    # Validate both tables before raising, so one error lists every problem.
+    errors: list[SchemaError] = []
+    try:
+        long, report = _events_to_long(event_frame, wide)
+    except SchemaError as exc:
+        errors.append(exc)
+    try:
+        account_ids_table, created_table, extra_long, account_frame = _accounts_to_long(
+            account_frame, per_account
+        )
+    except SchemaError as exc:
+        errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise SchemaError(
+            [f"{e.source}: {p}" for e in errors for p in e.problems], source="events and accounts"
+        )
     if extra_long is not None:
         long = {key: np.concatenate([long[key], extra_long[key]]) for key in long}
     if pseudonymizer is not None:
