@@ -85,6 +85,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    p.add_argument(
+        "--engine",
+        choices=("pandas", "duckdb"),
+        default="pandas",
+        help="ingest engine; duckdb reads the files out of core (default pandas)",
+    )
+    p.add_argument("--memory-limit", help="with --engine duckdb: DuckDB's memory limit, e.g. 8GB")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument(
         "--pseudonymize-key-env",
@@ -141,6 +148,8 @@ def _run_detect(args: argparse.Namespace) -> int:
         attributes=args.attributes,
         account_attributes=args.account_attributes,
         pseudonymizer=pseudonymizer,
+        engine=args.engine,
+        memory_limit=args.memory_limit,
         **_detect_kwargs(args),
     )
     result.to_dir(out, fmt=args.format, force=args.force)

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .exceptions import InputFileError, SchemaError
+from .exceptions import ConfigError, InputFileError, SchemaError
 from .privacy import Pseudonymizer
 
 __all__ = ["IngestReport", "Links", "load_links", "read_table"]
@@ -353,6 +353,8 @@ def load_links(
     attributes: Sequence[str] | Mapping[str, str] | None = None,
     account_attributes: Sequence[str] | Mapping[str, str] | None = None,
     pseudonymizer: Pseudonymizer | None = None,
+    engine: str = "pandas",
+    memory_limit: str | None = None,
 ) -> Links:
     """Validate events (and accounts) and aggregate them into :class:`Links`.
 
@@ -371,6 +373,12 @@ def load_links(
         ``{"payment_fingerprint": "payment"}``.
     pseudonymizer : Pseudonymizer, optional
         Replace account ids and attribute values by keyed tokens.
+    engine : {"pandas", "duckdb"}, default="pandas"
+        ``"duckdb"`` validates and aggregates event *files* inside embedded
+        DuckDB, out of core, so the raw log is never held in pandas; it gives
+        the same links as ``"pandas"`` (:mod:`acctgraph.duckdb_engine`).
+    memory_limit : str, optional
+        With ``engine="duckdb"``: DuckDB's memory limit, e.g. ``"8GB"``.
 
     Returns
     -------
@@ -390,6 +398,19 @@ def load_links(
     >>> load_links(ev).n_links
     2
     """
+    if engine == "duckdb":
+        from .duckdb_engine import load_links_duckdb
+
+        return load_links_duckdb(
+            events,
+            accounts=accounts,
+            attributes=attributes,
+            account_attributes=account_attributes,
+            pseudonymizer=pseudonymizer,
+            memory_limit=memory_limit,
+        )
+    if engine != "pandas":
+        raise ConfigError(f"engine must be 'pandas' or 'duckdb'; got {engine!r}")
     event_frame = read_table(events, name="events")
     account_frame = None if accounts is None else read_table(accounts, name="accounts")
     wide = _normalise_attribute_spec(attributes, "attributes")

@@ -152,6 +152,8 @@ def detect(
     payment_kind: str = "payment",
     leiden_backend: str = "igraph",
     pseudonymizer: Pseudonymizer | None = None,
+    engine: str = "pandas",
+    memory_limit: str | None = None,
     random_state: int | np.random.Generator | None = 0,
 ) -> DetectionResult:
     """Find and score coordinated account farms.
@@ -174,6 +176,11 @@ def detect(
     pseudonymizer : Pseudonymizer, optional
         Replace account ids and attribute values by keyed tokens at ingest,
         so the result, its exports and the logs hold no raw identifier.
+    engine : {"pandas", "duckdb"}, default="pandas"
+        Ingest engine; ``"duckdb"`` reads event files out of core and gives
+        the same result (see :func:`acctgraph.ingest.load_links`).
+    memory_limit : str, optional
+        DuckDB's memory limit with ``engine="duckdb"``, e.g. ``"8GB"``.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the community search; None means 0, so runs repeat.
 
@@ -198,6 +205,8 @@ def detect(
     >>> bool(result.clusters["score"].is_monotonic_decreasing)
     True
     """
+    if engine not in ("pandas", "duckdb"):
+        raise ConfigError(f"engine must be 'pandas' or 'duckdb'; got {engine!r}")
     config = DetectConfig(
         resolution=resolution,
         max_attribute_degree=max_attribute_degree,
@@ -219,6 +228,8 @@ def detect(
             attributes=attributes,
             account_attributes=account_attributes,
             pseudonymizer=pseudonymizer,
+            engine=engine,
+            memory_limit=memory_limit,
         )
     with _timed(timings, "graph"):
         graph = build_graph(
@@ -238,7 +249,7 @@ def detect(
         roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
         scores = score_communities(graph, communities, roles=roles)
     with _timed(timings, "results"):
-        provenance = _provenance(config, links, random_state)
+        provenance = _provenance(config, links, random_state, engine)
         provenance["pseudonymization"] = (
             None
             if pseudonymizer is None
@@ -266,7 +277,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     timings[stage] = time.perf_counter() - mark
 
 
-def _provenance(config: DetectConfig, links, random_state: object) -> dict[str, Any]:
+def _provenance(config: DetectConfig, links, random_state: object, engine: str) -> dict[str, Any]:
     versions = {}
     for package in ("acctgraph", "numpy", "pandas", "scipy", "igraph", "leidenalg"):
         try:
@@ -276,6 +287,7 @@ def _provenance(config: DetectConfig, links, random_state: object) -> dict[str, 
     return {
         "parameters": asdict(config),
         "random_state": repr(random_state) if random_state is not None else None,
+        "engine": engine,
         "versions": versions,
         "python": platform.python_version(),
         "input": {

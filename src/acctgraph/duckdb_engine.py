@@ -1,0 +1,371 @@
+"""DuckDB ingest engine: event files bigger than memory, never held in pandas.
+
+``load_links(paths, engine="duckdb")`` validates, normalises and aggregates
+parquet or CSV files (a list, a glob of daily files, a folder) inside an
+embedded DuckDB database, which spills to a temporary folder instead of
+running out of memory. Only the aggregated, integer-coded links come back to
+numpy. It follows the pandas engine's contract exactly (same codes, counts,
+first/last seen, duplicate rule, report and error wording) and
+``tests/test_duckdb_engine.py`` checks the two agree.
+
+Row numbers in errors are positions within each file (``file_row_number``),
+named with their file.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import ConfigError, InputFileError, SchemaError
+from .ingest import (
+    _MAX_ROWS_SHOWN,
+    ACCOUNT_ID,
+    COUNT,
+    KIND,
+    MAX_COUNT,
+    TS,
+    VALUE,
+    IngestReport,
+    Links,
+    _accounts_to_long,
+    _expand_paths,
+    _normalise_attribute_spec,
+    read_table,
+)
+from .privacy import Pseudonymizer
+
+__all__ = ["load_links_duckdb"]
+
+logger = logging.getLogger(__name__)
+
+
+def _connect(memory_limit: str | None) -> Any:
+    try:
+        import duckdb
+    except ImportError as exc:  # an optional engine names the extra that brings it
+        raise ConfigError(
+            "engine='duckdb' needs the duckdb package: pip install 'acctgraph[duckdb]'"
+        ) from exc
+    con = duckdb.connect(config={"temp_directory": tempfile.mkdtemp(prefix="acctgraph-duckdb-")})
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = false")  # aggregation order is set by ORDER BY
+    return con
+
+
+def _q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(column: str, column_type: str) -> str:
+    """SQL for a column as trimmed text, as the pandas engine writes it: whole
+    floats below 2**53 as integers, everything else as its text."""
+    col = _q(column)
+    if column_type in ("DOUBLE", "FLOAT", "REAL") or column_type.startswith("DECIMAL"):
+        text = (
+            f"CASE WHEN isfinite({col}) AND {col} = round({col}) AND abs({col}) < 9007199254740992 "
+            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
+        )
+    else:
+        text = f"CAST({col} AS VARCHAR)"
+    return f"regexp_replace({text}, '^\\s+|\\s+$', '', 'g')"
+
+
+def _time(column: str, column_type: str) -> str:
+    """SQL for a column as a naive UTC timestamp (numbers are unix seconds)."""
+    col = _q(column)
+    if column_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"timezone('UTC', {col})"
+    if column_type.startswith("TIMESTAMP") or column_type == "DATE":
+        return f"CAST({col} AS TIMESTAMP)"
+    if column_type in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "HUGEINT"):
+        return f"CAST(to_timestamp(CAST({col} AS DOUBLE)) AT TIME ZONE 'UTC' AS TIMESTAMP)"
+    text = _text(column, column_type)
+    return f"timezone('UTC', TRY_CAST(NULLIF({text}, '') AS TIMESTAMPTZ))"
+
+
+def _scan(paths: list[Path]) -> str:
+    """A table function reading every file, with its name and row numbers."""
+    suffixes = {p.suffix.lower() for p in paths}
+    listed = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    if suffixes <= {".parquet", ".pq"}:
+        return (
+            f"read_parquet({listed}, filename = true, file_row_number = true, union_by_name = true)"
+        )
+    if suffixes <= {".csv"}:
+        # Number CSV rows ourselves: 0-based within each file, as parquet does.
+        return (
+            f"(SELECT *, row_number() OVER (PARTITION BY filename) - 1 AS file_row_number "
+            f"FROM read_csv({listed}, all_varchar = true, filename = true, union_by_name = true))"
+        )
+    raise InputFileError(
+        f"engine='duckdb' reads .parquet, .pq or .csv files of one kind; got {sorted(suffixes)}"
+    )
+
+
+class _Checker:
+    """Runs validation queries and gathers problems in the pandas engine's words."""
+
+    def __init__(self, con: Any, source: str) -> None:
+        self.con, self.source, self.problems = con, source, []
+
+    def rows(self, where: str, column: str, what: str, show_values: str | None = None) -> None:
+        total = self.con.execute(f"SELECT count(*) FROM src WHERE {where}").fetchall()[0][0]
+        if not total:
+            return
+        shown = self.con.execute(
+            f"SELECT filename, file_row_number{', ' + show_values if show_values else ''} "
+            f"FROM src WHERE {where} ORDER BY filename, file_row_number LIMIT {_MAX_ROWS_SHOWN}"
+        ).fetchall()
+        where_text = ", ".join(f"{Path(r[0]).name}:{r[1]}" for r in shown)
+        more = total - len(shown)
+        rows = f"rows {where_text}" + (f" and {more} more" if more > 0 else "")
+        if show_values:
+            values = ", ".join(repr(r[2]) for r in shown)
+            self.problems.append(f"column {column!r}: {what}; got {values} at {rows}")
+        else:
+            self.problems.append(f"column {column!r}: {total} {what} at {rows}")
+
+
+def load_links_duckdb(
+    events: str | Path | Sequence[str | Path],
+    *,
+    accounts: Any = None,
+    attributes: Any = None,
+    account_attributes: Any = None,
+    pseudonymizer: Pseudonymizer | None = None,
+    memory_limit: str | None = None,
+) -> Links:
+    """Ingest event files with DuckDB; see :func:`acctgraph.ingest.load_links`.
+
+    Parameters
+    ----------
+    events : path, glob, folder or list of paths
+        Parquet or CSV files.
+    accounts, attributes, account_attributes, pseudonymizer
+        As for :func:`acctgraph.ingest.load_links`. The accounts table (one
+        row per account) is read with pandas.
+    memory_limit : str, optional
+        DuckDB's memory limit, e.g. ``"8GB"``; beyond it DuckDB spills to disk.
+
+    Returns
+    -------
+    Links
+    """
+    if isinstance(events, pd.DataFrame) or type(events).__module__.startswith("pyarrow"):
+        raise ConfigError(
+            "engine='duckdb' reads files; pass paths, or use engine='pandas' for frames"
+        )
+    paths = _expand_paths(events, "events")
+    wide = _normalise_attribute_spec(attributes, "attributes")
+    per_account = _normalise_attribute_spec(account_attributes, "account_attributes")
+    con = _connect(memory_limit)
+    try:
+        con.execute(f"CREATE VIEW src AS SELECT * FROM {_scan(paths)}")
+    except Exception as exc:
+        raise InputFileError(f"events: cannot read {[str(p) for p in paths]}: {exc}") from exc
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE src)").fetchall())
+
+    required = [ACCOUNT_ID] + (list(wide) if wide else [KIND, VALUE])
+    missing = [c for c in required if c not in types]
+    if missing:
+        found = sorted(c for c in types if c not in ("filename", "file_row_number"))
+        raise SchemaError([f"missing column(s) {missing}; found {found}"], source="events")
+
+    check = _Checker(con, "events")
+    account_sql = _text(ACCOUNT_ID, types[ACCOUNT_ID])
+    check.rows(
+        f"{_q(ACCOUNT_ID)} IS NULL OR {account_sql} = ''", ACCOUNT_ID, "null or empty value(s)"
+    )
+    if COUNT in types:
+        num = f"TRY_CAST({_text(COUNT, types[COUNT])} AS DOUBLE)"
+        bad = f"({num} IS NULL OR NOT isfinite({num}) OR {num} < 1 OR {num} > {MAX_COUNT} OR {num} <> round({num}))"
+        check.rows(bad, COUNT, f"must be a whole number in [1, {MAX_COUNT:.0e}]", _q(COUNT))
+        count_sql = f"CAST({num} AS BIGINT)"
+    else:
+        count_sql = "CAST(1 AS BIGINT)"
+    if TS in types:
+        ts_sql = _time(TS, types[TS])
+        blank = (
+            f"{_q(TS)} IS NULL"
+            if types[TS] != "VARCHAR"
+            else f"NULLIF({_text(TS, 'VARCHAR')}, '') IS NULL"
+        )
+        check.rows(f"{ts_sql} IS NULL AND NOT ({blank})", TS, "not a timestamp", _q(TS))
+    else:
+        ts_sql = "CAST(NULL AS TIMESTAMP)"
+
+    empty_cells: dict[str, int] = {}
+    if wide is None:
+        kind_sql = f"lower({_text(KIND, types[KIND])})"
+        value_sql = _text(VALUE, types[VALUE])
+        check.rows(f"{_q(KIND)} IS NULL OR {kind_sql} = ''", KIND, "null or empty value(s)")
+        check.rows(f"{_q(VALUE)} IS NULL OR {value_sql} = ''", VALUE, "null or empty value(s)")
+        rows_sql = f"SELECT {account_sql} AS a, {kind_sql} AS k, {value_sql} AS v, {count_sql} AS c, {ts_sql} AS ts FROM src"
+        keys = "a, k, v, c, ts"
+    else:
+        cells = ", ".join(
+            f"NULLIF({_text(col, types[col])}, '') AS w{i}" for i, col in enumerate(wide)
+        )
+        rows_sql = f"SELECT {account_sql} AS a, {count_sql} AS c, {ts_sql} AS ts, {cells} FROM src"
+        keys = "a, c, ts, " + ", ".join(f"w{i}" for i in range(len(wide)))
+        for col in wide:
+            empty_cells[col] = con.execute(
+                f"SELECT count(*) FROM src WHERE NULLIF({_text(col, types[col])}, '') IS NULL"
+            ).fetchall()[0][0]
+    if check.problems:
+        raise SchemaError(check.problems, source="events")
+
+    n_rows = con.execute("SELECT count(*) FROM src").fetchall()[0][0]
+    distinct = "DISTINCT " if TS in types else ""
+    # Rows identical in every column read, timestamp included, count once
+    # (the pandas engine's rule); without timestamps every row counts.
+    con.execute(f"CREATE TEMP TABLE rows AS SELECT {distinct}{keys} FROM ({rows_sql})")
+    if wide is None:
+        con.execute("CREATE TEMP TABLE obs AS SELECT a, k, v, c, ts FROM rows")
+    else:
+        parts = " UNION ALL ".join(
+            f"SELECT a, '{kind.replace(chr(39), chr(39) * 2)}' AS k, w{i} AS v, c, ts FROM rows WHERE w{i} IS NOT NULL"
+            for i, kind in enumerate(wide.values())
+        )
+        con.execute(f"CREATE TEMP TABLE obs AS {parts}")
+    n_kept, n_observations = con.execute(
+        "SELECT count(*), coalesce(sum(c), 0) FROM rows"
+    ).fetchall()[0]
+    report = IngestReport(
+        n_event_rows=int(n_rows),
+        n_observations=int(n_observations),
+        n_empty_cells=empty_cells,
+        n_duplicate_rows=int(n_rows - n_kept),
+    )
+
+    account_frame = None if accounts is None else read_table(accounts, name="accounts")
+    if per_account is not None and account_frame is None:
+        raise SchemaError(["account_attributes given but no accounts table"], source="accounts")
+    # The accounts table (one row per account) is small: pandas validates it.
+    table_ids, table_created, extra, account_frame = _accounts_to_long(account_frame, per_account)
+    if extra is not None:
+        con.register(
+            "extra_obs",
+            pd.DataFrame({k: extra[k] for k in ("account", "kind", "value", "count", "ts")}),
+        )
+        con.execute(
+            "INSERT INTO obs SELECT account, kind, value, count, CAST(ts AS TIMESTAMP) FROM extra_obs"
+        )
+    if table_ids is not None:
+        con.register("table_ids", pd.DataFrame({"a": table_ids}))
+    if pseudonymizer is not None:
+        _pseudonymize(con, pseudonymizer, table_ids is not None)
+        if table_ids is not None:
+            table_ids = pseudonymizer.tokens(table_ids)
+            account_frame = account_frame.assign(**{ACCOUNT_ID: table_ids})
+        report = replace(report, pseudonymized=True)
+    return _aggregate(con, report, table_ids, table_created, account_frame)
+
+
+def _pseudonymize(con: Any, pseudonymizer: Pseudonymizer, has_table: bool) -> None:
+    accounts = con.execute(
+        "SELECT DISTINCT a FROM obs" + (" UNION SELECT a FROM table_ids" if has_table else "")
+    ).fetchnumpy()["a"]
+    values = con.execute("SELECT DISTINCT k, v FROM obs").fetchnumpy()
+    con.register("acc_tokens", pd.DataFrame({"a": accounts, "t": pseudonymizer.tokens(accounts)}))
+    con.register(
+        "val_tokens",
+        pd.DataFrame(
+            {
+                "k": values["k"],
+                "v": values["v"],
+                "t": pseudonymizer.tokens(values["v"], values["k"]),
+            }
+        ),
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE obs AS SELECT acc_tokens.t AS a, obs.k, val_tokens.t AS v, c, ts "
+        "FROM obs JOIN acc_tokens USING (a) JOIN val_tokens USING (k, v)"
+    )
+
+
+def _aggregate(
+    con: Any,
+    report: IngestReport,
+    table_ids: np.ndarray | None,
+    table_created: np.ndarray | None,
+    account_frame: pd.DataFrame | None,
+) -> Links:
+    union = " UNION SELECT a FROM table_ids" if table_ids is not None else ""
+    # Byte order of UTF-8 is code point order: the same sort as Python's.
+    con.execute(
+        f"CREATE TEMP TABLE acc AS SELECT a, CAST(row_number() OVER (ORDER BY a) - 1 AS BIGINT) AS code "
+        f"FROM (SELECT DISTINCT a FROM obs{union})"
+    )
+    con.execute(
+        "CREATE TEMP TABLE attr AS SELECT k, v, CAST(row_number() OVER (ORDER BY k, v) - 1 AS BIGINT) AS code "
+        "FROM (SELECT DISTINCT k, v FROM obs)"
+    )
+    links = con.execute(
+        "SELECT acc.code AS account, attr.code AS attribute, CAST(sum(c) AS BIGINT) AS count, "
+        "min(ts) AS first_seen, max(ts) AS last_seen "
+        "FROM obs JOIN acc USING (a) JOIN attr USING (k, v) GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchnumpy()
+    account_ids = con.execute("SELECT a FROM acc ORDER BY code").fetchnumpy()["a"].astype(object)
+    attrs = con.execute("SELECT k, v FROM attr ORDER BY code").fetchnumpy()
+    n_accounts = len(account_ids)
+    account = np.asarray(links["account"], dtype=np.int64)
+    first_seen = _as_ns(links["first_seen"])
+    created_at = (
+        pd.Series(first_seen)
+        .groupby(account)
+        .min()
+        .reindex(range(n_accounts))
+        .to_numpy(dtype="datetime64[ns]", copy=True)
+    )
+    if table_ids is not None:
+        codes = pd.Index(account_ids).get_indexer(table_ids)
+        known = ~np.isnat(table_created)
+        created_at[codes[known]] = table_created[known]
+        aligned = account_frame.set_index(ACCOUNT_ID).reindex(account_ids).reset_index()
+        report = replace(
+            report, n_accounts_without_events=int(n_accounts - len(np.unique(account)))
+        )
+    else:
+        aligned = pd.DataFrame({ACCOUNT_ID: account_ids})
+    con.close()
+    result = Links(
+        account_ids=account_ids,
+        attribute_kinds=np.asarray(attrs["k"], dtype=object),
+        attribute_values=np.asarray(attrs["v"], dtype=object),
+        account=account,
+        attribute=np.asarray(links["attribute"], dtype=np.int64),
+        count=np.asarray(links["count"], dtype=np.int64),
+        first_seen=first_seen,
+        last_seen=_as_ns(links["last_seen"]),
+        created_at=created_at,
+        account_table=aligned,
+        report=report,
+    )
+    logger.info(
+        "duckdb: ingested %d rows into %d links between %d accounts and %d attributes",
+        report.n_event_rows,
+        result.n_links,
+        result.n_accounts,
+        result.n_attributes,
+    )
+    return result
+
+
+def _as_ns(values: Any) -> np.ndarray:
+    """DuckDB's timestamps (masked where NULL) as datetime64[ns] with NaT."""
+    series = pd.Series(np.ma.getdata(values) if np.ma.isMaskedArray(values) else values)
+    out = pd.to_datetime(series).to_numpy(dtype="datetime64[ns]", copy=True)
+    if np.ma.isMaskedArray(values):
+        out[np.ma.getmaskarray(values)] = np.datetime64("NaT")
+    return out

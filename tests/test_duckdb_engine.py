@@ -1,0 +1,137 @@
+"""The DuckDB engine gives what the pandas engine gives, from files."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import acctgraph as ag
+from acctgraph.cli import main
+
+LINK_FIELDS = (
+    "account_ids",
+    "attribute_kinds",
+    "attribute_values",
+    "account",
+    "attribute",
+    "count",
+    "first_seen",
+    "last_seen",
+    "created_at",
+)
+
+
+def _same_links(a, b):
+    for name in LINK_FIELDS:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.report == b.report
+
+
+def test_same_result_as_pandas_on_a_world_in_daily_files(small_world, tmp_path):
+    events = small_world.events
+    day = events["ts"].dt.month
+    for month, part in events.groupby(day):
+        part.to_parquet(tmp_path / f"events-{month:02d}.parquet")
+    small_world.accounts.to_parquet(tmp_path / "accounts.parquet")
+    glob = str(tmp_path / "events-*.parquet")
+    accounts = tmp_path / "accounts.parquet"
+    _same_links(
+        ag.load_links(glob, accounts=accounts),
+        ag.load_links(glob, accounts=accounts, engine="duckdb"),
+    )
+    by_pandas = ag.detect(glob, accounts=accounts)
+    by_duckdb = ag.detect(glob, accounts=accounts, engine="duckdb", memory_limit="1GB")
+    for name in ("accounts", "clusters", "evidence", "cluster_links", "timeline"):
+        assert_frame_equal(getattr(by_pandas, name), getattr(by_duckdb, name))
+    assert by_duckdb.provenance["engine"] == "duckdb"
+
+
+def test_same_links_from_a_wide_csv_log_with_account_attributes(tmp_path):
+    requests = pd.DataFrame(
+        {
+            "account_id": ["a", "a", "b", " c ", "a", "7.0"],
+            "client_ip": ["1.1.1.1", "2.2.2.2", "1.1.1.1", "", "1.1.1.1", "3.3.3.3"],
+            "asn": ["AS1", "AS1", "AS1", "AS2", "AS1", None],
+            "ts": [
+                "2025-01-01T10:00:00",
+                "2025-01-02",
+                "2025-01-01",
+                "2025-01-03",
+                "2025-01-01T10:00:00",
+                "",
+            ],
+        }
+    )
+    requests.to_csv(tmp_path / "requests.csv", index=False)
+    accounts = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "card": ["p1", "p1", None, "p2"]})
+    spec = {
+        "attributes": {"client_ip": "ip", "asn": "asn"},
+        "account_attributes": {"card": "payment"},
+    }
+    pandas_links = ag.load_links(tmp_path / "requests.csv", accounts=accounts, **spec)
+    duckdb_links = ag.load_links(
+        tmp_path / "requests.csv", accounts=accounts, engine="duckdb", **spec
+    )
+    _same_links(pandas_links, duckdb_links)
+    assert duckdb_links.report.n_duplicate_rows == 1
+    assert duckdb_links.report.n_empty_cells == {"client_ip": 1, "asn": 1}
+
+
+def test_same_tokens_when_pseudonymized(small_world, tmp_path):
+    small_world.events.to_parquet(tmp_path / "events.parquet")
+    p = ag.Pseudonymizer("key-of-at-least-sixteen-bytes", clear_kinds={"asn"})
+    _same_links(
+        ag.load_links(tmp_path / "events.parquet", pseudonymizer=p),
+        ag.load_links(tmp_path / "events.parquet", pseudonymizer=p, engine="duckdb"),
+    )
+
+
+def test_bad_values_are_named_with_their_file_and_row(tmp_path):
+    pd.DataFrame(
+        {
+            "account_id": ["a", None, "c", ""],
+            "kind": ["ip", "ip", "ip", "ip"],
+            "value": ["1", "2", "3", "4"],
+            "count": ["1", "many", "0", "2"],
+            "ts": ["2025-01-01", "yesterday", "", "2025-01-02"],
+        }
+    ).to_parquet(tmp_path / "day.parquet")
+    with pytest.raises(ag.SchemaError) as info:
+        ag.load_links(tmp_path / "day.parquet", engine="duckdb")
+    problems = info.value.problems
+    assert any("'account_id'" in p and "day.parquet:1, day.parquet:3" in p for p in problems)
+    assert any("'count'" in p and "'many'" in p and "day.parquet:1" in p for p in problems)
+    assert any("'ts'" in p and "'yesterday'" in p for p in problems)
+    assert len(problems) == 3
+
+
+def test_missing_columns_frames_and_unknown_engines_are_refused(tmp_path):
+    pd.DataFrame({"account_id": ["a"], "val": ["x"]}).to_parquet(tmp_path / "e.parquet")
+    with pytest.raises(ag.SchemaError, match=r"missing column\(s\) \['kind', 'value'\]"):
+        ag.load_links(tmp_path / "e.parquet", engine="duckdb")
+    with pytest.raises(ag.ConfigError, match="reads files"):
+        ag.load_links(pd.DataFrame({"account_id": ["a"]}), engine="duckdb")
+    with pytest.raises(ag.ConfigError, match="engine must be"):
+        ag.load_links(tmp_path / "e.parquet", engine="spark")
+
+
+def test_cli_detects_with_the_duckdb_engine(small_world, tmp_path, capsys):
+    small_world.events.to_parquet(tmp_path / "events.parquet")
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "detect",
+                str(tmp_path / "events.parquet"),
+                "--engine",
+                "duckdb",
+                "--memory-limit",
+                "1GB",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    by_pandas = ag.detect(small_world.events)
+    assert_frame_equal(pd.read_parquet(out / "accounts.parquet"), by_pandas.accounts)
