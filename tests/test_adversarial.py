@@ -76,3 +76,21 @@ def test_farm_using_every_proxy_ip_once_is_found_through_cards_and_networks():
     assert quality["recall"] >= 0.95
     assert quality["precision"] >= 0.95
     assert quality["flagged_by_role"]["office"] <= 0.01 * quality["n_farm"]
+
+
+def test_cluster_links_of_a_huge_cluster_are_cut_to_the_budget_and_reported(monkeypatch):
+    from acctgraph import results
+
+    monkeypatch.setattr(results, "CLUSTER_LINKS_BUDGET", 5_000)
+    n_accounts, n_devices = 100, 200
+    events = pd.DataFrame(
+        {
+            "account_id": np.tile(_ids("a", n_accounts), n_devices),
+            "kind": "device",
+            "value": np.repeat(_ids("d", n_devices), n_accounts),
+        }
+    )
+    result = ag.detect(events)
+    assert len(result.cluster_links) == 5_000
+    assert result.provenance["cluster_links_left_out"] == {"0": 15_000}
+    assert len(result.evidence) == n_devices  # evidence keeps every shared attribute

@@ -47,7 +47,9 @@ cluster, then concentration and n_members, descending.
 
 ``DetectionResult.cluster_links``: the member-attribute links behind the
 evidence: ``cluster_id, account_id, kind, value, count, first_seen,
-last_seen``.
+last_seen``; at most 1,000,000 per cluster, to its most concentrated
+attributes (how many were left out, per cluster, is in
+``provenance["cluster_links_left_out"]``).
 
 ``DetectionResult.timeline``: per cluster and UTC day,
 ``accounts_created``, ``links_first_seen`` and ``observations`` (dated by
@@ -79,6 +81,8 @@ if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
 __all__ = ["ClusterExplanation", "DetectionResult", "build_result"]
 
 _TOP_ATTRIBUTES = 3
+# Most member-attribute links kept per cluster in cluster_links.
+CLUSTER_LINKS_BUDGET = 1_000_000
 _FRAMES = ("accounts", "clusters", "evidence", "cluster_links", "timeline", "hubs_dropped")
 
 
@@ -487,7 +491,8 @@ def build_result(
         }
     )
 
-    cluster_links, evidence = _cluster_links_and_evidence(graph, account_cluster)
+    truncated: dict[int, int] = {}
+    cluster_links, evidence = _cluster_links_and_evidence(graph, account_cluster, truncated)
     # Rows in cluster-id order, so every per-cluster array below lines up.
     out = clusters.iloc[order].reset_index(drop=True)
     out.insert(0, "cluster_id", np.arange(n_comm, dtype=np.int64))
@@ -502,6 +507,7 @@ def build_result(
     out["last_seen"] = last
 
     provenance["unavailable_features"] = list(scores.unavailable)
+    provenance["cluster_links_left_out"] = {str(c): n for c, n in sorted(truncated.items())}
     return DetectionResult(
         accounts=accounts,
         clusters=out,
@@ -528,8 +534,38 @@ def _account_seen(links) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def _within_link_budget(
+    cluster: np.ndarray,
+    attribute: np.ndarray,
+    n_members: np.ndarray,
+    degree: np.ndarray,
+    truncated: dict[int, int],
+) -> np.ndarray:
+    """Mask of shared links to keep in ``cluster_links``: per cluster, links to
+    its most concentrated attributes, up to ``CLUSTER_LINKS_BUDGET`` links.
+
+    ``cluster_links`` backs plots and graph exports; 1,000 accounts sharing the
+    same 100,000 attributes would otherwise make it a 100-million-row frame.
+    Evidence keeps every shared attribute. Clusters cut short are recorded in
+    ``truncated`` (cluster id -> links left out) and in provenance.
+    """
+    pairs = pd.DataFrame(
+        {"c": cluster, "a": attribute, "n": n_members, "conc": n_members / degree}
+    ).drop_duplicates(["c", "a"])
+    if pairs.groupby("c")["n"].sum().max() <= CLUSTER_LINKS_BUDGET or pairs.empty:
+        return np.ones(len(cluster), dtype=bool)
+    pairs = pairs.sort_values(["c", "conc", "n", "a"], ascending=[True, False, False, True])
+    pairs["cum"] = pairs.groupby("c")["n"].cumsum()
+    over = pairs["cum"] > CLUSTER_LINKS_BUDGET
+    left_out = pairs[over].groupby("c")["n"].sum()
+    truncated.update({int(c): int(n) for c, n in left_out.items()})
+    n_attr = int(attribute.max()) + 1
+    kept_keys = pairs.loc[~over, "c"].to_numpy() * n_attr + pairs.loc[~over, "a"].to_numpy()
+    return np.isin(cluster.astype(np.int64) * n_attr + attribute, kept_keys)
+
+
 def _cluster_links_and_evidence(
-    graph: AttributeGraph, account_cluster: np.ndarray
+    graph: AttributeGraph, account_cluster: np.ndarray, truncated: dict[int, int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Links of cluster members to attributes at least two members share, and
     one evidence row per such (cluster, attribute), hubs included and marked."""
@@ -541,15 +577,19 @@ def _cluster_links_and_evidence(
     shared = in_cluster[counts[inverse] >= 2]
     n_members = counts[inverse][counts[inverse] >= 2]
     attr = links.attribute[shared]
+    within_budget = _within_link_budget(
+        link_cluster[shared], attr, n_members, graph.degree[attr], truncated
+    )
+    kept, kept_attr = shared[within_budget], attr[within_budget]
     cluster_links = pd.DataFrame(
         {
-            "cluster_id": link_cluster[shared].astype(np.int64),
-            "account_id": links.account_ids[links.account[shared]].astype(str),
-            "kind": links.attribute_kinds[attr].astype(str),
-            "value": links.attribute_values[attr].astype(str),
-            "count": links.count[shared],
-            "first_seen": links.first_seen[shared],
-            "last_seen": links.last_seen[shared],
+            "cluster_id": link_cluster[kept].astype(np.int64),
+            "account_id": links.account_ids[links.account[kept]].astype(str),
+            "kind": links.attribute_kinds[kept_attr].astype(str),
+            "value": links.attribute_values[kept_attr].astype(str),
+            "count": links.count[kept],
+            "first_seen": links.first_seen[kept],
+            "last_seen": links.last_seen[kept],
         }
     ).sort_values(["cluster_id", "account_id", "kind", "value"], ignore_index=True)
 

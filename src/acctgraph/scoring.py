@@ -180,10 +180,10 @@ def _per_account_distinct(links, kind: str) -> np.ndarray:
 
 def _activity(links) -> np.ndarray:
     kind_codes, kinds = pd.factorize(links.attribute_kinds, sort=True)
-    link_kind = kind_codes[links.attribute]
-    per = np.zeros((links.n_accounts, max(len(kinds), 1)))
-    np.add.at(per, (links.account, link_kind), links.count)
-    return per.max(axis=1)
+    n_kinds = max(len(kinds), 1)
+    cell = links.account * n_kinds + kind_codes[links.attribute]
+    per = np.bincount(cell, weights=links.count, minlength=links.n_accounts * n_kinds)
+    return per.reshape(links.n_accounts, n_kinds).max(axis=1)
 
 
 def score_communities(
