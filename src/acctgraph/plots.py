@@ -217,9 +217,9 @@ def plot_timeline(explanation: ClusterExplanation, ax: Axes | None = None) -> Ax
     ax.bar(days, timeline["accounts_created"], width=1.0, color="#4c72b0", label="accounts created")
     ax.set_ylabel("accounts created per day")
     activity = ax.twinx()
-    activity.plot(
-        days, timeline["observations"], color="#dd8452", linewidth=1, label="observations"
-    )
+    # Days without a row had no activity: draw them as zeros, not as a slope.
+    daily = timeline.assign(day=days).set_index("day")["observations"].asfreq("D", fill_value=0)
+    activity.plot(daily.index, daily.to_numpy(), color="#dd8452", linewidth=1)
     activity.set_ylabel("observations per day")
     ax.set_title(f"Cluster {explanation.cluster_id}: creation and activity")
     ax.legend(
