@@ -87,7 +87,7 @@ def case_spread_farm(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFra
     farm = set(truth.loc[truth["role"] == "farm", "account_id"])
     # Give every farm proxy observation an IP of its own: no IP is shared.
     is_farm_ip = events["account_id"].isin(farm) & (events["kind"] == "ip")
-    events = events.copy()
+    events = events.astype({"value": object})  # new values go in below
     events.loc[is_farm_ip, "value"] = _ids("spread-", int(is_farm_ip.sum()))
     return events, truth
 

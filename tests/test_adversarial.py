@@ -67,7 +67,7 @@ def test_one_account_with_200000_distinct_ips_is_kept_and_not_a_cluster():
 
 def test_farm_using_every_proxy_ip_once_is_found_through_cards_and_networks():
     world = ag.synth.make_world(20_000, seed=2, farm_shares=(0.04,))
-    events = world.events.copy()
+    events = world.events.astype({"value": object})  # new values go in below
     farm = set(world.truth.loc[world.truth["role"] == "farm", "account_id"])
     own_ip = events["account_id"].isin(farm) & (events["kind"] == "ip")
     events.loc[own_ip, "value"] = _ids("spread-", int(own_ip.sum()))

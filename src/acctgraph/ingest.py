@@ -256,6 +256,16 @@ def _rows_text(positions: np.ndarray) -> str:
 
 def _clean_strings(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Trimmed strings and a mask of null or empty entries."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # Clean each category once, then index: O(categories), not O(rows), and
+        # every row shares its category's string object.
+        categories, bad = _clean_strings(pd.Series(series.cat.categories, dtype=object))
+        codes = series.cat.codes.to_numpy()
+        missing = codes < 0
+        if len(categories) == 0:
+            return np.full(len(codes), "", dtype=object), np.ones(len(codes), dtype=bool)
+        safe = np.where(missing, 0, codes)
+        return categories[safe], missing | bad[safe]
     missing = series.isna().to_numpy()
     if pd.api.types.is_float_dtype(series.dtype):
         # Integral floats are ints that met a NaN on the way; print them as ints.

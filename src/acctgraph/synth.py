@@ -119,7 +119,9 @@ class World:
     Attributes
     ----------
     events : DataFrame
-        Long events: ``account_id, kind, value, count, ts`` (``ts`` = first seen).
+        Long events: ``account_id, kind, value, count, ts`` (``ts`` = first
+        seen); the three text columns are categorical, so each distinct id or
+        value is stored once.
     accounts : DataFrame
         ``account_id, created_at``.
     truth : DataFrame
@@ -394,41 +396,49 @@ def _assemble(b: _Builder, config: WorldConfig) -> World:
     first = created[acc] + rng.exponential(20 * _DAY, len(acc)).astype(np.int64)
     first = np.minimum(first, _START + b.span - 1)
 
-    ip_frame = pd.DataFrame({"acc": acc, "value": _format_ips(ip), "count": count, "ts": first})
     asn_frame = (
         pd.DataFrame({"acc": acc, "asn": ip_asn[ip], "count": count, "ts": first})
         .groupby(["acc", "asn"], sort=True)
         .agg(count=("count", "sum"), ts=("ts", "min"))
         .reset_index()
     )
-    asn_frame["value"] = "AS" + asn_frame["asn"].astype(str)
     card_acc = np.concatenate([a for a, _ in b.card_links])
     card = np.concatenate([c for _, c in b.card_links])
     card_key = np.unique(card_acc.astype(np.int64) * b.n_cards + card)
     card_acc, card = card_key // b.n_cards, card_key % b.n_cards
-    card_frame = pd.DataFrame(
+
+    # Each distinct IP, ASN and card is formatted once; rows hold integer codes
+    # (categorical columns), so a 10,000,000-account world fits in memory.
+    used_ips, ip_code = np.unique(ip, return_inverse=True)
+    used_asns, asn_code = np.unique(asn_frame["asn"].to_numpy(), return_inverse=True)
+    used_cards, card_code = np.unique(card, return_inverse=True)
+    values = np.concatenate(
+        [
+            _format_ips(used_ips),
+            np.char.add("AS", used_asns.astype(str)).astype(object),
+            _card_tokens(used_cards, config.seed),
+        ]
+    )
+    value_code = np.concatenate(
+        [ip_code, asn_code + len(used_ips), card_code + len(used_ips) + len(used_asns)]
+    )
+    sizes = [len(acc), len(asn_frame), len(card_acc)]
+    account_code = np.concatenate([acc, asn_frame["acc"].to_numpy(), card_acc])
+    kind_code = np.repeat(np.arange(3, dtype=np.int8), sizes)
+    counts = np.concatenate(
+        [count, asn_frame["count"].to_numpy(), 1 + rng.poisson(2.0, len(card_acc))]
+    ).astype(np.int64)
+    seen = np.concatenate([first, asn_frame["ts"].to_numpy(), created[card_acc]])
+    order = rng.permutation(len(account_code))  # rows in no meaningful order
+    events = pd.DataFrame(
         {
-            "acc": card_acc,
-            "value": _card_tokens(card, config.seed),
-            "count": 1 + rng.poisson(2.0, len(card)),
-            "ts": created[card_acc],
+            "account_id": pd.Categorical.from_codes(account_code[order].astype(np.int32), ids),
+            "kind": pd.Categorical.from_codes(kind_code[order], ["ip", "asn", "payment"]),
+            "value": pd.Categorical.from_codes(value_code[order].astype(np.int32), values),
+            "count": counts[order],
+            "ts": seen[order].astype("datetime64[s]").astype("datetime64[ns]"),
         }
     )
-    parts = []
-    for kind, frame in (("ip", ip_frame), ("asn", asn_frame), ("payment", card_frame)):
-        parts.append(
-            pd.DataFrame(
-                {
-                    "account_id": ids[frame["acc"].to_numpy()],
-                    "kind": kind,
-                    "value": frame["value"].to_numpy(dtype=object),
-                    "count": frame["count"].to_numpy(dtype=np.int64),
-                    "ts": frame["ts"].to_numpy().astype("datetime64[s]").astype("datetime64[ns]"),
-                }
-            )
-        )
-    events = pd.concat(parts, ignore_index=True)
-    events = events.sample(frac=1.0, random_state=rng.integers(0, 2**31)).reset_index(drop=True)
     accounts = pd.DataFrame(
         {"account_id": ids, "created_at": created.astype("datetime64[s]").astype("datetime64[ns]")}
     ).sort_values("account_id", ignore_index=True)
