@@ -243,7 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = handlers[args.command](args)
         except AcctGraphError as exc:
             print(f"acctgraph: error: {_one_line(exc)}", file=sys.stderr)
-            return 2
+            code = 2
     for w in caught:
-        print(f"acctgraph: warning: {w.message}", file=sys.stderr)
+        if issubclass(w.category, AcctGraphWarning):
+            print(f"acctgraph: warning: {w.message}", file=sys.stderr)
+        else:  # not ours: show it as Python would have
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     return code
