@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .evaluation import evaluate
 from .exceptions import AcctGraphError, AcctGraphWarning, SchemaError
+from .ingest import ENGINES
 from .pipeline import detect
 from .privacy import Pseudonymizer
 from .results import DetectionResult, check_output_dir, write_atomically
@@ -87,7 +88,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     p.add_argument(
         "--engine",
-        choices=("pandas", "duckdb"),
+        choices=ENGINES,
         default="pandas",
         help="ingest engine; duckdb reads the files out of core (default pandas)",
     )

@@ -20,7 +20,7 @@ import networkx as nx
 import pandas as pd
 
 from .exceptions import ConfigError, OutputError
-from .results import write_atomically
+from .results import write_atomically, write_file_atomically
 
 if TYPE_CHECKING:
     from .results import DetectionResult
@@ -142,14 +142,6 @@ def export_graph(
     # it, with the largest n_members, so the union graph stays simple.
     shared = shared.sort_values("n_members", ascending=False).drop_duplicates(["kind", "value"])
     graph = cluster_graph(links, shared, members)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        if fmt == "graphml":
-            nx.write_graphml(graph, tmp)
-        else:
-            nx.write_gexf(graph, tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from exc
+    writer = nx.write_graphml if fmt == "graphml" else nx.write_gexf
+    write_file_atomically(target, lambda tmp: writer(graph, tmp))
     return target

@@ -59,6 +59,8 @@ CREATED_AT = "created_at"
 
 # How many offending rows an error message lists before summarising.
 _MAX_ROWS_SHOWN = 5
+# Ingest engines: pandas for frames and files, DuckDB for files out of core.
+ENGINES = ("pandas", "duckdb")
 # Largest count one row may carry: sums over billions of rows stay in int64.
 MAX_COUNT = 10**9
 
@@ -419,8 +421,8 @@ def load_links(
             pseudonymizer=pseudonymizer,
             memory_limit=memory_limit,
         )
-    if engine != "pandas":
-        raise ConfigError(f"engine must be 'pandas' or 'duckdb'; got {engine!r}")
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {ENGINES}; got {engine!r}")
     event_frame = read_table(events, name="events")
     account_frame = None if accounts is None else read_table(accounts, name="accounts")
     wide = _normalise_attribute_spec(attributes, "attributes")

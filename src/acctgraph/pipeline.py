@@ -25,7 +25,7 @@ import numpy as np
 from .communities import LEIDEN_BACKENDS, find_communities
 from .exceptions import ConfigError
 from .graph import build_graph
-from .ingest import TableLike, load_links
+from .ingest import ENGINES, TableLike, load_links
 from .privacy import Pseudonymizer
 from .results import DetectionResult, build_result
 from .scoring import KindRoles, score_communities
@@ -205,8 +205,8 @@ def detect(
     >>> bool(result.clusters["score"].is_monotonic_decreasing)
     True
     """
-    if engine not in ("pandas", "duckdb"):
-        raise ConfigError(f"engine must be 'pandas' or 'duckdb'; got {engine!r}")
+    if engine not in ENGINES:  # before any reading: parameters are checked first
+        raise ConfigError(f"engine must be one of {ENGINES}; got {engine!r}")
     config = DetectConfig(
         resolution=resolution,
         max_attribute_degree=max_attribute_degree,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .exceptions import OutputError
 from .plots import kind_colour, plot_breakdown, plot_cluster_graph, plot_overview, plot_timeline
+from .results import write_file_atomically
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -170,11 +171,5 @@ def write_report(
         f"<img alt='overview of all clusters' src='{_png(plot_overview(result))}'>"
         f"{''.join(sections)}</body></html>"
     )
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from exc
+    write_file_atomically(target, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return target

@@ -384,6 +384,21 @@ class DetectionResult:
         return target
 
 
+def write_file_atomically(target: Path, write: Any) -> None:
+    """Call ``write(tmp_file)``, then rename it to ``target``; on failure
+    remove the temporary file and leave ``target`` as it was."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_atomically(target: Path, write: Any) -> None:
     """Call ``write(tmp_folder)``, then rename the folder to ``target``.
 
@@ -502,9 +517,15 @@ def build_result(
     out["shared_kinds"] = _shared_kinds(evidence, n_comm)
     out["dominant_kind"] = _dominant_kind(evidence, n_comm)
     out["top_attributes"] = _top_attributes(evidence, n_comm)
-    first, last = _seen_range(links, account_cluster, n_comm)
-    out["first_seen"] = first
-    out["last_seen"] = last
+    # A cluster's range is the range of its members' ranges.
+    seen = (
+        accounts.loc[accounts["cluster_id"] >= 0]
+        .groupby("cluster_id")
+        .agg(first=("first_seen", "min"), last=("last_seen", "max"))
+        .reindex(range(n_comm))
+    )
+    out["first_seen"] = seen["first"].to_numpy(dtype="datetime64[ns]")
+    out["last_seen"] = seen["last"].to_numpy(dtype="datetime64[ns]")
 
     provenance["unavailable_features"] = list(scores.unavailable)
     provenance["cluster_links_left_out"] = {str(c): n for c, n in sorted(truncated.items())}
@@ -672,18 +693,3 @@ def _top_attributes(evidence: pd.DataFrame, n_comm: int) -> list[str]:
     text = top["kind"] + ":" + top["value"] + " (" + top["n_members"].astype(str) + ")"
     joined = text.groupby(top["cluster_id"]).agg("; ".join)
     return joined.reindex(range(n_comm), fill_value="").tolist()
-
-
-def _seen_range(links, account_cluster: np.ndarray, n_comm: int) -> tuple[np.ndarray, np.ndarray]:
-    cid = account_cluster[links.account]
-    sel = cid >= 0
-    frame = pd.DataFrame(
-        {"c": cid[sel], "first": links.first_seen[sel], "last": links.last_seen[sel]}
-    )
-    grouped = (
-        frame.groupby("c").agg(first=("first", "min"), last=("last", "max")).reindex(range(n_comm))
-    )
-    return (
-        grouped["first"].to_numpy(dtype="datetime64[ns]"),
-        grouped["last"].to_numpy(dtype="datetime64[ns]"),
-    )
