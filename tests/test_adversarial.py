@@ -12,6 +12,17 @@ def _ids(prefix, n):
     return [f"{prefix}{i}" for i in range(n)]
 
 
+def _every_account_on_every_device(n_accounts, n_devices):
+    """The densest block: each account linked to each device."""
+    return pd.DataFrame(
+        {
+            "account_id": np.tile(_ids("a", n_accounts), n_devices),
+            "kind": "device",
+            "value": np.repeat(_ids("d", n_devices), n_accounts),
+        }
+    )
+
+
 def test_hub_shared_by_50000_accounts_is_dropped_reported_and_costs_its_degree():
     n = 50_000
     events = pd.DataFrame(
@@ -33,13 +44,7 @@ def test_hub_shared_by_50000_accounts_is_dropped_reported_and_costs_its_degree()
 
 def test_accounts_sharing_the_same_many_attributes_form_one_flagged_cluster():
     n_accounts, n_devices = 200, 300
-    events = pd.DataFrame(
-        {
-            "account_id": np.tile(_ids("a", n_accounts), n_devices),
-            "kind": "device",
-            "value": np.repeat(_ids("d", n_devices), n_accounts),
-        }
-    )
+    events = _every_account_on_every_device(n_accounts, n_devices)
     result = ag.detect(events)
     assert len(result.clusters) == 1
     assert result.clusters.loc[0, "n_accounts"] == n_accounts
@@ -83,13 +88,7 @@ def test_cluster_links_of_a_huge_cluster_are_cut_to_the_budget_and_reported(monk
 
     monkeypatch.setattr(results, "CLUSTER_LINKS_BUDGET", 5_000)
     n_accounts, n_devices = 100, 200
-    events = pd.DataFrame(
-        {
-            "account_id": np.tile(_ids("a", n_accounts), n_devices),
-            "kind": "device",
-            "value": np.repeat(_ids("d", n_devices), n_accounts),
-        }
-    )
+    events = _every_account_on_every_device(n_accounts, n_devices)
     result = ag.detect(events)
     assert len(result.cluster_links) == 5_000
     assert result.provenance["cluster_links_left_out"] == {"0": 15_000}
