@@ -40,6 +40,8 @@ asn_spread         median ``n_asns``                                           `
 specific_overlap   median ``shared_weight``                                    ``log(x/0.5) / log 10``
 payment_sharing    members with a payment / distinct payments among them      ``log(x) / log 10``
 creation_burst     share created on a UTC day holding >= max(3, 5%) of them   ``x``
+synchrony          share of their IP links first used in a UTC hour in which  ``x / 0.5``
+                   >= max(3, 5%) of them first used an IP
 volume             median ``activity`` / median ``activity`` of all accounts   ``log(x) / log 20``
 size               core members                                                ``log(x/5) / log 20``
 =================  ==========================================================  ==========================
@@ -50,16 +52,22 @@ or a household sits behind one or two IPs in one network, and VPN or carrier
 users rotate within one provider; farm accounts share *specific* IPs with
 each other (``specific_overlap``) where crowds share busy ones that
 ``deg ** -0.5`` discounts; card pools (``payment_sharing``), bursts of sign-ups
-(``creation_burst``, Cao et al.'s SynchroTrap observes the same of
-coordinated accounts) and heavy use (``volume``) are typical of farms but also
-of offices, so they carry less weight.
+(``creation_burst``) and heavy use (``volume``) are typical of farms but also
+of offices, so they carry less weight. ``synchrony`` follows SynchroTrap (Cao
+et al., CCS 2014): accounts run by one operator's scheduled jobs act in the
+same hours, so many of them first touch their IPs in the same UTC hour, where
+people, even colleagues onboarded together, start using networks at their own
+times; over a year a community of ``k`` independent people fills an hour with
+``max(3, 5%)`` of its members only by chance. It is computed from the IP
+links' ``first_seen`` (for a request log, the first request from that IP), so
+it needs timestamps and an IP kind.
 
 Score
 -----
 ``score = sigmoid(bias + sum_i weight_i * s_i)`` with the weights and bias in
 :data:`FEATURE_WEIGHTS` and :data:`BIAS`. ``weight_i * s_i`` is feature
-``i``'s contribution, kept for explanations. With ``BIAS = -7`` and weights
-summing to 14, a community needs about half of all the evidence to reach 0.5:
+``i``'s contribution, kept for explanations. With ``BIAS = -7.75`` and weights
+summing to 15.5, a community needs about half of all the evidence to reach 0.5:
 the office pattern (shared card, rollout burst, size) tops out near 0.1.
 
 Account score
@@ -115,10 +123,13 @@ FEATURE_WEIGHTS: dict[str, float] = {
     "specific_overlap": 3.0,
     "payment_sharing": 1.5,
     "creation_burst": 1.5,
+    "synchrony": 1.5,
     "volume": 2.0,
     "size": 1.0,
 }
-BIAS = -7.0
+BIAS = -7.75
+# Share of IP links first used in busy hours that gives the full synchrony signal.
+_SYNCHRONY_FULL = 0.5
 
 # Each log-squashed feature's (low, high): signal 0 at low, 1 at high.
 _LOG_SQUASH: dict[str, tuple[float, float]] = {
@@ -131,6 +142,7 @@ _LOG_SQUASH: dict[str, tuple[float, float]] = {
 }
 
 _DAY_NS = 86_400 * 10**9
+_HOUR_NS = 3_600 * 10**9
 # shared_weight's exponent stays 0.5 whatever exponent the graph's edge
 # weights use: the specific_overlap signal's (0.5, 5) range is calibrated on it.
 _OVERLAP_EXPONENT = 0.5
@@ -248,6 +260,7 @@ def score_communities(
     raw["specific_overlap"] = _group_median(shared_weight[core], core_comm, n_comm)
     raw["payment_sharing"] = _payment_sharing(links, roles.payment, core, comm, n_comm)
     raw["creation_burst"] = _creation_burst(links.created_at, core, comm, n_comm, n_core)
+    raw["synchrony"] = _synchrony(links, roles.ip, core, comm, n_comm, n_core)
     population_activity = float(np.median(activity)) if n_acc else 1.0
     raw["volume"] = _group_median(activity[core], core_comm, n_comm) / max(population_activity, 1.0)
     raw["size"] = n_core.astype(float)
@@ -256,6 +269,8 @@ def score_communities(
     for feature in FEATURE_WEIGHTS:
         if feature in _LOG_SQUASH:
             signal[feature] = _signal(raw[feature], *_LOG_SQUASH[feature])
+        elif feature == "synchrony":
+            signal[feature] = np.clip(raw[feature].to_numpy() / _SYNCHRONY_FULL, 0, 1)
         else:
             signal[feature] = np.clip(raw[feature].to_numpy(), 0, 1)
 
@@ -269,6 +284,8 @@ def score_communities(
             unavailable.append(feature)
     if np.isnat(links.created_at).all():
         unavailable.append("creation_burst")
+    if roles.ip not in present or np.isnat(links.first_seen).all():
+        unavailable.append("synchrony")
     for feature in unavailable:
         signal[feature] = 0.0
 
@@ -378,6 +395,26 @@ def _payment_sharing(
     grouped = frame.groupby("c").agg(payers=("a", "nunique"), methods=("v", "nunique"))
     ratio = grouped["payers"] / grouped["methods"]
     return ratio.reindex(range(n_comm)).fillna(0.0).to_numpy()
+
+
+def _synchrony(
+    links, kind: str, core: np.ndarray, comm: np.ndarray, n_comm: int, n_core: np.ndarray
+) -> np.ndarray:
+    """Share of core members' ``kind`` links first seen in a UTC hour in which
+    at least ``max(3, 5%)`` of the community's core members first saw one."""
+    sel = core[links.account] & (links.attribute_kinds[links.attribute] == kind)
+    sel &= ~np.isnat(links.first_seen)
+    if not sel.any():
+        return np.zeros(n_comm)
+    hour = links.first_seen[sel].astype("datetime64[ns]").astype(np.int64) // _HOUR_NS
+    frame = pd.DataFrame({"c": comm[links.account[sel]], "h": hour, "a": links.account[sel]})
+    per_hour = frame.groupby(["c", "h"]).agg(links=("a", "size"), members=("a", "nunique"))
+    c = per_hour.index.get_level_values("c").to_numpy()
+    busy = per_hour["members"].to_numpy() >= np.maximum(3, 0.05 * n_core[c])
+    in_busy = np.bincount(c[busy], weights=per_hour["links"].to_numpy()[busy], minlength=n_comm)
+    total = np.bincount(c, weights=per_hour["links"].to_numpy(), minlength=n_comm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(in_busy / total, nan=0.0)
 
 
 def _creation_burst(

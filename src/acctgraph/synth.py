@@ -23,8 +23,14 @@ farm           coordinated campaigns: accounts created in bursts, each
                rotating through 8-40 residential proxy IPs spread over many
                ASNs (some of them real households' IPs), paying from a small
                shared pool of cards, sending ~50x the requests of ordinary
-               users, and touching busy carrier IPs as camouflage
+               users, run by scripts in the campaign's operating hour, and
+               touching busy carrier IPs as camouflage
 =============  ==========================================================
+
+Difficulty knobs (fields of :class:`WorldConfig`) make farms harder to tell
+from crowds: ``camouflage``, ``household_proxy_share``, ``unique_cards``,
+``shared_proxy_network``, ``datacenter_proxy_share``, ``churn_waves``,
+``farm_ips``, ``farm_volume``, ``farm_synchrony`` and small ``farm_shares``.
 
 Everything is vectorised numpy, seeded, and scales from 1,000 to millions of
 accounts. Events come aggregated (one row per account-attribute link with a
@@ -74,6 +80,25 @@ class WorldConfig:
         Share of a farm's proxy IPs that are real households' home IPs.
     unique_cards : bool
         Farms pay with a card of each account's own (linked by IPs only).
+    shared_proxy_network : bool
+        Every campaign rents its proxies from one network (one pool of IPs),
+        as customers of the same "hydra" provider do.
+    datacenter_proxy_share : float
+        Share of farms' proxy IPs that are datacenter IPs in the same ASNs as
+        the commercial VPN providers' exits.
+    churn_waves : int
+        Banned accounts are replaced: each campaign is created in this many
+        waves spread over the period, each wave on the same proxies and
+        cards. 1 (default) plants each campaign in 1-6 random bursts.
+    farm_ips : tuple of int
+        Fewest and most proxy IPs each farm account rotates through.
+    farm_volume : float
+        Median requests per farm account (ordinary users send 30-80).
+    farm_synchrony : float
+        Share of farm links first used in the campaign's operating hour (a
+        scheduled job), the rest at times as random as an ordinary user's.
+    largest_office : int, optional
+        Size of the largest office; default ``min(2000, n_accounts // 50)``.
     office_share, university_share, carrier_share, vpn_share, developer_share : float
         Shares of ``n_accounts`` in each innocent crowd; households fill the rest.
     span_days : int
@@ -86,6 +111,13 @@ class WorldConfig:
     camouflage: float = 0.5
     household_proxy_share: float = 0.1
     unique_cards: bool = False
+    shared_proxy_network: bool = False
+    datacenter_proxy_share: float = 0.0
+    churn_waves: int = 1
+    farm_ips: tuple[int, int] = (8, 40)
+    farm_volume: float = 2_000.0
+    farm_synchrony: float = 0.8
+    largest_office: int | None = None
     office_share: float = 0.08
     university_share: float = 0.06
     carrier_share: float = 0.15
@@ -106,10 +138,35 @@ class WorldConfig:
         )
         if shares >= 0.9:
             raise ConfigError(f"farm and crowd shares must add up to < 0.9; got {shares:.3f}")
-        for name in ("camouflage", "household_proxy_share"):
+        for name in (
+            "camouflage",
+            "household_proxy_share",
+            "datacenter_proxy_share",
+            "farm_synchrony",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{name} must be in [0, 1]; got {value!r}")
+        if self.household_proxy_share + self.datacenter_proxy_share > 1.0:
+            raise ConfigError(
+                "household_proxy_share + datacenter_proxy_share must be <= 1; got "
+                f"{self.household_proxy_share + self.datacenter_proxy_share:.3f}"
+            )
+        if not isinstance(self.churn_waves, (int, np.integer)) or self.churn_waves < 1:
+            raise ConfigError(f"churn_waves must be an int >= 1; got {self.churn_waves!r}")
+        if not 1 <= self.farm_ips[0] <= self.farm_ips[1]:
+            raise ConfigError(
+                f"farm_ips must be (low, high) with 1 <= low <= high; got {self.farm_ips!r}"
+            )
+        if not self.farm_volume >= 1.0:
+            raise ConfigError(f"farm_volume must be >= 1; got {self.farm_volume!r}")
+        if (
+            self.largest_office is not None
+            and not 2 <= self.largest_office <= self.n_accounts // 10
+        ):
+            raise ConfigError(
+                f"largest_office must be in [2, n_accounts // 10]; got {self.largest_office!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -153,6 +210,7 @@ class _Builder:
         self.groups: list[np.ndarray] = []
         self.created: list[np.ndarray] = []
         self.volume: list[np.ndarray] = []
+        self.hour: list[np.ndarray] = []
         self.n_acc = 0
         self.ip_links: list[tuple[np.ndarray, np.ndarray]] = []
         self.card_links: list[tuple[np.ndarray, np.ndarray]] = []
@@ -177,6 +235,7 @@ class _Builder:
         created: np.ndarray,
         volume_median: float,
         volume_sigma: float = 1.0,
+        hour: int = -1,
     ) -> np.ndarray:
         ids = np.arange(self.n_acc, self.n_acc + n)
         self.n_acc += n
@@ -184,6 +243,8 @@ class _Builder:
         self.groups.append(np.broadcast_to(np.asarray(group, dtype=object), (n,)).copy())
         self.created.append(np.clip(created.astype(np.int64), _START, _START + self.span - _HOUR))
         self.volume.append(self.rng.lognormal(np.log(volume_median), volume_sigma, n))
+        # The hour of day (UTC) a scheduled job runs the account; -1 for people.
+        self.hour.append(np.full(n, hour, dtype=np.int64))
         return ids
 
     def uniform_times(self, n: int) -> np.ndarray:
@@ -256,14 +317,32 @@ def make_world(n_accounts: int = 10_000, *, seed: int = 0, **knobs: object) -> W
     # ---- farms first, so their proxy pools can borrow household IPs later
     farm_sizes = [max(20, int(round(s * n))) for s in config.farm_shares]
     farm_pools: list[tuple[np.ndarray, np.ndarray]] = []
+    if config.shared_proxy_network:
+        network = _proxy_pool(b, 3 * sum(farm_sizes), config, res_asn, res_p, vpn_asn)
     for c, size in enumerate(farm_sizes):
-        n_bursts = int(np.clip(size // 500, 1, 6))
-        centers = b.uniform_times(n_bursts)
-        created = centers[rng.integers(0, n_bursts, size)] + rng.normal(0, 6 * _HOUR, size)
+        if config.churn_waves > 1:
+            # Each wave replaces the last one's banned accounts.
+            waves = config.churn_waves
+            centers = _START + ((np.arange(waves) + rng.random(waves)) * b.span / waves)
+            centers = centers.astype(np.int64)
+            created = centers[np.arange(size) * waves // size] + rng.normal(0, 6 * _HOUR, size)
+        else:
+            n_bursts = int(np.clip(size // 500, 1, 6))
+            centers = b.uniform_times(n_bursts)
+            created = centers[rng.integers(0, n_bursts, size)] + rng.normal(0, 6 * _HOUR, size)
         acc = b.new_accounts(
-            size, "farm", f"farm-{c}", created, volume_median=2_000, volume_sigma=0.5
+            size,
+            "farm",
+            f"farm-{c}",
+            created,
+            volume_median=config.farm_volume,
+            volume_sigma=0.5,
+            hour=int(rng.integers(0, 24)),
         )
-        pool = b.new_ips(rng.choice(res_asn, size * 3, p=res_p))
+        if config.shared_proxy_network:
+            pool = network
+        else:
+            pool = _proxy_pool(b, size * 3, config, res_asn, res_p, vpn_asn)
         farm_pools.append((acc, pool))
         if config.unique_cards:
             b.own_cards(acc, 1.0)
@@ -282,8 +361,9 @@ def make_world(n_accounts: int = 10_000, *, seed: int = 0, **knobs: object) -> W
         sizes[-1] -= sum(sizes) - total
         return [s for s in sizes if s >= 2]
 
+    largest_office = config.largest_office or min(2_000, n // 50)
     for o, size in enumerate(
-        split_sizes(int(config.office_share * n), 40, [min(2_000, n // 50), n // 125])
+        split_sizes(int(config.office_share * n), 40, [largest_office, n // 125])
     ):
         rollout = b.uniform_times(1)[0]
         created = np.where(
@@ -363,13 +443,33 @@ def make_world(n_accounts: int = 10_000, *, seed: int = 0, **knobs: object) -> W
     b.home_ips(acc, 0.2, res_asn, res_p)
 
     # Farms' proxy pools include real households' home IPs: the "hydra" mix.
+    # With one shared network, every campaign sees the same borrowed homes.
+    borrowed: dict[int, np.ndarray] = {}
     for farm_acc, pool in farm_pools:
-        n_borrow = int(round(config.household_proxy_share * len(pool)))
-        pool = pool.copy()
-        pool[:n_borrow] = rng.choice(homes, n_borrow, replace=False)
-        b.link_from_pool(farm_acc, pool, 8, 40)
+        if id(pool) not in borrowed:
+            n_borrow = int(round(config.household_proxy_share * len(pool)))
+            mixed = pool.copy()
+            mixed[:n_borrow] = rng.choice(homes, n_borrow, replace=False)
+            borrowed[id(pool)] = mixed
+        b.link_from_pool(farm_acc, borrowed[id(pool)], *config.farm_ips)
 
     return _assemble(b, config)
+
+
+def _proxy_pool(
+    b: _Builder,
+    size: int,
+    config: WorldConfig,
+    res_asn: np.ndarray,
+    res_p: np.ndarray,
+    vpn_asn: np.ndarray,
+) -> np.ndarray:
+    """New proxy IPs: residential, plus datacenter IPs in the VPN providers' ASNs."""
+    asns = b.rng.choice(res_asn, size, p=res_p)
+    datacenter = b.rng.random(size) < config.datacenter_proxy_share
+    asns[datacenter] = b.rng.choice(vpn_asn.ravel(), int(datacenter.sum()))
+    # Household IPs are borrowed from the front of the pool; keep them residential.
+    return b.new_ips(asns[np.argsort(datacenter, kind="stable")])
 
 
 def _assemble(b: _Builder, config: WorldConfig) -> World:
@@ -378,6 +478,7 @@ def _assemble(b: _Builder, config: WorldConfig) -> World:
     groups = np.concatenate(b.groups)
     created = np.concatenate(b.created)
     volume = np.concatenate(b.volume)
+    hour = np.concatenate(b.hour)
     ip_asn = np.concatenate(b.ip_asn)
     n_acc = b.n_acc
 
@@ -394,6 +495,13 @@ def _assemble(b: _Builder, config: WorldConfig) -> World:
     total = np.bincount(acc, weights=share, minlength=n_acc)
     count = np.maximum(1, np.round(volume[acc] * share / total[acc])).astype(np.int64)
     first = created[acc] + rng.exponential(20 * _DAY, len(acc)).astype(np.int64)
+    # Scripted accounts first use an IP in their campaign's operating hour,
+    # on one of the days after their creation (SynchroTrap's observation).
+    scheduled = (hour[acc] >= 0) & (rng.random(len(acc)) < config.farm_synchrony)
+    day = created[acc[scheduled]] // _DAY + 1 + rng.geometric(0.1, int(scheduled.sum()))
+    first[scheduled] = (
+        day * _DAY + hour[acc[scheduled]] * _HOUR + rng.integers(0, _HOUR, int(scheduled.sum()))
+    )
     first = np.minimum(first, _START + b.span - 1)
 
     asn_frame = (
