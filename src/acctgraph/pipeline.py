@@ -28,7 +28,7 @@ from .graph import build_graph
 from .ingest import ENGINES, TableLike, load_links
 from .privacy import Pseudonymizer
 from .results import DetectionResult, build_result
-from .scoring import KindRoles, score_communities
+from .scoring import KindRoles, merge_on_evidence
 
 __all__ = ["DetectConfig", "detect"]
 
@@ -43,6 +43,11 @@ class DetectConfig:
     ----------
     resolution : float, default=1.0
         Leiden modularity resolution; higher gives smaller clusters.
+    coarse_factor : float or None, default=0.2
+        Communities are also grouped at resolution ``resolution *
+        coarse_factor``; a group is reported as one cluster where it scores
+        higher whole (see :func:`acctgraph.scoring.merge_on_evidence`). None
+        keeps Leiden's communities as they are.
     max_attribute_degree : int, default=10_000
         Attributes shared by more accounts are left out of the graph (and
         reported): carrier NAT pools, cloud ASNs.
@@ -61,6 +66,7 @@ class DetectConfig:
     """
 
     resolution: float = 1.0
+    coarse_factor: float | None = 0.2
     max_attribute_degree: int = 10_000
     specificity_exponent: float = 0.5
     min_cluster_size: int = 3
@@ -73,6 +79,12 @@ class DetectConfig:
 
     def __post_init__(self) -> None:
         _require(self.resolution, "resolution", "a float > 0", lambda v: _is_real(v) and v > 0)
+        _require(
+            self.coarse_factor,
+            "coarse_factor",
+            "None or a float in (0, 1)",
+            lambda v: v is None or (_is_real(v) and 0 < v < 1),
+        )
         _require(
             self.max_attribute_degree,
             "max_attribute_degree",
@@ -143,6 +155,7 @@ def detect(
     attributes: Sequence[str] | Mapping[str, str] | None = None,
     account_attributes: Sequence[str] | Mapping[str, str] | None = None,
     resolution: float = 1.0,
+    coarse_factor: float | None = 0.2,
     max_attribute_degree: int = 10_000,
     specificity_exponent: float = 0.5,
     min_cluster_size: int = 3,
@@ -170,8 +183,8 @@ def detect(
         Attribute columns of a wide ``events`` log, e.g. ``["ip", "asn"]``.
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
-    resolution, max_attribute_degree, specificity_exponent, min_cluster_size, threshold,
-    ip_kind, asn_kind, payment_kind, leiden_backend
+    resolution, coarse_factor, max_attribute_degree, specificity_exponent,
+    min_cluster_size, threshold, ip_kind, asn_kind, payment_kind, leiden_backend
         See :class:`DetectConfig`.
     pseudonymizer : Pseudonymizer, optional
         Replace account ids and attribute values by keyed tokens at ingest,
@@ -209,6 +222,7 @@ def detect(
         raise ConfigError(f"engine must be one of {ENGINES}; got {engine!r}")
     config = DetectConfig(
         resolution=resolution,
+        coarse_factor=coarse_factor,
         max_attribute_degree=max_attribute_degree,
         specificity_exponent=specificity_exponent,
         min_cluster_size=min_cluster_size,
@@ -244,10 +258,13 @@ def detect(
             min_cluster_size=config.min_cluster_size,
             seed=config.seed,
             backend=config.leiden_backend,
+            coarse_resolution=None
+            if config.coarse_factor is None
+            else config.resolution * config.coarse_factor,
         )
     with _timed(timings, "scoring"):
         roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
-        scores = score_communities(graph, communities, roles=roles)
+        communities, scores = merge_on_evidence(graph, communities, roles=roles)
     with _timed(timings, "results"):
         provenance = _provenance(config, links, random_state, engine)
         provenance["pseudonymization"] = (

@@ -76,12 +76,16 @@ Account score
 threshold (default 0.5). ``fit`` asks whether the account itself shows the
 behaviour that made its cluster score high::
 
-    fit(a) = sum_f w_f * min(s_f(a), s_f(c)) / sum_f w_f * s_f(c)
+    fit(a) = sum_f w_f * min(s_f(a), h_f(c)) / sum_f w_f * h_f(c),   h_f(c) = l_f * s_f(c)
 
 over the features an account has on its own (``ip_rotation``,
 ``asn_spread``, ``volume``), with ``s_f(a)`` the account's own value squashed
-as above and ``s_f(c)`` its cluster's signal (``fit = 1`` where the cluster
-has none of that evidence).
+as above, ``s_f(c)`` its cluster's signal (``fit = 1`` where the cluster
+has none of that evidence) and ``l_f`` the share of it that earns full fit
+(:data:`_FIT_LEVEL`): 1 for IP rotation and ASN spread, which the operator's
+tooling sets alike for all its accounts, and 1/2 for volume, which is heavy
+tailed even within a farm: in a sparse block (accounts rating ~6 of the same
+objects) the quieter half sends a third of the median's volume.
 
 Membership alone cannot tell a farm's accounts from an office that Leiden
 merged into the farm's community through a shared network or card hub: the
@@ -89,6 +93,16 @@ office's employees can be fully embedded, but they neither rotate IPs nor
 send farm volumes, so their fit is low. Fit therefore counts in full and
 membership under a square root, which keeps farm accounts a little short on
 both (8 proxy IPs, half the typical shared weight) above the threshold.
+
+Granularity
+-----------
+Communities come with a coarser grouping (:attr:`Communities.parent`, see
+:mod:`acctgraph.communities`). :func:`merge_on_evidence` scores both levels and
+reports a group of communities as one cluster where the group's score beats
+the best of its parts' by at least :data:`MERGE_MARGIN`: a sparse block that
+Leiden cut into pieces scores higher whole, since its size and shared
+objects then count together, while a small farm swallowed by a larger crowd
+scores lower in the mixture and stays separate.
 
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
@@ -105,15 +119,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .communities import Communities
+from .communities import Communities, merge_communities
 from .graph import AttributeGraph
 
 __all__ = [
     "BIAS",
     "FEATURE_WEIGHTS",
+    "MERGE_MARGIN",
     "KindRoles",
     "Scores",
     "effective_bias",
+    "merge_on_evidence",
     "score_communities",
 ]
 
@@ -128,6 +144,11 @@ FEATURE_WEIGHTS: dict[str, float] = {
     "size": 1.0,
 }
 BIAS = -7.75
+# Share of the cluster's signal at which an account's own feature counts in full.
+_FIT_LEVEL = {"ip_rotation": 1.0, "asn_spread": 1.0, "volume": 0.5}
+# How much a group of communities must out-score the best of its parts to
+# be reported whole.
+MERGE_MARGIN = 0.05
 # Share of IP links first used in busy hours that gives the full synchrony signal.
 _SYNCHRONY_FULL = 0.5
 
@@ -325,6 +346,52 @@ def score_communities(
     )
 
 
+def merge_on_evidence(
+    graph: AttributeGraph,
+    communities: Communities,
+    *,
+    roles: KindRoles | None = None,
+    margin: float = MERGE_MARGIN,
+) -> tuple[Communities, Scores]:
+    """Report each coarse group whole where that raises its best score.
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    communities : Communities
+        With :attr:`~Communities.parent` set (otherwise returned as is).
+    roles : KindRoles, optional
+    margin : float, default=MERGE_MARGIN
+        A group is merged when its score exceeds the highest score among its
+        communities by more than this.
+
+    Returns
+    -------
+    communities : Communities
+        The chosen partition, numbered in order of each cluster's smallest
+        account; ``parent`` is dropped.
+    scores : Scores
+        Its scores.
+    """
+    fine = score_communities(graph, communities, roles=roles)
+    parent = communities.parent
+    if parent is None or len(parent) == 0 or len(np.unique(parent)) == len(parent):
+        return communities, fine
+    n_groups = int(parent.max()) + 1
+    group_sizes = np.bincount(parent, minlength=n_groups)
+    grouped = merge_communities(communities, parent)
+    coarse = score_communities(graph, grouped, roles=roles)
+    best_part = np.full(n_groups, -np.inf)
+    np.maximum.at(best_part, parent, fine.clusters["score"].to_numpy())
+    merge = (group_sizes >= 2) & (coarse.clusters["score"].to_numpy() > best_part + margin)
+    if not merge.any():
+        return communities, fine
+    # Merged groups take a label after every community's; the rest keep theirs.
+    label = np.where(merge[parent], communities.n_communities + parent, np.arange(len(parent)))
+    chosen = merge_communities(communities, label)
+    return chosen, score_communities(graph, chosen, roles=roles)
+
+
 def effective_bias(unavailable: list[str]) -> float:
     """:data:`BIAS` scaled to the share of feature weight the data can show."""
     total = sum(FEATURE_WEIGHTS.values())
@@ -342,7 +409,7 @@ def _fit(
         if feature in unavailable:
             continue
         weight = FEATURE_WEIGHTS[feature]
-        cluster = np.append(signal[feature].to_numpy(), 0.0)[slot]
+        cluster = _FIT_LEVEL[feature] * np.append(signal[feature].to_numpy(), 0.0)[slot]
         mine = _signal(values, *_LOG_SQUASH[feature])
         numerator += weight * np.minimum(mine, cluster)
         denominator += weight * cluster
