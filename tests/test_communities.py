@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 
+import acctgraph as ag
 from acctgraph.communities import find_communities
 from acctgraph.graph import build_graph
 from acctgraph.ingest import load_links
@@ -88,3 +89,36 @@ def test_concurrent_runs_in_threads_give_the_serial_result():
         )
     for expected, got in zip(serial, threaded, strict=True):
         np.testing.assert_array_equal(expected, got)
+
+
+def _sparse_block(seed: int) -> tuple[pd.DataFrame, set[str]]:
+    """FRAUDAR's injected block: 200 accounts x 200 objects at density 0.04,
+    in a sparse random background of 2,000 accounts x 2,000 objects."""
+    rng = np.random.default_rng(seed)
+    bg_acc = rng.integers(0, 2_000, 2_400)
+    bg_obj = rng.integers(0, 2_000, 2_400)
+    fr, fc = np.nonzero(rng.random((200, 200)) < 0.04)
+    events = pd.DataFrame(
+        {
+            "account_id": [f"u{a:04d}" for a in bg_acc] + [f"f{a:03d}" for a in fr],
+            "kind": "object",
+            "value": [f"o{v}" for v in bg_obj] + [f"fake{v}" for v in fc],
+        }
+    )
+    return events, {f"f{a:03d}" for a in range(200)}
+
+
+def test_a_sparse_block_cut_up_by_leiden_is_reported_whole():
+    events, fake = _sparse_block(seed=1)
+
+    def largest_share(result):
+        held = result.accounts.loc[result.accounts["account_id"].isin(fake), "cluster_id"]
+        return held[held >= 0].value_counts().iloc[0] / len(fake)
+
+    pieces = ag.detect(events, coarse_factor=None)
+    whole = ag.detect(events)
+    assert largest_share(pieces) < 0.5  # modularity alone cuts the block up
+    assert largest_share(whole) >= 0.9
+    flagged = set(whole.accounts.loc[whole.accounts["flagged"], "account_id"])
+    assert len(flagged & fake) >= 0.9 * len(fake)
+    assert len(flagged - fake) <= 0.05 * len(fake)

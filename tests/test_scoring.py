@@ -83,3 +83,49 @@ def test_household_whose_ip_a_proxy_network_resells_is_not_flagged():
     pulled_in = in_farm_clusters[in_farm_clusters["role"] == "household"]
     assert len(pulled_in) > 0  # the households really are in the farm's cluster
     assert not pulled_in["flagged"].any()
+
+
+def _cluster_roles(world, result):
+    merged = result.accounts.merge(world.truth, on="account_id")
+    members = merged[merged["cluster_id"] >= 0]
+    role = members.groupby("cluster_id")["role"].agg(lambda r: r.value_counts().index[0])
+    return result.clusters.set_index("cluster_id").join(role.rename("role"))
+
+
+def test_scheduled_farms_show_synchrony_and_crowds_do_not():
+    world = ag.synth.make_world(10_000, seed=3)
+    clusters = _cluster_roles(world, ag.detect(world.events, accounts=world.accounts))
+    farms = clusters[clusters["role"] == "farm"]
+    crowds = clusters[clusters["role"].isin(["office", "university", "vpn", "carrier"])]
+    assert farms["synchrony"].min() >= 0.5
+    assert crowds["synchrony"].max() < 0.25
+    # Farms whose jobs are not scheduled lose this evidence, and only this one.
+    unscheduled = ag.synth.make_world(10_000, seed=3, farm_synchrony=0.0)
+    clusters = _cluster_roles(
+        unscheduled, ag.detect(unscheduled.events, accounts=unscheduled.accounts)
+    )
+    assert clusters.loc[clusters["role"] == "farm", "synchrony"].max() < 0.25
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {"shared_proxy_network": True, "datacenter_proxy_share": 0.9, "household_proxy_share": 0.1},
+        {
+            "camouflage": 1.0,
+            "household_proxy_share": 0.3,
+            "unique_cards": True,
+            "churn_waves": 8,
+            "farm_shares": (0.004, 0.001, 0.002),
+            "farm_volume": 300.0,
+            "farm_synchrony": 0.3,
+        },
+    ],
+)
+def test_hard_worlds_are_solved_without_flagging_a_crowd(knobs):
+    world = ag.synth.make_world(10_000, seed=5, largest_office=1_000, **knobs)
+    quality = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    assert quality["f1"] >= 0.95
+    assert quality["average_precision"] >= 0.97
+    for crowd in ("office", "university", "vpn"):
+        assert quality["flagged_by_role"][crowd] == 0

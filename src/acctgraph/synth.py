@@ -241,7 +241,9 @@ class _Builder:
         self.n_acc += n
         self.roles.append(np.full(n, role, dtype=object))
         self.groups.append(np.broadcast_to(np.asarray(group, dtype=object), (n,)).copy())
-        self.created.append(np.clip(created.astype(np.int64), _START, _START + self.span - _HOUR))
+        # Fold times outside the period back into it: clipping would pile
+        # accounts on its first or last second (a false creation burst).
+        self.created.append(_START + (created.astype(np.int64) - _START) % self.span)
         self.volume.append(self.rng.lognormal(np.log(volume_median), volume_sigma, n))
         # The hour of day (UTC) a scheduled job runs the account; -1 for people.
         self.hour.append(np.full(n, hour, dtype=np.int64))
@@ -502,7 +504,10 @@ def _assemble(b: _Builder, config: WorldConfig) -> World:
     first[scheduled] = (
         day * _DAY + hour[acc[scheduled]] * _HOUR + rng.integers(0, _HOUR, int(scheduled.sum()))
     )
-    first = np.minimum(first, _START + b.span - 1)
+    # Past the end of the period: fold back into [created, end) rather than
+    # clip, which would pile links on the last second (a false synchrony).
+    room = np.maximum(_START + b.span - created[acc], 1)
+    first = created[acc] + (first - created[acc]) % room
 
     asn_frame = (
         pd.DataFrame({"acc": acc, "asn": ip_asn[ip], "count": count, "ts": first})
