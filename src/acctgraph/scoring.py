@@ -76,16 +76,23 @@ Account score
 threshold (default 0.5). ``fit`` asks whether the account itself shows the
 behaviour that made its cluster score high::
 
-    fit(a) = sum_f w_f * min(s_f(a), h_f(c)) / sum_f w_f * h_f(c),   h_f(c) = l_f * s_f(c)
+    fit(a) = sum_f w_f * s_f(c) * t_f(a) / sum_f w_f * s_f(c)
 
 over the features an account has on its own (``ip_rotation``,
-``asn_spread``, ``volume``), with ``s_f(a)`` the account's own value squashed
-as above, ``s_f(c)`` its cluster's signal (``fit = 1`` where the cluster
-has none of that evidence) and ``l_f`` the share of it that earns full fit
-(:data:`_FIT_LEVEL`): 1 for IP rotation and ASN spread, which the operator's
-tooling sets alike for all its accounts, and 1/2 for volume, which is heavy
-tailed even within a farm: in a sparse block (accounts rating ~6 of the same
-objects) the quieter half sends a third of the median's volume.
+``asn_spread``, ``volume``), with ``s_f(c)`` its cluster's signal (``fit =
+1`` where the cluster has none of that evidence) and ``t_f(a)`` in [0, 1]
+how much of it the account shows:
+
+* ``ip_rotation``, ``asn_spread``: ``min(1, s_f(a) / s_f(c))``, with
+  ``s_f(a)`` the account's own value squashed as above;
+* ``volume``: ``min(1, x(a) / (x(c) / 2))``, the account's activity
+  against half its cluster's median activity, unsquashed. Volume is heavy
+  tailed even within a farm, so half the median earns full fit (in a sparse
+  block of accounts rating ~6 of the same objects, the quieter half sends a
+  third of the median's volume); and it is compared unsquashed because the
+  squash saturates at 20x the population's median: against a farm of
+  40-rating accounts, a 9-rating background user must not count as
+  typical.
 
 Membership alone cannot tell a farm's accounts from an office that Leiden
 merged into the farm's community through a shared network or card hub: the
@@ -144,8 +151,8 @@ FEATURE_WEIGHTS: dict[str, float] = {
     "size": 1.0,
 }
 BIAS = -7.75
-# Share of the cluster's signal at which an account's own feature counts in full.
-_FIT_LEVEL = {"ip_rotation": 1.0, "asn_spread": 1.0, "volume": 0.5}
+# Share of its cluster's median activity at which an account's volume counts in full.
+_VOLUME_FIT_LEVEL = 0.5
 # How much a group of communities must out-score the best of its parts to
 # be reported whole.
 MERGE_MARGIN = 0.05
@@ -326,7 +333,7 @@ def score_communities(
         "asn_spread": n_asns,
         "volume": activity / max(population_activity, 1.0),
     }
-    fit = _fit(own, signal, slot, unavailable)
+    fit = _fit(own, signal, raw["volume"].to_numpy(), slot, unavailable)
     account_score = np.append(cluster_score, 0.0)[slot] * np.sqrt(membership) * fit
     account_features = pd.DataFrame(
         {
@@ -400,20 +407,28 @@ def effective_bias(unavailable: list[str]) -> float:
 
 
 def _fit(
-    own: dict[str, np.ndarray], signal: pd.DataFrame, slot: np.ndarray, unavailable: list[str]
+    own: dict[str, np.ndarray],
+    signal: pd.DataFrame,
+    cluster_volume: np.ndarray,
+    slot: np.ndarray,
+    unavailable: list[str],
 ) -> np.ndarray:
     """Share of its cluster's per-account evidence that each account shows itself."""
     numerator = np.zeros(len(slot))
     denominator = np.zeros(len(slot))
-    for feature, values in own.items():
-        if feature in unavailable:
-            continue
-        weight = FEATURE_WEIGHTS[feature]
-        cluster = _FIT_LEVEL[feature] * np.append(signal[feature].to_numpy(), 0.0)[slot]
-        mine = _signal(values, *_LOG_SQUASH[feature])
-        numerator += weight * np.minimum(mine, cluster)
-        denominator += weight * cluster
     with np.errstate(divide="ignore", invalid="ignore"):
+        for feature, values in own.items():
+            if feature in unavailable:
+                continue
+            cluster = np.append(signal[feature].to_numpy(), 0.0)[slot]
+            if feature == "volume":
+                level = _VOLUME_FIT_LEVEL * np.append(cluster_volume, 0.0)[slot]
+                shown = values / level
+            else:
+                shown = _signal(values, *_LOG_SQUASH[feature]) / cluster
+            shown = np.clip(np.nan_to_num(shown, nan=1.0, posinf=1.0), 0.0, 1.0)
+            numerator += FEATURE_WEIGHTS[feature] * cluster * shown
+            denominator += FEATURE_WEIGHTS[feature] * cluster
         return np.where(denominator > 0, numerator / denominator, 1.0)
 
 
