@@ -39,9 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from common import RESULTS, machine, write_results
 
 import acctgraph as ag
+from common import RESULTS, machine, write_results
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bitcoin_otc" / "ratings.csv"
 ATTACKS = ("none", "random", "biased", "hijacked")
@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                     base = subsample(raters, ratees, rng, thin=background == "thinned")
                     matrix, fake_rows = inject(base, p, attack, rng)
                     for method, run in (
-                        ("acctgraph", lambda: run_acctgraph(matrix, trial)),
-                        ("fraudar", lambda: run_fraudar(matrix)),
+                        ("acctgraph", lambda m=matrix, t=trial: run_acctgraph(m, t)),
+                        ("fraudar", lambda m=matrix: run_fraudar(m)),
                     ):
                         start = time.perf_counter()
                         found = run()

@@ -36,12 +36,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import RESULTS, machine, write_results
-from peers import PEERS, run_capped
 
 import acctgraph as ag
 from acctgraph.evaluation import INNOCENT_CROWDS, average_precision
 from acctgraph.ingest import load_links
+from common import RESULTS, machine, write_results
+from peers import PEERS, run_capped
 
 # Every world: realistic crowds, with the largest office at 2,000 employees
 # (fewer in worlds too small to hold one).
@@ -133,7 +133,9 @@ def cluster_truth(result, truth: pd.DataFrame) -> pd.DataFrame:
     return clusters.reset_index()
 
 
-def run_world(name: str, seed: int, n_accounts: int, peer_timeout: float) -> tuple[list, pd.DataFrame]:
+def run_world(
+    name: str, seed: int, n_accounts: int, peer_timeout: float
+) -> tuple[list, pd.DataFrame]:
     office = min(LARGEST_OFFICE, n_accounts // 10)
     world = ag.synth.make_world(
         n_accounts, seed=seed, largest_office=office, **COMMON, **WORLDS[name]
@@ -158,7 +160,9 @@ def run_world(name: str, seed: int, n_accounts: int, peer_timeout: float) -> tup
             )
             continue
         verdict = metrics(truth, out.flagged, out.score, out.group)
-        rows.append({"world": name, "seed": seed, "method": peer, "seconds": out.seconds, **verdict})
+        rows.append(
+            {"world": name, "seed": seed, "method": peer, "seconds": out.seconds, **verdict}
+        )
     for row in rows:
         print(_line(row), flush=True)
     return rows, clusters

@@ -47,13 +47,14 @@ Examples
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import ConfigError
 
-__all__ = ["World", "WorldConfig", "make_world"]
+__all__ = ["World", "WorldConfig", "make_world", "write_request_log"]
 
 _START = np.datetime64("2025-01-01T00:00:00", "s").astype(np.int64)
 _DAY = 86_400
@@ -185,12 +186,15 @@ class World:
         ``account_id, role, group``: the planted labels (``role == "farm"``
         for farm accounts; ``group`` names the campaign or crowd).
     config : WorldConfig
+    ip_asn : Series
+        The ASN of every IP in ``events``, indexed by IP.
     """
 
     events: pd.DataFrame
     accounts: pd.DataFrame
     truth: pd.DataFrame
     config: WorldConfig = field(repr=False)
+    ip_asn: pd.Series = field(default_factory=lambda: pd.Series(dtype=object), repr=False)
 
     @property
     def farm_accounts(self) -> set[str]:
@@ -558,7 +562,134 @@ def _assemble(b: _Builder, config: WorldConfig) -> World:
     truth = pd.DataFrame({"account_id": ids, "role": roles, "group": groups}).sort_values(
         "account_id", ignore_index=True
     )
-    return World(events=events, accounts=accounts, truth=truth, config=config)
+    asn_text = np.char.add("AS", ip_asn[used_ips].astype(str)).astype(object)
+    return World(
+        events=events,
+        accounts=accounts,
+        truth=truth,
+        config=config,
+        ip_asn=pd.Series(asn_text, index=pd.Index(values[: len(used_ips)], name="ip"), name="asn"),
+    )
+
+
+def write_request_log(
+    world: World,
+    folder: str | Path,
+    *,
+    rows_per_account: float = 30.0,
+    n_files: int = 7,
+    seed: int = 0,
+) -> dict[str, object]:
+    """Write a world as a raw request log: one parquet row per request.
+
+    The log is what a T&S pipeline reads: ``requests-NN.parquet`` files (one
+    per period, as daily files would be) with ``account_id, ts, ip, asn``,
+    one row per request, plus ``accounts.parquet`` with ``account_id,
+    created_at, payment, payment_2`` (a second card where the account has
+    one). Each account-IP link of the world becomes ``max(1, round(count *
+    scale))`` requests, ``scale`` chosen so that the log holds about
+    ``rows_per_account`` rows per account; the first at the link's first-seen
+    time, the rest uniform over the remaining period. Text columns are
+    dictionary-encoded, so no Python string is made per row.
+
+    Parameters
+    ----------
+    world : World
+    folder : str or Path
+        Created; must not exist yet.
+    rows_per_account : float, default=30.0
+    n_files : int, default=7
+        Files the period is split into, by request time.
+    seed : int, default=0
+
+    Returns
+    -------
+    dict
+        ``n_rows``, ``n_files``, ``bytes`` and ``requests_glob`` (for
+        :func:`acctgraph.detect` with ``attributes=["ip", "asn"]``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> world = make_world(2_000, seed=1)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "log"
+    >>> info = write_request_log(world, out)
+    >>> info["n_rows"] > 50_000
+    True
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    events = world.events
+    is_ip = (events["kind"] == "ip").to_numpy()
+    account_code = events["account_id"].cat.codes.to_numpy()[is_ip]
+    value_code = events["value"].cat.codes.to_numpy()[is_ip]
+    count = events["count"].to_numpy()[is_ip]
+    first = events["ts"].to_numpy()[is_ip].astype("datetime64[s]").astype(np.int64)
+
+    # Each IP value's ASN, as codes into one ASN dictionary.
+    value_categories = events["value"].cat.categories
+    asn_of_value = world.ip_asn.reindex(value_categories)
+    asn_codes, asn_dictionary = pd.factorize(asn_of_value.to_numpy(), use_na_sentinel=True)
+
+    n_accounts = len(events["account_id"].cat.categories)
+    scale = rows_per_account * n_accounts / max(int(count.sum()), 1)
+    per_link = np.maximum(1, np.round(count * scale)).astype(np.int64)
+    link = np.repeat(np.arange(len(count)), per_link)
+    is_first = np.ones(len(link), dtype=bool)
+    is_first[1:] = link[1:] != link[:-1]
+    end = _START + world.config.span_days * _DAY
+    room = np.maximum(end - first[link], 1)
+    ts = np.where(is_first, first[link], first[link] + rng.integers(0, room))
+
+    edges = np.quantile(ts, np.linspace(0, 1, n_files + 1)[1:-1]) if n_files > 1 else []
+    part = np.searchsorted(np.asarray(edges), ts, side="right")
+    account_dictionary = pa.array(events["account_id"].cat.categories.to_numpy(dtype=object))
+    value_dictionary = pa.array(value_categories.to_numpy(dtype=object))
+    asn_array = pa.array(asn_dictionary.astype(object))
+    total_bytes = 0
+    for p in range(n_files):
+        rows = np.flatnonzero(part == p)
+        rows = rows[np.argsort(ts[rows], kind="stable")]
+        table = pa.table(
+            {
+                "account_id": pa.DictionaryArray.from_arrays(
+                    pa.array(account_code[link[rows]].astype(np.int32)), account_dictionary
+                ),
+                "ts": pa.array(ts[rows].astype("datetime64[s]")),
+                "ip": pa.DictionaryArray.from_arrays(
+                    pa.array(value_code[link[rows]].astype(np.int32)), value_dictionary
+                ),
+                "asn": pa.DictionaryArray.from_arrays(
+                    pa.array(asn_codes[value_code[link[rows]]].astype(np.int32)), asn_array
+                ),
+            }
+        )
+        path = folder / f"requests-{p:02d}.parquet"
+        pq.write_table(table, path)
+        total_bytes += path.stat().st_size
+
+    cards = events[(events["kind"] == "payment").to_numpy()]
+    cards = cards.sort_values(["account_id", "value"], kind="stable")
+    rank = cards.groupby("account_id", observed=True).cumcount().to_numpy()
+    accounts = world.accounts.copy()
+    for i, column in enumerate(("payment", "payment_2")):
+        chosen = cards[rank == i]
+        accounts[column] = accounts["account_id"].map(
+            pd.Series(
+                chosen["value"].astype(str).to_numpy(), index=chosen["account_id"].astype(str)
+            )
+        )
+    accounts.to_parquet(folder / "accounts.parquet", index=False)
+    return {
+        "n_rows": int(len(link)),
+        "n_files": n_files,
+        "bytes": total_bytes,
+        "requests_glob": str(folder / "requests-*.parquet"),
+    }
 
 
 def _format_ips(ip: np.ndarray) -> np.ndarray:

@@ -1,0 +1,314 @@
+"""Scale: from raw request-log files to scored clusters, against what a user
+would write instead, and against the floor.
+
+For each size the synthetic world is written once as a raw request log (one
+parquet row per request, ``account_id, ts, ip, asn``, split into 7 files read
+through one glob, plus ``accounts.parquet`` with two card columns), cached
+outside the repository. Then, each in a fresh process so that its peak memory
+is its own:
+
+* ``floor``: DuckDB scans the glob and groups it by (account, IP) and
+  (account, ASN), fetching the result; the least any pipeline must do;
+* ``acctgraph``: ``acctgraph.detect(glob, engine="duckdb")`` end to end,
+  with its per-stage wall times, then quality against the planted truth;
+* ``acctgraph_pandas``: the same with the pandas ingest engine;
+* ``igraph``: a plain igraph pipeline a user would write: pandas reads the
+  files, drops duplicate (account, IP) pairs, builds the bipartite graph and
+  runs igraph's Leiden (no hub handling, no scoring);
+* ``networkx``: the notebook version: pandas reads, networkx bipartite
+  projection over IPs, ``louvain_communities``; killed after
+  ``--baseline-timeout`` seconds.
+
+Usage::
+
+    python benchmarks/bench_scale.py                      # 10k, 100k, 1M accounts
+    python benchmarks/bench_scale.py --scales 2000 --json out.json
+
+Writes a markdown table, JSON, and a PNG of time and memory against size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import RESULTS, machine, peak_rss_mib, write_results
+
+CACHE = Path(os.environ.get("ACCTGRAPH_BENCH_CACHE", Path.home() / ".cache" / "acctgraph-bench"))
+DEFAULT_JSON = RESULTS / "bench_scale.json"
+METHODS = ("floor", "acctgraph", "acctgraph_pandas", "igraph", "networkx")
+ATTRIBUTES = ["ip", "asn"]
+ACCOUNT_ATTRIBUTES = {"payment": "payment", "payment_2": "payment"}
+
+
+def request_log(n_accounts: int, seed: int) -> Path:
+    """Generate (once) and cache the world's request log; return its folder."""
+    folder = CACHE / f"requests-{n_accounts}-{seed}"
+    if (folder / "truth.parquet").exists():
+        return folder
+    from acctgraph.synth import make_world, write_request_log
+
+    world = make_world(n_accounts, seed=seed)
+    tmp = folder.with_name(folder.name + ".tmp")
+    if tmp.exists():
+        import shutil
+
+        shutil.rmtree(tmp)
+    info = write_request_log(world, tmp)
+    world.truth.to_parquet(tmp / "truth.parquet", index=False)
+    (tmp / "info.json").write_text(json.dumps(info | {"requests_glob": "requests-*.parquet"}))
+    tmp.rename(folder)
+    return folder
+
+
+def run_floor(folder: Path) -> dict[str, object]:
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    glob = str(folder / "requests-*.parquet")
+    n_links = 0
+    for column in ATTRIBUTES:
+        table = con.execute(
+            f"SELECT account_id, {column}, count(*) AS n, min(ts) AS first_ts "
+            f"FROM read_parquet('{glob}') GROUP BY ALL"
+        ).to_arrow_table()
+        n_links += table.num_rows
+    n_rows = con.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()[0][0]
+    return {
+        "wall_s": time.perf_counter() - start,
+        "peak_rss_mib": peak_rss_mib(),
+        "n_rows": int(n_rows),
+        "n_links": n_links,
+    }
+
+
+def _detect(folder: Path, engine: str) -> dict[str, object]:
+    import warnings
+
+    import pandas as pd
+
+    import acctgraph as ag
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ag.HubAttributesDropped)
+        result = ag.detect(
+            str(folder / "requests-*.parquet"),
+            accounts=folder / "accounts.parquet",
+            attributes=ATTRIBUTES,
+            account_attributes=ACCOUNT_ATTRIBUTES,
+            engine=engine,
+        )
+    wall = time.perf_counter() - start
+    quality = ag.evaluate(result, pd.read_parquet(folder / "truth.parquet"))
+    return {
+        "wall_s": wall,
+        "peak_rss_mib": peak_rss_mib(),
+        "stage_s": result.provenance["timings_s"],
+        "precision": quality["precision"],
+        "recall": quality["recall"],
+        "average_precision": quality["average_precision"],
+        "innocent_flagged": sum(v for k, v in quality["flagged_by_role"].items() if k != "farm"),
+    }
+
+
+def run_acctgraph(folder: Path) -> dict[str, object]:
+    return _detect(folder, "duckdb")
+
+
+def run_acctgraph_pandas(folder: Path) -> dict[str, object]:
+    return _detect(folder, "pandas")
+
+
+def _read_pairs(folder: Path):
+    import pandas as pd
+
+    files = sorted(folder.glob("requests-*.parquet"))
+    frame = pd.concat(
+        [pd.read_parquet(f, columns=["account_id", "ip"]) for f in files], ignore_index=True
+    )
+    return frame.drop_duplicates()
+
+
+def run_igraph(folder: Path) -> dict[str, object]:
+    import igraph as ig
+    import numpy as np
+    import pandas as pd
+
+    start = time.perf_counter()
+    pairs = _read_pairs(folder)
+    account, accounts = pd.factorize(pairs["account_id"])
+    ip, _ = pd.factorize(pairs["ip"])
+    graph = ig.Graph(
+        n=len(accounts) + int(ip.max()) + 1, edges=np.column_stack([account, ip + len(accounts)])
+    )
+    membership = graph.community_leiden(objective_function="modularity").membership
+    return {
+        "wall_s": time.perf_counter() - start,
+        "peak_rss_mib": peak_rss_mib(),
+        "n_communities": len(set(membership)),
+    }
+
+
+def run_networkx(folder: Path) -> dict[str, object]:
+    import networkx as nx
+    from networkx.algorithms import bipartite
+
+    start = time.perf_counter()
+    pairs = _read_pairs(folder)
+    graph = nx.Graph()
+    accounts = pairs["account_id"].astype(str).unique()
+    graph.add_nodes_from(accounts, bipartite=0)
+    graph.add_edges_from(
+        zip(pairs["account_id"].astype(str), "ip:" + pairs["ip"].astype(str), strict=True)
+    )
+    projected = bipartite.weighted_projected_graph(graph, accounts)
+    communities = nx.community.louvain_communities(projected, weight="weight", seed=0)
+    return {
+        "wall_s": time.perf_counter() - start,
+        "peak_rss_mib": peak_rss_mib(),
+        "n_communities": len(communities),
+        "projected_edges": projected.number_of_edges(),
+    }
+
+
+WORKERS = {
+    "floor": run_floor,
+    "acctgraph": run_acctgraph,
+    "acctgraph_pandas": run_acctgraph_pandas,
+    "igraph": run_igraph,
+    "networkx": run_networkx,
+}
+
+
+def measure(method: str, folder: Path, timeout: float | None) -> dict[str, object]:
+    """Run one method in a fresh Python process and return its JSON row."""
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", method, str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"status": f"killed after {timeout:.0f} s"}
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or [""])[-1]
+        return {"status": f"failed (exit {out.returncode}): {last[:200]}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def plot(rows: list[dict[str, object]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for method in METHODS:
+        points = [(r["n_accounts"], r[method]) for r in rows if "wall_s" in r.get(method, {})]
+        if not points:
+            continue
+        x = [n for n, _ in points]
+        left.plot(x, [m["wall_s"] for _, m in points], "o-", label=method)
+        right.plot(x, [m["peak_rss_mib"] / 1024 for _, m in points], "o-", label=method)
+    for ax, label in ((left, "wall time (s)"), (right, "peak memory (GiB)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("accounts")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    left.legend(fontsize=8)
+    fig.suptitle("From request-log files to results (each point a fresh process)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _cell(result: dict[str, object], key: str, fmt: str) -> str:
+    return format(result[key], fmt) if key in result else result.get("status", "-")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--baseline-timeout", type=float, default=600.0)
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        method, folder = args.worker
+        print(json.dumps(WORKERS[method](Path(folder))))
+        return 0
+
+    rows = []
+    for n in args.scales:
+        folder = request_log(n, args.seed)
+        info = json.loads((folder / "info.json").read_text())
+        row: dict[str, object] = {"n_accounts": n, "n_rows": info["n_rows"], "bytes": info["bytes"]}
+        for method in args.methods:
+            timeout = args.baseline_timeout if method in ("igraph", "networkx") else None
+            row[method] = measure(method, folder, timeout)
+            print(f"{n:>10,} {method:>17}: {json.dumps(row[method])}", file=sys.stderr)
+        rows.append(row)
+
+    table = [
+        "| accounts | request rows | parquet MB | method | wall s | x floor | peak MiB | stages (s) |",
+        "|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        floor = r.get("floor", {}).get("wall_s")
+        for method in args.methods:
+            m = r[method]
+            ratio = f"{m['wall_s'] / floor:.1f}" if floor and "wall_s" in m else "-"
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in m.get("stage_s", {}).items())
+            table.append(
+                f"| {r['n_accounts']:,} | {r['n_rows']:,} | {r['bytes'] / 1e6:.0f} | {method} | "
+                f"{_cell(m, 'wall_s', '.2f')} | {ratio} | {_cell(m, 'peak_rss_mib', '.0f')} | "
+                f"{stages} |"
+            )
+    quality = [
+        f"| {r['n_accounts']:,} | {m['precision']:.4f} | {m['recall']:.4f} | "
+        f"{m['average_precision']:.4f} | {m['innocent_flagged']} |"
+        for r in rows
+        for m in [r.get("acctgraph", {})]
+        if "precision" in m
+    ]
+    if quality:
+        table += [
+            "",
+            "acctgraph (DuckDB engine) quality against the planted truth:",
+            "",
+            "| accounts | precision | recall | AP | innocent accounts flagged |",
+            "|---:|---:|---:|---:|---:|",
+            *quality,
+        ]
+    png = args.json.with_suffix(".png")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    plot(rows, png)
+    table += ["", f"![time and memory against size]({png.name})"]
+    print("\n".join(table))
+    report = {"benchmark": "bench_scale", "machine": machine(), "rows": rows}
+    write_results(
+        args.json,
+        report,
+        f"Generated by `python benchmarks/bench_scale.py` on {report['machine']['platform']}, "
+        f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}. Each cell is "
+        "one run in a fresh process; `x floor` divides by DuckDB's scan-and-group of the same "
+        "files, measured in the same run.",
+        table,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
