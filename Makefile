@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-quality bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_detect.py
+
+bench-quality: $(STAMP)
+	$(BIN)/python benchmarks/bench_quality.py
+	$(BIN)/python benchmarks/bench_injection.py
+
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

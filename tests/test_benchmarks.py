@@ -25,3 +25,76 @@ def test_benchmark_smoke_run_writes_table_and_json(tmp_path):
     assert row["acctgraph"]["peak_rss_mib"] > 0
     assert row["ratio_to_floor"] > 0
     assert out.with_suffix(".md").read_text().startswith("# bench_detect")
+
+
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
+
+
+def _run(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def test_quality_benchmark_runs_every_peer_on_a_small_world(tmp_path):
+    out = tmp_path / "quality.json"
+    _run(
+        "bench_quality.py",
+        *("--worlds", "baseline", "--seeds", "1", "--accounts", "3000", "--json", str(out)),
+    )
+    report = json.loads(out.read_text())
+    methods = {row["method"]: row for row in report["rows"]}
+    assert set(methods) == {"acctgraph", "botgraph", "evilcohort", "fraudar", "networkx"}
+    assert methods["acctgraph"]["f1"] >= 0.95
+    assert methods["acctgraph"]["flagged_by_crowd"]["office"] == 0
+    # The peers really ran: each flagged something, each on the same accounts.
+    for name, row in methods.items():
+        assert 0 < row["recall"] <= 1, name
+    assert report["calibration"]["n_high"] >= 1
+    assert out.with_name("quality_reliability.png").stat().st_size > 1_000
+    assert "| baseline | fraudar |" in out.with_suffix(".md").read_text()
+
+
+def test_injection_benchmark_compares_with_fraudar(tmp_path):
+    out = tmp_path / "injection.json"
+    _run(
+        "bench_injection.py",
+        *("--densities", "0.08", "--attacks", "none", "--trials", "1"),
+        *("--backgrounds", "thinned", "--json", str(out)),
+    )
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["background_edges"] == 2_400  # thinned to density 0.0006
+    assert row["f_acctgraph"] >= 0.9
+    assert row["f_fraudar"] >= 0.9
+
+
+def test_scale_benchmark_smoke_run(tmp_path):
+    out = tmp_path / "scale.json"
+    env = dict(os.environ, ACCTGRAPH_BENCH_CACHE=str(tmp_path / "cache"))
+    subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_scale.py"),
+            *("--scales", "2000", "--json", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["n_rows"] > 50_000
+    for method in ("floor", "acctgraph", "acctgraph_pandas", "igraph", "networkx"):
+        assert row[method]["wall_s"] > 0, method
+    assert row["acctgraph"]["recall"] >= 0.95
+    assert set(row["acctgraph"]["stage_s"]) == {
+        "ingest",
+        "graph",
+        "communities",
+        "scoring",
+        "results",
+    }
+    assert out.with_suffix(".png").stat().st_size > 1_000

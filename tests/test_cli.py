@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -92,3 +96,22 @@ def test_demo_reports_precision_and_recall(capsys):
     printed = capsys.readouterr().out
     assert "precision 1.0000" in printed or "precision 0.9" in printed
     assert "farm-0" in printed
+
+
+def test_progress_bar_is_drawn_on_request_and_quiet_otherwise(tmp_path):
+    def run(*flags, env=None):
+        return subprocess.run(
+            [sys.executable, "-m", "acctgraph", "demo", "--accounts", "2000", *flags],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            check=True,
+        )
+
+    # stderr is a pipe here, not a terminal: quiet unless asked.
+    assert "stages" not in run().stderr
+    drawn = run("--progress").stderr
+    assert "acctgraph: 5/5 stages" in drawn
+    assert "flagged" in drawn  # the last note: sizes, never identifiers
+    assert "stages" in run(env={"ACCTGRAPH_PROGRESS": "1"}).stderr
+    assert "stages" not in run("--no-progress", env={"ACCTGRAPH_PROGRESS": "1"}).stderr

@@ -62,6 +62,12 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--top", type=int, default=10, help="clusters shown in the summary (default 10)"
     )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: only on a terminal, or $ACCTGRAPH_PROGRESS)",
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -132,6 +138,7 @@ def _detect_kwargs(args: argparse.Namespace) -> dict[str, object]:
         "threshold": args.threshold,
         "max_attribute_degree": args.max_attribute_degree,
         "min_cluster_size": args.min_cluster_size,
+        "progress": args.progress,
     }
 
 

@@ -14,8 +14,7 @@ import logging
 import numbers
 import platform
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Any
@@ -27,12 +26,16 @@ from .exceptions import ConfigError
 from .graph import build_graph
 from .ingest import ENGINES, TableLike, load_links
 from .privacy import Pseudonymizer
+from .progress import StageProgress, should_show
 from .results import DetectionResult, build_result
 from .scoring import KindRoles, merge_on_evidence
 
 __all__ = ["DetectConfig", "detect"]
 
 logger = logging.getLogger(__name__)
+
+# The stages of a run, in the order data flows through them.
+STAGES = ("ingest", "graph", "communities", "scoring", "results")
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ def detect(
     engine: str = "pandas",
     memory_limit: str | None = None,
     random_state: int | np.random.Generator | None = 0,
+    progress: bool | None = None,
 ) -> DetectionResult:
     """Find and score coordinated account farms.
 
@@ -196,6 +200,10 @@ def detect(
         DuckDB's memory limit with ``engine="duckdb"``, e.g. ``"8GB"``.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the community search; None means 0, so runs repeat.
+    progress : bool, optional
+        Draw a progress bar over the stages on stderr. Default: only when
+        stderr is a terminal or in Jupyter, unless ``$ACCTGRAPH_PROGRESS``
+        says otherwise (see :mod:`acctgraph.progress`).
 
     Returns
     -------
@@ -233,49 +241,23 @@ def detect(
         seed=_resolve_seed(random_state),
         leiden_backend=leiden_backend,
     )
-    timings: dict[str, float] = {}
     start = time.perf_counter()
-    with _timed(timings, "ingest"):
-        links = load_links(
+    stages = StageProgress(list(STAGES), should_show(progress))
+    try:
+        result = _run_stages(
+            stages,
+            config,
             events,
-            accounts=accounts,
-            attributes=attributes,
-            account_attributes=account_attributes,
-            pseudonymizer=pseudonymizer,
-            engine=engine,
-            memory_limit=memory_limit,
+            accounts,
+            attributes,
+            account_attributes,
+            pseudonymizer,
+            engine,
+            memory_limit,
+            random_state,
         )
-    with _timed(timings, "graph"):
-        graph = build_graph(
-            links,
-            max_attribute_degree=config.max_attribute_degree,
-            specificity_exponent=config.specificity_exponent,
-        )
-    with _timed(timings, "communities"):
-        communities = find_communities(
-            graph,
-            resolution=config.resolution,
-            min_cluster_size=config.min_cluster_size,
-            seed=config.seed,
-            backend=config.leiden_backend,
-            coarse_resolution=None
-            if config.coarse_factor is None
-            else config.resolution * config.coarse_factor,
-        )
-    with _timed(timings, "scoring"):
-        roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
-        communities, scores = merge_on_evidence(graph, communities, roles=roles)
-    with _timed(timings, "results"):
-        provenance = _provenance(config, links, random_state, engine)
-        provenance["pseudonymization"] = (
-            None
-            if pseudonymizer is None
-            else {"key_id": pseudonymizer.key_id, "clear_kinds": sorted(pseudonymizer.clear_kinds)}
-        )
-        result = build_result(
-            graph, communities, scores, threshold=config.threshold, provenance=provenance
-        )
-    provenance["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    finally:
+        stages.close()
     logger.info(
         "detect: %d accounts, %d clusters, %d flagged in %.2f s",
         len(result.accounts),
@@ -286,12 +268,65 @@ def detect(
     return result
 
 
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    """Record the wall time of one stage into ``timings``."""
-    mark = time.perf_counter()
-    yield
-    timings[stage] = time.perf_counter() - mark
+def _run_stages(
+    stages: StageProgress,
+    config: DetectConfig,
+    events: TableLike,
+    accounts: TableLike | None,
+    attributes: Any,
+    account_attributes: Any,
+    pseudonymizer: Pseudonymizer | None,
+    engine: str,
+    memory_limit: str | None,
+    random_state: object,
+) -> DetectionResult:
+    """ingest -> graph -> communities -> scoring -> results, each a timed stage."""
+    with stages.stage("ingest"):
+        links = load_links(
+            events,
+            accounts=accounts,
+            attributes=attributes,
+            account_attributes=account_attributes,
+            pseudonymizer=pseudonymizer,
+            engine=engine,
+            memory_limit=memory_limit,
+        )
+    stages.note(f"{links.n_links:,} links, {links.n_accounts:,} accounts")
+    with stages.stage("graph"):
+        graph = build_graph(
+            links,
+            max_attribute_degree=config.max_attribute_degree,
+            specificity_exponent=config.specificity_exponent,
+        )
+    with stages.stage("communities"):
+        communities = find_communities(
+            graph,
+            resolution=config.resolution,
+            min_cluster_size=config.min_cluster_size,
+            seed=config.seed,
+            backend=config.leiden_backend,
+            coarse_resolution=None
+            if config.coarse_factor is None
+            else config.resolution * config.coarse_factor,
+        )
+    with stages.stage("scoring"):
+        roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
+        communities, scores = merge_on_evidence(graph, communities, roles=roles)
+    with stages.stage("results"):
+        provenance = _provenance(config, links, random_state, engine)
+        provenance["pseudonymization"] = (
+            None
+            if pseudonymizer is None
+            else {"key_id": pseudonymizer.key_id, "clear_kinds": sorted(pseudonymizer.clear_kinds)}
+        )
+        result = build_result(
+            graph, communities, scores, threshold=config.threshold, provenance=provenance
+        )
+    provenance["timings_s"] = {k: round(v, 4) for k, v in stages.timings.items()}
+    stages.note(
+        f"{len(result.clusters):,} clusters, {int(result.accounts['flagged'].sum()):,} flagged"
+    )
+    return result
 
 
 def _provenance(config: DetectConfig, links, random_state: object, engine: str) -> dict[str, Any]:
