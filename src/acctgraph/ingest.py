@@ -148,6 +148,19 @@ class Links:
         """The attribute kinds present, sorted."""
         return sorted(set(self.attribute_kinds.tolist()))
 
+    def kind_range(self, kind: str) -> tuple[int, int]:
+        """Attribute codes ``[start, stop)`` of one kind: attributes are
+        numbered in ``(kind, value)`` order, so each kind is one range."""
+        start = int(np.searchsorted(self.attribute_kinds, kind, side="left"))
+        stop = int(np.searchsorted(self.attribute_kinds, kind, side="right"))
+        return start, stop
+
+    def link_is_kind(self, kind: str) -> np.ndarray:
+        """Boolean mask over links: the link's attribute is of ``kind``
+        (integer comparisons, no string compared per link)."""
+        start, stop = self.kind_range(kind)
+        return (self.attribute >= start) & (self.attribute < stop)
+
 
 # --------------------------------------------------------------------------- #
 # Reading

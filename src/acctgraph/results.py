@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .communities import Communities
 from .exceptions import ConfigError, InputFileError, OutputError, UnknownClusterError
@@ -601,25 +602,37 @@ def _cluster_links_and_evidence(
     within_budget = _within_link_budget(
         link_cluster[shared], attr, n_members, graph.degree[attr], truncated
     )
-    kept, kept_attr = shared[within_budget], attr[within_budget]
+    kept = shared[within_budget]
+    # Account codes follow sorted account ids and attribute codes sorted
+    # (kind, value), so sorting the integer codes gives the order of the
+    # text columns without comparing a string.
+    kept = kept[np.lexsort((links.attribute[kept], links.account[kept], link_cluster[kept]))]
+    kept_attr = links.attribute[kept]
     cluster_links = pd.DataFrame(
         {
             "cluster_id": link_cluster[kept].astype(np.int64),
-            "account_id": links.account_ids[links.account[kept]].astype(str),
-            "kind": links.attribute_kinds[kept_attr].astype(str),
-            "value": links.attribute_values[kept_attr].astype(str),
+            "account_id": _take_text(links.account_ids, links.account[kept]),
+            "kind": _take_text(links.attribute_kinds, kept_attr),
+            "value": _take_text(links.attribute_values, kept_attr),
             "count": links.count[kept],
             "first_seen": links.first_seen[kept],
             "last_seen": links.last_seen[kept],
         }
-    ).sort_values(["cluster_id", "account_id", "kind", "value"], ignore_index=True)
+    )
 
     first = ~pd.Series(link_cluster[shared] * links.n_attributes + attr).duplicated().to_numpy()
+    degree = graph.degree[attr[first]].astype(np.int64)
+    members = n_members[first].astype(np.int64)
+    # The cluster's own attributes (a card only its members use) first, busy
+    # ones it merely passes through (a residential ASN) last; ties in
+    # (kind, value) order, which the attribute code follows.
+    order = np.lexsort((attr[first], -members, -(members / degree), link_cluster[shared][first]))
+    first = np.flatnonzero(first)[order]
     evidence = pd.DataFrame(
         {
             "cluster_id": link_cluster[shared][first].astype(np.int64),
-            "kind": links.attribute_kinds[attr[first]].astype(str),
-            "value": links.attribute_values[attr[first]].astype(str),
+            "kind": _take_text(links.attribute_kinds, attr[first]),
+            "value": _take_text(links.attribute_values, attr[first]),
             "n_members": n_members[first].astype(np.int64),
             "degree": graph.degree[attr[first]].astype(np.int64),
             # Shared but left out of the graph: only hubs are.
@@ -627,13 +640,6 @@ def _cluster_links_and_evidence(
         }
     )
     evidence.insert(5, "concentration", evidence["n_members"] / evidence["degree"])
-    # The cluster's own attributes (a card only its members use) first, busy
-    # ones it merely passes through (a residential ASN) last.
-    evidence = evidence.sort_values(
-        ["cluster_id", "concentration", "n_members", "kind", "value"],
-        ascending=[True, False, False, True, True],
-        ignore_index=True,
-    )
     return cluster_links, evidence
 
 
@@ -667,10 +673,8 @@ def _shared_kinds(evidence: pd.DataFrame, n_comm: int) -> list[str]:
     """``"ip=7204 payment=72 asn=45"``: shared attributes per kind, most first."""
     counts = evidence.groupby(["cluster_id", "kind"]).size().rename("n").reset_index()
     counts = counts.sort_values(["cluster_id", "n", "kind"], ascending=[True, False, True])
-    text = (
-        (counts["kind"] + "=" + counts["n"].astype(str)).groupby(counts["cluster_id"]).agg(" ".join)
-    )
-    return text.reindex(range(n_comm), fill_value="").tolist()
+    text = counts["kind"] + "=" + counts["n"].astype(str)
+    return _join_per_cluster(counts["cluster_id"].to_numpy(), text.to_numpy(), n_comm, " ")
 
 
 def _dominant_kind(evidence: pd.DataFrame, n_comm: int) -> list[str]:
@@ -691,5 +695,23 @@ def _dominant_kind(evidence: pd.DataFrame, n_comm: int) -> list[str]:
 def _top_attributes(evidence: pd.DataFrame, n_comm: int) -> list[str]:
     top = evidence.groupby("cluster_id", sort=True).head(_TOP_ATTRIBUTES)
     text = top["kind"] + ":" + top["value"] + " (" + top["n_members"].astype(str) + ")"
-    joined = text.groupby(top["cluster_id"]).agg("; ".join)
-    return joined.reindex(range(n_comm), fill_value="").tolist()
+    return _join_per_cluster(top["cluster_id"].to_numpy(), text.to_numpy(), n_comm, "; ")
+
+
+def _take_text(values: np.ndarray, codes: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """``values[codes]`` as a string column, gathered by Arrow from the
+    distinct values (a Python string per row costs 7x as much)."""
+    return pd.array(pa.array(values, type=pa.large_string()).take(codes), dtype="str")
+
+
+def _join_per_cluster(cluster: np.ndarray, text: np.ndarray, n_comm: int, sep: str) -> list[str]:
+    """Join ``text`` per cluster, in row order; rows grouped by cluster (a plain
+    loop over slices: pandas' per-group ``agg`` costs a Series per cluster)."""
+    out = [""] * n_comm
+    if len(cluster) == 0:
+        return out
+    bounds = np.flatnonzero(np.r_[True, cluster[1:] != cluster[:-1], True])
+    pieces = text.tolist()
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        out[int(cluster[start])] = sep.join(pieces[start:stop])
+    return out

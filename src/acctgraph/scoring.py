@@ -214,7 +214,7 @@ def _signal(x: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def _per_account_distinct(links, kind: str) -> np.ndarray:
-    is_kind = links.attribute_kinds[links.attribute] == kind
+    is_kind = links.link_is_kind(kind)
     return np.bincount(links.account[is_kind], minlength=links.n_accounts)
 
 
@@ -467,7 +467,7 @@ def _payment_sharing(
     links, kind: str, core: np.ndarray, comm: np.ndarray, n_comm: int
 ) -> np.ndarray:
     """Core members with a payment method per distinct method among them."""
-    is_pay = links.attribute_kinds[links.attribute] == kind
+    is_pay = links.link_is_kind(kind)
     sel = is_pay & core[links.account]
     if not sel.any():
         return np.zeros(n_comm)
@@ -484,7 +484,7 @@ def _synchrony(
 ) -> np.ndarray:
     """Share of core members' ``kind`` links first seen in a UTC hour in which
     at least ``max(3, 5%)`` of the community's core members first saw one."""
-    sel = core[links.account] & (links.attribute_kinds[links.attribute] == kind)
+    sel = core[links.account] & links.link_is_kind(kind)
     sel &= ~np.isnat(links.first_seen)
     if not sel.any():
         return np.zeros(n_comm)
