@@ -135,3 +135,28 @@ def test_cli_detects_with_the_duckdb_engine(small_world, tmp_path, capsys):
     )
     by_pandas = ag.detect(small_world.events)
     assert_frame_equal(pd.read_parquet(out / "accounts.parquet"), by_pandas.accounts)
+
+
+def test_both_engines_strip_the_same_whitespace_and_reject_blank_values(tmp_path):
+    # Unicode spaces (no-break, ideographic, line separator) strip like ASCII
+    # ones, in both engines; a value of spaces only is empty.
+    requests = pd.DataFrame(
+        {
+            "account_id": ["a\u00a0", "\u3000a", " b\t", "c", "c\u2028"],
+            "ip": ["1.1.1.1", " 1.1.1.1", "2.2.2.2\u3000", "\u00a0 \u3000", "3.3.3.3"],
+            "ts": pd.to_datetime(["2025-01-01"] * 4 + ["2025-01-02"]),
+        }
+    )
+    requests.to_parquet(tmp_path / "requests.parquet")
+    links = {
+        engine: ag.load_links(tmp_path / "requests.parquet", attributes=["ip"], engine=engine)
+        for engine in ("pandas", "duckdb")
+    }
+    _same_links(links["pandas"], links["duckdb"])
+    assert list(links["duckdb"].account_ids) == ["a", "b", "c"]
+    assert links["duckdb"].report.n_empty_cells == {"ip": 1}
+    pd.DataFrame({"account_id": ["a", "\u3000 "], "kind": "ip", "value": "1"}).to_parquet(
+        tmp_path / "blank.parquet"
+    )
+    with pytest.raises(ag.SchemaError, match=r"'account_id': 1 null or empty value\(s\)"):
+        ag.load_links(tmp_path / "blank.parquet", engine="duckdb")
