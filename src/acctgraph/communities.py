@@ -307,17 +307,7 @@ def _leiden(
         )
         membership = partition.membership
     else:
-        with _IGRAPH_RNG_LOCK:
-            ig.set_random_number_generator(random.Random(seed))
-            try:
-                membership = g.community_leiden(
-                    objective_function="modularity",
-                    weights=weight,
-                    resolution=resolution,
-                    n_iterations=2,
-                ).membership
-            finally:
-                ig.set_random_number_generator(random)
+        membership = _seeded_igraph_leiden(g, weight, resolution, seed)
     # The whole component as one community has modularity 0. A component with
     # no inner structure (1,000 accounts sharing the same 1,000 attributes: the
     # most coordinated shape there is) gives every partition modularity ~0, and
@@ -375,18 +365,25 @@ def _coarsen(
     key, inverse = np.unique(lo * n_local + hi, return_inverse=True)
     summed = np.bincount(inverse.ravel(), weights=weight)
     g = ig.Graph(n=n_local, edges=np.column_stack([key // n_local, key % n_local]))
+    return np.asarray(_seeded_igraph_leiden(g, summed, resolution, seed), dtype=np.int64)
+
+
+def _seeded_igraph_leiden(
+    g: ig.Graph, weight: np.ndarray, resolution: float, seed: int
+) -> list[int]:
+    """igraph's Leiden (modularity) with a private seeded generator; see the
+    module docstring for why it is swapped in under a lock."""
     with _IGRAPH_RNG_LOCK:
         ig.set_random_number_generator(random.Random(seed))
         try:
-            groups = g.community_leiden(
+            return g.community_leiden(
                 objective_function="modularity",
-                weights=summed,
+                weights=weight,
                 resolution=resolution,
                 n_iterations=2,
             ).membership
         finally:
             ig.set_random_number_generator(random)
-    return np.asarray(groups, dtype=np.int64)
 
 
 def _keep_large(
