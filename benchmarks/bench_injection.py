@@ -1,7 +1,7 @@
 """FRAUDAR's injection experiment (Hooi et al., KDD 2016, section 5.2) on a real
 background graph: acctgraph against FRAUDAR, side by side.
 
-Background: the Bitcoin OTC rating network (``../shared/data/bitcoin_otc``), read
+Background: the Bitcoin OTC rating network (``benchmarks/data/``), read
 as a bipartite rater x ratee graph. Each trial takes a random 2000 x 2000
 subsample (raters x ratees), optionally thinned at random to the paper's
 density of 0.0006, and injects 200 fake users x 200 fake objects, each fake
@@ -43,7 +43,8 @@ import scipy.sparse as sp
 import acctgraph as ag
 from common import RESULTS, machine, write_results
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bitcoin_otc" / "ratings.csv"
+# SNAP soc-sign-bitcoinotc (Kumar et al.), copied from ../shared/data/bitcoin_otc/.
+DATA = Path(__file__).resolve().parent / "data" / "bitcoin_otc_ratings.csv"
 ATTACKS = ("none", "random", "biased", "hijacked")
 DENSITIES = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10)
 BACKGROUNDS = ("thinned", "unthinned")
