@@ -24,15 +24,13 @@ memory, quality, versions).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 from importlib import metadata
 from pathlib import Path
 
-from common import RESULTS, machine, peak_rss_mib, write_results
+from common import RESULTS, machine, measure, peak_rss_mib, run_worker, write_results
 
 CACHE = Path(os.environ.get("ACCTGRAPH_BENCH_CACHE", Path.home() / ".cache" / "acctgraph-bench"))
 DEFAULT_JSON = RESULTS / "bench_detect.json"
@@ -100,15 +98,13 @@ def run_acctgraph(folder: Path) -> dict[str, object]:
 WORKERS = {"floor": run_floor, "acctgraph": run_acctgraph}
 
 
-def measure(method: str, folder: Path) -> dict[str, object]:
-    """Run one method in a fresh Python process and return its JSON row."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", method, str(folder)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def measure_or_fail(method: str, folder: Path) -> dict[str, object]:
+    """One method in a fresh process; this benchmark has no time cap, so a
+    failure stops it."""
+    row = measure(__file__, method, folder)
+    if "status" in row:
+        raise RuntimeError(f"{method} on {folder}: {row['status']}")
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,16 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.worker:
-        method, folder = args.worker
-        print(json.dumps(WORKERS[method](Path(folder))))
+    if run_worker(args, WORKERS):
         return 0
 
     rows = []
     for n in args.scales:
         folder = world_files(n, args.seed)
-        floor = measure("floor", folder)
-        ours = measure("acctgraph", folder)
+        floor = measure_or_fail("floor", folder)
+        ours = measure_or_fail("acctgraph", folder)
         rows.append(
             {
                 "n_accounts": n,

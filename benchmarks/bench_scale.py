@@ -32,12 +32,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from common import RESULTS, machine, peak_rss_mib, write_results
+from common import RESULTS, machine, measure, peak_rss_mib, run_worker, write_results
 
 CACHE = Path(os.environ.get("ACCTGRAPH_BENCH_CACHE", Path.home() / ".cache" / "acctgraph-bench"))
 DEFAULT_JSON = RESULTS / "bench_scale.json"
@@ -187,23 +186,6 @@ WORKERS = {
 }
 
 
-def measure(method: str, folder: Path, timeout: float | None) -> dict[str, object]:
-    """Run one method in a fresh Python process and return its JSON row."""
-    try:
-        out = subprocess.run(
-            [sys.executable, __file__, "--worker", method, str(folder)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        return {"status": f"killed after {timeout:.0f} s"}
-    if out.returncode != 0:
-        last = (out.stderr.strip().splitlines() or [""])[-1]
-        return {"status": f"failed (exit {out.returncode}): {last[:200]}"}
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def plot(rows: list[dict[str, object]], path: Path) -> None:
     import matplotlib
 
@@ -245,9 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.worker:
-        method, folder = args.worker
-        print(json.dumps(WORKERS[method](Path(folder))))
+    if run_worker(args, WORKERS):
         return 0
 
     rows = []
@@ -258,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         for method in args.methods:
             # acctgraph's own DuckDB path runs to the end; everything else is capped.
             timeout = None if method in ("floor", "acctgraph") else args.baseline_timeout
-            row[method] = measure(method, folder, timeout)
+            row[method] = measure(__file__, method, folder, timeout)
             print(f"{n:>10,} {method:>17}: {json.dumps(row[method])}", file=sys.stderr)
         rows.append(row)
 
