@@ -72,10 +72,11 @@ _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _WHITESPACE_CLASS = f"[{_WHITESPACE}]"
 
 
-def _text(column: str, column_type: str) -> str:
+def _text(column: str, column_type: str, source: str | None = None) -> str:
     """SQL for a column as trimmed text, as the pandas engine writes it: whole
-    floats below 2**53 as integers, everything else as its text."""
-    col = _q(column)
+    floats below 2**53 as integers, everything else as its text. ``source``
+    is SQL for the column's values where they are not read from ``column``."""
+    col = source or _q(column)
     if column_type in ("DOUBLE", "FLOAT", "REAL") or column_type.startswith("DECIMAL"):
         text = (
             f"CASE WHEN isfinite({col}) AND {col} = round({col}) AND abs({col}) < 9007199254740992 "
@@ -254,40 +255,11 @@ def load_links_duckdb(
         )
         rows_sql = f"SELECT {account_sql} AS a, {count_sql} AS c, {ts_sql} AS ts, {cells} FROM src"
         keys = "a, c, ts, " + ", ".join(f"w{i}" for i in range(len(wide)))
-    empty = {} if wide is None else {col: _blank(col) for col in wide}
-    counted = check.run(empty)
-    if check.problems:
-        raise SchemaError(check.problems, source="events")
-    empty_cells = {col: int(counted[col]) for col in empty}
-    n_rows = counted["rows"]
-    distinct = "DISTINCT " if TS in types else ""
-    # Rows identical in every column read, timestamp included, count once
-    # (the pandas engine's rule); without timestamps every row counts.
-    con.execute(f"CREATE TEMP TABLE rows AS SELECT {distinct}{keys} FROM ({rows_sql})")
-    # Aggregate to one row per link while values are still text, so that the
-    # joins to integer codes below see links, not requests.
-    aggregate = "sum(c) AS c, min(ts) AS first_ts, max(ts) AS last_ts"
-    if wide is None:
-        con.execute(
-            f"CREATE TEMP TABLE obs AS SELECT a, k, v, {aggregate} FROM rows GROUP BY a, k, v"
-        )
-    else:
-        parts = " UNION ALL ".join(
-            f"SELECT a, '{kind.replace(chr(39), chr(39) * 2)}' AS k, w{i} AS v, {aggregate} "
-            f"FROM rows WHERE w{i} IS NOT NULL GROUP BY a, w{i}"
-            for i, kind in enumerate(wide.values())
-        )
-        con.execute(f"CREATE TEMP TABLE obs AS {parts}")
-    n_kept, n_observations = con.execute(
-        "SELECT count(*), coalesce(sum(c), 0) FROM rows"
-    ).fetchall()[0]
-    report = IngestReport(
-        n_event_rows=int(n_rows),
-        n_observations=int(n_observations),
-        n_empty_cells=empty_cells,
-        n_duplicate_rows=int(n_rows - n_kept),
-    )
-
+    # Row checks that do not depend on one value alone (count, timestamp).
+    bad_rows = " OR ".join(f"({c[0]})" for c in check.checks if c[1] in (COUNT, TS)) or None
+    report = _observations_by_raw_values(con, wide, types, count_sql, ts_sql, bad_rows)
+    if report is None:
+        report = _observations_by_rows(con, check, wide, rows_sql, keys, TS in types)
     account_frame = None if accounts is None else read_table(accounts, name="accounts")
     if per_account is not None and account_frame is None:
         raise SchemaError(["account_attributes given but no accounts table"], source="accounts")
@@ -311,6 +283,185 @@ def load_links_duckdb(
             account_frame = account_frame.assign(**{ACCOUNT_ID: table_ids})
         report = replace(report, pseudonymized=True)
     return _aggregate(con, report, table_ids, table_created, account_frame)
+
+
+def _observations_by_raw_values(
+    con: Any,
+    wide: dict | None,
+    types: dict[str, str],
+    count_sql: str,
+    ts_sql: str,
+    bad_rows: str | None,
+) -> IngestReport | None:
+    """The fast path: the exact path's ``obs`` and report, or None where it
+    cannot vouch for them (a row at fault, or two raw values normalising to
+    one), and then the exact path runs and names the rows.
+
+    Two things make the exact path slow on a large log: normalising every
+    value of every row (trim, number formatting) and the full-row DISTINCT,
+    a hash table of every row. Here the log is grouped into links by its raw
+    values in one scan, and only the grouped values are normalised. Where
+    normalising is one-to-one in every column, rows are equal after it
+    exactly where they are equal before, so duplicate rows are found on raw
+    values: a 64-bit hash of every row sorted in numpy gives the candidates,
+    one more scan keeps the rows equal in every column among them, and their
+    extra copies are taken off the link counts (first and last seen do not
+    move). On 31M rows this is about three times faster than the exact path.
+    """
+    columns = [ACCOUNT_ID] + (list(wide) if wide is not None else [KIND, VALUE])
+    raw = [f"r{j}" for j in range(len(columns))]
+    link_sets = [(0, j) for j in range(1, len(columns))] if wide is not None else [(0, 1, 2)]
+    selected = ", ".join(f"{_q(col)} AS {r}" for col, r in zip(columns, raw, strict=True))
+    bad = f", ({bad_rows}) AS bad" if bad_rows else ", false AS bad"
+    rows = f"SELECT {selected}, {count_sql} AS c, {ts_sql} AS ts{bad} FROM src"
+    raw_list = ", ".join(raw)
+    grouping = ", ".join("(" + ", ".join(raw[j] for j in s) + ")" for s in link_sets)
+    con.execute(
+        f"CREATE TEMP TABLE g AS SELECT GROUPING_ID({raw_list}) AS gid, {raw_list}, "
+        "count(*) AS n, sum(c) AS c, min(ts) AS first_ts, max(ts) AS last_ts, "
+        f"count(*) FILTER (WHERE bad) AS bad FROM ({rows}) GROUP BY GROUPING SETS ({grouping})"
+    )
+    # GROUPING_ID sets a bit, first column highest, for each column left out.
+    gids = [
+        sum(1 << (len(columns) - 1 - j) for j in range(len(columns)) if j not in s)
+        for s in link_sets
+    ]
+    normalised = []
+    for j, col in enumerate(columns):
+        text = _text(col, types[col], source=raw[j])
+        if col == KIND:
+            text = f"lower({text})"
+        normalised.append(f"NULLIF({text}, '') AS v{j}")
+    con.execute(f"CREATE TEMP TABLE gn AS SELECT *, {', '.join(normalised)} FROM g")
+
+    first_set = f"gid = {gids[0]}"
+    stats = [
+        "sum(n)",
+        "sum(bad)",
+        "coalesce(sum(n) FILTER (WHERE "
+        + " OR ".join(f"v{j} IS NULL" for j in link_sets[0] if j == 0 or wide is None)
+        + "), 0)",
+    ]
+    for j in range(len(columns)):
+        # One-to-one where as many normalised values (empty counting as one)
+        # come out as raw values (null counting as one) go in.
+        where = first_set if j == 0 or wide is None else f"gid = {gids[j - 1]}"
+        stats.append(
+            f"(SELECT count(DISTINCT r{j}) + max((r{j} IS NULL)::INT) "
+            f"- count(DISTINCT v{j}) - max((v{j} IS NULL)::INT) FROM gn WHERE {where})"
+        )
+    n_rows, n_bad, n_blank, *collapsed = con.execute(
+        f"SELECT {', '.join(stats[:3])}, {', '.join(stats[3:])} FROM gn WHERE {first_set}"
+    ).fetchall()[0]
+    if n_rows is None:  # no rows at all: the exact path reports that plainly
+        return None
+    if n_bad or n_blank or any(collapsed):
+        logger.debug("duckdb: rows at fault or values that normalise together; exact path")
+        return None
+    empty_cells = {}
+    if wide is not None:
+        for col, j, gid in zip(wide, range(1, len(columns)), gids, strict=True):
+            empty_cells[col] = int(
+                con.execute(
+                    f"SELECT coalesce(sum(n), 0) FROM gn WHERE gid = {gid} AND v{j} IS NULL"
+                ).fetchall()[0][0]
+            )
+    n_duplicates = _take_off_duplicates(con, rows, raw, link_sets, gids) if TS in types else 0
+    aggregate = "sum(c) AS c, min(first_ts) AS first_ts, max(last_ts) AS last_ts"
+    if wide is None:
+        parts = f"SELECT v0 AS a, v1 AS k, v2 AS v, {aggregate} FROM gn GROUP BY v0, v1, v2"
+    else:
+        parts = " UNION ALL ".join(
+            f"SELECT v0 AS a, '{kind.replace(chr(39), chr(39) * 2)}' AS k, v{j} AS v, "
+            f"{aggregate} FROM gn WHERE gid = {gid} AND v{j} IS NOT NULL GROUP BY v0, v{j}"
+            for kind, j, gid in zip(wide.values(), range(1, len(columns)), gids, strict=True)
+        )
+    con.execute(f"CREATE TEMP TABLE obs AS {parts}")
+    n_observations = con.execute(
+        f"SELECT coalesce(sum(c), 0) FROM gn WHERE {first_set}"
+    ).fetchall()[0][0]
+    con.execute("DROP TABLE g; DROP TABLE gn")
+    return IngestReport(
+        n_event_rows=int(n_rows),
+        n_observations=int(n_observations),
+        n_empty_cells=empty_cells,
+        n_duplicate_rows=int(n_duplicates),
+    )
+
+
+def _take_off_duplicates(
+    con: Any, rows: str, raw: list[str], link_sets: list[tuple[int, ...]], gids: list[int]
+) -> int:
+    """Take the extra copies of duplicate rows off the grouped links in
+    ``gn``; return how many rows were extra."""
+    row_key = ", ".join(raw) + ", c, ts"
+    hashes = con.execute(f"SELECT hash({row_key}) AS h FROM ({rows})").fetchnumpy()["h"]
+    hashes = np.sort(np.asarray(hashes))
+    candidates = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    del hashes
+    if not len(candidates):
+        return 0
+    con.register("dup_hashes", pd.DataFrame({"h": candidates}))
+    # Equal hashes are only candidates: grouping on every column keeps the
+    # rows that are truly equal.
+    con.execute(
+        f"CREATE TEMP TABLE dups AS SELECT {row_key}, count(*) - 1 AS extra "
+        f"FROM ({rows}) WHERE hash({row_key}) IN (SELECT h FROM dup_hashes) "
+        f"GROUP BY {row_key} HAVING count(*) > 1"
+    )
+    for link_set, gid in zip(link_sets, gids, strict=True):
+        keys = [raw[j] for j in link_set]
+        same = " AND ".join(f"gn.{k} IS NOT DISTINCT FROM x.{k}" for k in keys)
+        con.execute(
+            f"UPDATE gn SET n = gn.n - x.extra, c = gn.c - x.extra_c FROM "
+            f"(SELECT {', '.join(keys)}, sum(extra) AS extra, sum(extra * c) AS extra_c "
+            f"FROM dups GROUP BY {', '.join(keys)}) AS x WHERE gn.gid = {gid} AND {same}"
+        )
+    n_extra = con.execute("SELECT coalesce(sum(extra), 0) FROM dups").fetchall()[0][0]
+    con.execute("DROP TABLE dups")
+    con.unregister("dup_hashes")
+    return int(n_extra)
+
+
+def _observations_by_rows(
+    con: Any, check: _Checker, wide: dict | None, rows_sql: str, keys: str, has_time: bool
+) -> IngestReport:
+    """The exact path: validate every row, normalise every value, drop
+    duplicate rows with a full-row DISTINCT, then aggregate to table ``obs``.
+    Raises the :class:`SchemaError` naming the rows at fault."""
+    empty = {} if wide is None else {col: _blank(col) for col in wide}
+    counted = check.run(empty)
+    if check.problems:
+        raise SchemaError(check.problems, source="events")
+    empty_cells = {col: int(counted[col]) for col in empty}
+    n_rows = counted["rows"]
+    distinct = "DISTINCT " if has_time else ""
+    # Rows identical in every column read, timestamp included, count once
+    # (the pandas engine's rule); without timestamps every row counts.
+    con.execute(f"CREATE TEMP TABLE rows AS SELECT {distinct}{keys} FROM ({rows_sql})")
+    # Aggregate to one row per link while values are still text, so that the
+    # joins to integer codes below see links, not requests.
+    aggregate = "sum(c) AS c, min(ts) AS first_ts, max(ts) AS last_ts"
+    if wide is None:
+        con.execute(
+            f"CREATE TEMP TABLE obs AS SELECT a, k, v, {aggregate} FROM rows GROUP BY a, k, v"
+        )
+    else:
+        parts = " UNION ALL ".join(
+            f"SELECT a, '{kind.replace(chr(39), chr(39) * 2)}' AS k, w{i} AS v, {aggregate} "
+            f"FROM rows WHERE w{i} IS NOT NULL GROUP BY a, w{i}"
+            for i, kind in enumerate(wide.values())
+        )
+        con.execute(f"CREATE TEMP TABLE obs AS {parts}")
+    n_kept, n_observations = con.execute(
+        "SELECT count(*), coalesce(sum(c), 0) FROM rows"
+    ).fetchall()[0]
+    return IngestReport(
+        n_event_rows=int(n_rows),
+        n_observations=int(n_observations),
+        n_empty_cells=empty_cells,
+        n_duplicate_rows=int(n_rows - n_kept),
+    )
 
 
 def _pseudonymize(con: Any, pseudonymizer: Pseudonymizer, has_table: bool) -> None:
