@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 import acctgraph as ag
@@ -160,3 +162,46 @@ def test_both_engines_strip_the_same_whitespace_and_reject_blank_values(tmp_path
     )
     with pytest.raises(ag.SchemaError, match=r"'account_id': 1 null or empty value\(s\)"):
         ag.load_links(tmp_path / "blank.parquet", engine="duckdb")
+
+
+_IDS = ["a", "b", "c", " a", "b\u00a0"]
+_IPS = ["1.1.1.1", "2.2.2.2", "3.3.3.3", None, "", " 2.2.2.2"]
+_TIMES = pd.to_datetime(["2025-01-01 10:00", "2025-01-01 11:00", "2025-01-02 09:30"])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, len(_IDS) - 1),
+            st.integers(0, len(_IPS) - 1),
+            st.integers(0, len(_TIMES) - 1),
+            st.integers(1, 3),  # copies of the row: duplicates
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    clean=st.booleans(),
+)
+def test_fast_and_exact_paths_agree_with_pandas_on_duplicates_and_dirty_values(
+    tmp_path_factory, caplog, rows, clean
+):
+    # Clean logs (values that normalise one to one) take the fast path,
+    # which finds duplicates by hash; dirty ones fall back to the exact path.
+    # Both must give exactly what the pandas engine gives.
+    ids, ips = (_IDS[:3], _IPS[:4]) if clean else (_IDS, _IPS)
+    expanded = [
+        (ids[i % len(ids)], ips[j % len(ips)], _TIMES[t]) for i, j, t, n in rows for _ in range(n)
+    ]
+    frame = pd.DataFrame(expanded, columns=["account_id", "ip", "ts"]).assign(asn="AS1")
+    path = tmp_path_factory.mktemp("log") / "requests.parquet"
+    frame.to_parquet(path)
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="acctgraph.duckdb_engine"):
+        by_duckdb = ag.load_links(path, attributes=["ip", "asn"], engine="duckdb")
+    _same_links(ag.load_links(path, attributes=["ip", "asn"]), by_duckdb)
+    if clean:
+        assert "exact path" not in caplog.text
+        assert by_duckdb.report.n_duplicate_rows == len(frame) - len(frame.drop_duplicates())
