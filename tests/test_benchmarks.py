@@ -94,6 +94,7 @@ def test_scale_benchmark_smoke_run(tmp_path):
         "ingest",
         "graph",
         "communities",
+        "blocks",
         "scoring",
         "results",
     }

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,14 @@ def test_detect_writes_results_and_prints_a_summary(world_dir, tmp_path, capsys)
     farm = merged["role"] == "farm"
     assert merged.loc[farm, "flagged"].mean() >= 0.95
     assert merged.loc[~farm, "flagged"].sum() == 0
+
+
+def test_dense_blocks_option_reaches_the_run(world_dir, tmp_path):
+    out = tmp_path / "results"
+    args = ["detect", str(world_dir / "events.parquet"), "--dense-blocks", "0"]
+    assert main([*args, "--out", str(out)]) == 0
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["parameters"]["dense_blocks"] == 0
 
 
 def test_wide_log_and_account_attributes_from_the_command_line(tmp_path, capsys):
@@ -111,7 +120,7 @@ def test_progress_bar_is_drawn_on_request_and_quiet_otherwise(tmp_path):
     # stderr is a pipe here, not a terminal: quiet unless asked.
     assert "stages" not in run().stderr
     drawn = run("--progress").stderr
-    assert "acctgraph: 5/5 stages" in drawn
+    assert "acctgraph: 6/6 stages" in drawn
     assert "flagged" in drawn  # the last note: sizes, never identifiers
     assert "stages" in run(env={"ACCTGRAPH_PROGRESS": "1"}).stderr
     assert "stages" not in run("--no-progress", env={"ACCTGRAPH_PROGRESS": "1"}).stderr

@@ -129,3 +129,14 @@ def test_hard_worlds_are_solved_without_flagging_a_crowd(knobs):
     assert quality["average_precision"] >= 0.97
     for crowd in ("office", "university", "vpn"):
         assert quality["flagged_by_role"][crowd] == 0
+
+
+def test_farms_are_dense_blocks_and_crowds_are_not():
+    # FRAUDAR's density of a cluster's own block: farms rotate through IPs
+    # that few others use; crowds share one or two busy ones.
+    world = ag.synth.make_world(10_000, seed=3)
+    clusters = _cluster_roles(world, ag.detect(world.events, accounts=world.accounts))
+    farms = clusters[clusters["role"] == "farm"]
+    crowds = clusters[clusters["role"].isin(["office", "university", "carrier"])]
+    assert farms["density"].min() >= 1.5
+    assert crowds["density"].max() < 0.8

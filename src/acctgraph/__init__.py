@@ -2,7 +2,7 @@
 
 The data flows one way through one module per stage::
 
-    ingest -> graph -> communities -> scoring -> results -> pipeline (detect) -> cli
+    ingest -> graph -> communities -> blocks -> scoring -> results -> pipeline (detect) -> cli
 
 >>> import acctgraph as ag
 >>> world = ag.synth.make_world(2_000, seed=3)

@@ -53,6 +53,12 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
         "--threshold", type=float, default=0.5, help="flagging threshold (default 0.5)"
     )
     parser.add_argument(
+        "--dense-blocks",
+        type=int,
+        default=1,
+        help="dense blocks peeled off as further candidate clusters; 0 turns it off (default 1)",
+    )
+    parser.add_argument(
         "--max-attribute-degree",
         type=int,
         default=10_000,
@@ -136,6 +142,7 @@ def _detect_kwargs(args: argparse.Namespace) -> dict[str, object]:
         "random_state": args.seed,
         "resolution": args.resolution,
         "threshold": args.threshold,
+        "dense_blocks": args.dense_blocks,
         "max_attribute_degree": args.max_attribute_degree,
         "min_cluster_size": args.min_cluster_size,
         "progress": args.progress,

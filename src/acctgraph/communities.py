@@ -38,6 +38,10 @@ grouped at ``coarse_resolution``: Leiden runs again on the graph of
 communities (each community one node, edges between communities summed,
 edges inside a community kept as self-loops, which keeps the modularity of
 every grouping equal to that of the same grouping of the original nodes).
+igraph's modularity objective mishandles self-loops (it merged ten
+5-cliques of a ring, the modularity optimum, into one group of modularity
+0), so the coarse level optimises the same modularity written as CPM with
+explicit node strengths (:func:`_seeded_igraph_leiden`).
 :attr:`Communities.parent` gives each community's group; the scoring stage
 decides, on the evidence, whether a group is reported whole
 (:func:`acctgraph.scoring.merge_on_evidence`).
@@ -67,7 +71,13 @@ from scipy.sparse.csgraph import connected_components
 from .exceptions import ConfigError
 from .graph import AttributeGraph
 
-__all__ = ["LEIDEN_BACKENDS", "Communities", "find_communities", "merge_communities"]
+__all__ = [
+    "LEIDEN_BACKENDS",
+    "Communities",
+    "carve_block",
+    "find_communities",
+    "merge_communities",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -348,6 +358,45 @@ def merge_communities(communities: Communities, label: np.ndarray) -> Communitie
     )
 
 
+def carve_block(
+    communities: Communities, accounts: np.ndarray, attributes: np.ndarray, min_size: int = 1
+) -> Communities:
+    """Move ``accounts`` and ``attributes`` out of their communities into one
+    new community.
+
+    Parameters
+    ----------
+    communities : Communities
+    accounts, attributes : ndarray of int
+        Codes of the block's accounts and attribute nodes.
+    min_size : int, default=1
+        Communities left with fewer accounts are dropped.
+
+    Returns
+    -------
+    Communities
+        Renumbered in order of each community's smallest account. Where
+        ``parent`` is set, the other communities keep their groups and the
+        block is a group of its own.
+    """
+    account = communities.account_community.copy()
+    attribute = communities.attribute_community.copy()
+    account[accounts] = communities.n_communities
+    attribute[attributes] = communities.n_communities
+    account, attribute, n_kept, kept_labels = _keep_large(account, attribute, min_size)
+    parent = None
+    if communities.parent is not None:
+        extended = np.append(communities.parent, communities.parent.max(initial=-1) + 1)
+        _, parent = np.unique(extended[kept_labels], return_inverse=True)
+    return Communities(
+        account_community=account,
+        attribute_community=attribute,
+        n_communities=n_kept,
+        n_components=communities.n_components,
+        parent=None if parent is None else parent.ravel().astype(np.int64),
+    )
+
+
 def _coarsen(
     nodes: np.ndarray,
     src: np.ndarray,
@@ -368,23 +417,44 @@ def _coarsen(
     key, inverse = np.unique(lo * n_local + hi, return_inverse=True)
     summed = np.bincount(inverse.ravel(), weights=weight)
     g = ig.Graph(n=n_local, edges=np.column_stack([key // n_local, key % n_local]))
-    return np.asarray(_seeded_igraph_leiden(g, summed, resolution, seed), dtype=np.int64)
+    # Each community's strength is the sum of its nodes' strengths: a
+    # self-loop counts twice, as the edges it stands for had two ends inside.
+    strength = np.bincount(np.r_[a, b], weights=np.r_[weight, weight], minlength=n_local)
+    return np.asarray(
+        _seeded_igraph_leiden(g, summed, resolution, seed, node_strength=strength),
+        dtype=np.int64,
+    )
 
 
 def _seeded_igraph_leiden(
-    g: ig.Graph, weight: np.ndarray, resolution: float, seed: int
+    g: ig.Graph,
+    weight: np.ndarray,
+    resolution: float,
+    seed: int,
+    node_strength: np.ndarray | None = None,
 ) -> list[int]:
     """igraph's Leiden (modularity) with a private seeded generator; see the
-    module docstring for why it is swapped in under a lock."""
+    module docstring for why it is swapped in under a lock.
+
+    ``node_strength`` gives the strengths modularity's null model uses, for a
+    graph with self-loops: igraph's modularity objective mishandles them (on
+    a graph of communities, each kept as a self-loop, it merged ten Louvain
+    communities into one of modularity 0). Modularity is then optimised
+    exactly as the equivalent CPM objective, ``sum_ij (A_ij - gamma' k_i k_j)``
+    with node weights ``k`` and ``gamma' = resolution / sum(k)``.
+    """
+    if node_strength is None:
+        options = {"objective_function": "modularity", "resolution": resolution}
+    else:
+        options = {
+            "objective_function": "CPM",
+            "node_weights": node_strength,
+            "resolution": resolution / max(float(node_strength.sum()), 1e-300),
+        }
     with _IGRAPH_RNG_LOCK:
         ig.set_random_number_generator(random.Random(seed))
         try:
-            return g.community_leiden(
-                objective_function="modularity",
-                weights=weight,
-                resolution=resolution,
-                n_iterations=2,
-            ).membership
+            return g.community_leiden(weights=weight, n_iterations=2, **options).membership
         finally:
             ig.set_random_number_generator(random)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .blocks import find_dense_blocks
 from .communities import LEIDEN_BACKENDS, find_communities
 from .exceptions import ConfigError
 from .graph import build_graph
@@ -28,14 +29,14 @@ from .ingest import ENGINES, TableLike, load_links
 from .privacy import Pseudonymizer
 from .progress import StageProgress, should_show
 from .results import DetectionResult, build_result
-from .scoring import KindRoles, merge_on_evidence
+from .scoring import KindRoles, adopt_dense_blocks, merge_on_evidence, score_communities
 
 __all__ = ["DetectConfig", "detect"]
 
 logger = logging.getLogger(__name__)
 
 # The stages of a run, in the order data flows through them.
-STAGES = ("ingest", "graph", "communities", "scoring", "results")
+STAGES = ("ingest", "graph", "communities", "blocks", "scoring", "results")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class DetectConfig:
         coarse_factor``; a group is reported as one cluster where it scores
         higher whole (see :func:`acctgraph.scoring.merge_on_evidence`). None
         keeps Leiden's communities as they are.
+    dense_blocks : int, default=1
+        Dense blocks peeled off the graph as further candidate clusters
+        (FRAUDAR's peeling, see :mod:`acctgraph.blocks`); a block is
+        reported as one cluster where it scores higher whole (see
+        :func:`acctgraph.scoring.adopt_dense_blocks`). 0 turns this off.
     max_attribute_degree : int, default=10_000
         Attributes shared by more accounts are left out of the graph (and
         reported): carrier NAT pools, cloud ASNs.
@@ -70,6 +76,7 @@ class DetectConfig:
 
     resolution: float = 1.0
     coarse_factor: float | None = 0.2
+    dense_blocks: int = 1
     max_attribute_degree: int = 10_000
     specificity_exponent: float = 0.5
     min_cluster_size: int = 3
@@ -87,6 +94,12 @@ class DetectConfig:
             "coarse_factor",
             "None or a float in (0, 1)",
             lambda v: v is None or (_is_real(v) and 0 < v < 1),
+        )
+        _require(
+            self.dense_blocks,
+            "dense_blocks",
+            "an int in [0, 100]",
+            lambda v: _is_int(v) and 0 <= v <= 100,
         )
         _require(
             self.max_attribute_degree,
@@ -159,6 +172,7 @@ def detect(
     account_attributes: Sequence[str] | Mapping[str, str] | None = None,
     resolution: float = 1.0,
     coarse_factor: float | None = 0.2,
+    dense_blocks: int = 1,
     max_attribute_degree: int = 10_000,
     specificity_exponent: float = 0.5,
     min_cluster_size: int = 3,
@@ -187,7 +201,7 @@ def detect(
         Attribute columns of a wide ``events`` log, e.g. ``["ip", "asn"]``.
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
-    resolution, coarse_factor, max_attribute_degree, specificity_exponent,
+    resolution, coarse_factor, dense_blocks, max_attribute_degree, specificity_exponent,
     min_cluster_size, threshold, ip_kind, asn_kind, payment_kind, leiden_backend
         See :class:`DetectConfig`.
     pseudonymizer : Pseudonymizer, optional
@@ -231,6 +245,7 @@ def detect(
     config = DetectConfig(
         resolution=resolution,
         coarse_factor=coarse_factor,
+        dense_blocks=dense_blocks,
         max_attribute_degree=max_attribute_degree,
         specificity_exponent=specificity_exponent,
         min_cluster_size=min_cluster_size,
@@ -280,7 +295,7 @@ def _run_stages(
     memory_limit: str | None,
     random_state: object,
 ) -> DetectionResult:
-    """ingest -> graph -> communities -> scoring -> results, each a timed stage."""
+    """ingest -> graph -> communities -> blocks -> scoring -> results, each a timed stage."""
     with stages.stage("ingest"):
         links = load_links(
             events,
@@ -309,9 +324,23 @@ def _run_stages(
             if config.coarse_factor is None
             else config.resolution * config.coarse_factor,
         )
+    with stages.stage("blocks"):
+        blocks = find_dense_blocks(
+            graph, n_blocks=config.dense_blocks, min_accounts=max(10, config.min_cluster_size)
+        )
     with stages.stage("scoring"):
         roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
-        communities, scores = merge_on_evidence(graph, communities, roles=roles)
+        # Blocks first: a block carved out of Leiden's pieces is a group of
+        # its own, so the coarse merge cannot dilute it again.
+        communities, scores = adopt_dense_blocks(
+            graph,
+            communities,
+            score_communities(graph, communities, roles=roles),
+            blocks,
+            roles=roles,
+            min_cluster_size=config.min_cluster_size,
+        )
+        communities, scores = merge_on_evidence(graph, communities, roles=roles, scores=scores)
     with stages.stage("results"):
         provenance = _provenance(config, links, random_state, engine)
         provenance["pseudonymization"] = (

@@ -1,0 +1,224 @@
+"""Dense blocks: FRAUDAR's greedy peeling, a second way to find farms.
+
+Leiden's modularity cuts a large *sparse* coordinated block into pieces: 200
+accounts each using about 12 of the same 200 objects (FRAUDAR's injected
+block at density 0.06) come out as a dozen communities, each also holding
+background accounts that use the block's camouflage targets. No piece shows
+the block's density, and the background accounts inside the pieces look as
+embedded as the farm's. Dense-subgraph peeling sees the block whole.
+
+Algorithm (Hooi et al., "FRAUDAR: Bounding Graph Fraud in the Face of
+Camouflage", KDD 2016)
+---------------------------------------------------------------------------
+Each graph edge ``(a, v)`` weighs ``1 / log(deg(v) + 5)``, so that busy
+attributes (camouflage targets, carrier IPs) count little. A node set ``S``
+has density ``g(S) = f(S) / |S|``, ``f`` the summed weight of edges inside
+``S``. Starting from the whole graph, the node whose edges inside ``S`` weigh
+least is removed, one at a time; the densest ``S`` met on the way is the
+block. Its accounts and attributes are then taken out and the peeling starts
+again, for up to ``n_blocks`` blocks.
+
+Peeling one node at a time costs a Python heap operation per edge: 6 s for
+the 1M edges among the 145,000 densest nodes of a 1M-account log. So on
+large graphs nodes are removed in rounds, all of
+those weighing at most ``(1 + epsilon)`` times the current average
+(Bahmani, Kumar & Vassilvitskii, VLDB 2012; a ``2 (1 + epsilon)``
+approximation of the densest subgraph, against FRAUDAR's 2), in numpy, on
+graphs of more than ``exact_below`` nodes (0.25 s for the 3.6M edges of
+the 1M-account log), and the exact peeling refines the densest set the
+rounds met where that set is small enough. The rounds' set is coarser: on
+that log it held the farm's 28,800 accounts with 22,000 VPN and household
+accounts around them, and the scoring stage leaves such a mixture unused,
+as it scores below the farm Leiden found. Both are deterministic: ties are
+broken by node number.
+
+The blocks are candidates only: the scoring stage reports one as a cluster
+where, as a whole, it out-scores the communities its accounts came from
+(:func:`acctgraph.scoring.adopt_dense_blocks`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from .graph import AttributeGraph
+
+__all__ = ["DenseBlock", "find_dense_blocks"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DenseBlock:
+    """One peeled block.
+
+    Attributes
+    ----------
+    accounts : ndarray of int64
+        Account codes, sorted.
+    attributes : ndarray of int64
+        Attribute codes, sorted.
+    density : float
+        ``g(S)``: log-weighted edge weight per node.
+    """
+
+    accounts: np.ndarray
+    attributes: np.ndarray
+    density: float
+
+
+def find_dense_blocks(
+    graph: AttributeGraph,
+    *,
+    n_blocks: int = 3,
+    min_accounts: int = 10,
+    epsilon: float = 0.05,
+    exact_below: int = 50_000,
+) -> list[DenseBlock]:
+    """Peel up to ``n_blocks`` dense blocks off the graph, densest first.
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    n_blocks : int, default=3
+        Most blocks to peel.
+    min_accounts : int, default=10
+        Peeling stops at a block with fewer accounts.
+    epsilon : float, default=0.05
+        Slack of the round-based peeling on large graphs.
+    exact_below : int, default=50_000
+        Graphs of at most this many nodes are peeled one node at a time;
+        larger ones in rounds, and the densest set the rounds met is then
+        refined one node at a time where it is no larger than this.
+
+    Returns
+    -------
+    list of DenseBlock
+    """
+    links = graph.links
+    n_acc = links.n_accounts
+    mask = graph.edge_mask
+    account = links.account[mask]
+    attribute = links.attribute[mask]
+    weight = 1.0 / np.log(graph.degree[attribute] + 5.0)
+    src, dst = account, attribute + n_acc  # one node numbering: accounts, then attributes
+    blocks: list[DenseBlock] = []
+    for _ in range(n_blocks):
+        if len(src) == 0:
+            break
+        nodes, density = _densest(
+            src, dst, weight, n_acc + links.n_attributes, epsilon, exact_below
+        )
+        accounts = nodes[nodes < n_acc]
+        if len(accounts) < min_accounts:
+            break
+        blocks.append(DenseBlock(accounts, nodes[nodes >= n_acc] - n_acc, density))
+        keep = ~(np.isin(src, accounts) | np.isin(dst, nodes[nodes >= n_acc]))
+        src, dst, weight = src[keep], dst[keep], weight[keep]
+    logger.info(
+        "blocks: peeled %d dense block(s) of %s accounts",
+        len(blocks),
+        [len(b.accounts) for b in blocks],
+    )
+    return blocks
+
+
+def _densest(
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    n_nodes: int,
+    epsilon: float,
+    exact_below: int,
+) -> tuple[np.ndarray, float]:
+    """The densest node set met while peeling; returns (sorted nodes, density)."""
+    n_alive = len(np.unique(np.r_[src, dst]))
+    if n_alive > exact_below:
+        nodes, density = _peel_in_rounds(src, dst, weight, n_nodes, epsilon)
+        # The one-at-a-time peeling then refines the rounds' densest set
+        # where it is small enough, and keeps whichever is denser.
+        if len(nodes) > exact_below:
+            return nodes, density
+        inside = np.zeros(n_nodes, dtype=bool)
+        inside[nodes] = True
+        keep = inside[src] & inside[dst]
+        refined, refined_density = _peel_exactly(src[keep], dst[keep], weight[keep])
+        if refined_density > density:
+            return refined, refined_density
+        return nodes, density
+    return _peel_exactly(src, dst, weight)
+
+
+def _peel_in_rounds(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n_nodes: int, epsilon: float
+) -> tuple[np.ndarray, float]:
+    """Bahmani et al.'s peeling: each round drops every node whose edges weigh
+    at most (1 + epsilon) times the average; the densest round is kept."""
+    alive = np.zeros(n_nodes, dtype=bool)
+    best_nodes, best_density = np.zeros(0, dtype=np.int64), -1.0
+    while len(src):
+        alive[:] = False
+        alive[src] = True
+        alive[dst] = True
+        n_alive = int(alive.sum())
+        total = float(weight.sum())
+        density = total / n_alive
+        if density > best_density:
+            best_nodes, best_density = np.flatnonzero(alive), density
+        priority = np.bincount(src, weights=weight, minlength=n_nodes) + np.bincount(
+            dst, weights=weight, minlength=n_nodes
+        )
+        # Each edge counts at both ends, so the average priority is 2 * density.
+        alive &= priority > (1.0 + epsilon) * 2.0 * density
+        keep = alive[src] & alive[dst]
+        src, dst, weight = src[keep], dst[keep], weight[keep]
+    return best_nodes, best_density
+
+
+def _peel_exactly(src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, float]:
+    """FRAUDAR's one-node-at-a-time peeling with a lazy heap."""
+    nodes, local = np.unique(np.r_[src, dst], return_inverse=True)
+    n = len(nodes)
+    if n == 0:
+        return nodes, 0.0
+    a, b = local[: len(src)], local[len(src) :]
+    priority = np.bincount(a, weights=weight, minlength=n) + np.bincount(
+        b, weights=weight, minlength=n
+    )
+    # Adjacency in CSR form: each edge listed at both ends.
+    ends = np.r_[a, b]
+    others = np.r_[b, a]
+    edge_weight = np.r_[weight, weight]
+    order = np.argsort(ends, kind="stable")
+    neighbours, neighbour_weight = others[order].tolist(), edge_weight[order].tolist()
+    starts = np.searchsorted(ends[order], np.arange(n + 1)).tolist()
+    current = priority.tolist()
+    heap = [(p, i) for i, p in enumerate(current)]
+    heapq.heapify(heap)
+    removed = [False] * n
+    total = float(weight.sum())
+    n_left = n
+    best_density, best_step = total / n, 0
+    removal_order = []
+    while heap:
+        p, i = heapq.heappop(heap)
+        if removed[i] or p != current[i]:
+            continue  # a stale entry: the node was updated or removed since
+        removed[i] = True
+        removal_order.append(i)
+        total -= current[i]
+        n_left -= 1
+        for k in range(starts[i], starts[i + 1]):
+            j = neighbours[k]
+            if not removed[j]:
+                current[j] -= neighbour_weight[k]
+                heapq.heappush(heap, (current[j], j))
+        if n_left and total / n_left > best_density:
+            best_density, best_step = total / n_left, len(removal_order)
+    gone = np.zeros(n, dtype=bool)
+    gone[removal_order[:best_step]] = True
+    return nodes[~gone], best_density

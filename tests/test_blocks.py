@@ -1,0 +1,119 @@
+"""Dense blocks: FRAUDAR's peeling, growth and adoption as clusters."""
+
+import numpy as np
+import pandas as pd
+
+import acctgraph as ag
+from acctgraph.blocks import find_dense_blocks
+from acctgraph.communities import find_communities
+from acctgraph.graph import build_graph
+from acctgraph.ingest import load_links
+from acctgraph.scoring import adopt_dense_blocks, grow_block, score_communities
+
+
+def _block_in_background(seed: int, p: float = 0.3, n_block: int = 40) -> pd.DataFrame:
+    """``n_block`` accounts x ``n_block`` objects at density ``p`` in a sparse
+    random background of 1,000 accounts x 1,000 objects."""
+    rng = np.random.default_rng(seed)
+    bg_acc = rng.integers(0, 1_000, 1_500)
+    bg_obj = rng.integers(0, 1_000, 1_500)
+    fr, fc = np.nonzero(rng.random((n_block, n_block)) < p)
+    return pd.DataFrame(
+        {
+            "account_id": [f"u{a:04d}" for a in bg_acc] + [f"f{a:03d}" for a in fr],
+            "kind": "object",
+            "value": [f"o{v:04d}" for v in bg_obj] + [f"fake{v:03d}" for v in fc],
+        }
+    )
+
+
+def _density(graph, accounts, attributes):
+    """g(S) recomputed from scratch for a node set."""
+    links = graph.links
+    inside = (
+        graph.edge_mask & np.isin(links.account, accounts) & np.isin(links.attribute, attributes)
+    )
+    weight = 1.0 / np.log(graph.degree[links.attribute[inside]] + 5.0)
+    return weight.sum() / (len(accounts) + len(attributes))
+
+
+def test_peeling_finds_the_planted_block_and_reports_its_density():
+    graph = build_graph(load_links(_block_in_background(seed=1)))
+    links = graph.links
+    (block,) = find_dense_blocks(graph, n_blocks=1)
+    ids = set(links.account_ids[block.accounts])
+    values = set(links.attribute_values[block.attributes])
+    assert ids == {f"f{a:03d}" for a in range(40)}
+    assert values <= {f"fake{v:03d}" for v in range(40)} and len(values) >= 38
+    assert np.isclose(block.density, _density(graph, block.accounts, block.attributes))
+
+
+def test_round_peeling_on_large_graphs_keeps_the_block():
+    # Below exact_below nodes the peeling is exact; above it, rounds drop
+    # every node under (1 + epsilon) times the average and may keep more.
+    graph = build_graph(load_links(_block_in_background(seed=2)))
+    (rounds,) = find_dense_blocks(graph, n_blocks=1, exact_below=0)
+    (exact,) = find_dense_blocks(graph, n_blocks=1)
+    assert set(exact.accounts) <= set(rounds.accounts)
+    assert rounds.density <= exact.density + 1e-9
+
+
+def test_peeling_is_deterministic_and_stops_at_small_blocks():
+    events = _block_in_background(seed=3)
+    first = find_dense_blocks(build_graph(load_links(events)), n_blocks=5)
+    shuffled = events.sample(frac=1.0, random_state=7)
+    second = find_dense_blocks(build_graph(load_links(shuffled)), n_blocks=5)
+    assert len(first) == len(second) >= 1
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a.accounts, b.accounts)
+        np.testing.assert_array_equal(a.attributes, b.attributes)
+    assert all(len(b.accounts) >= 10 for b in first)
+    assert find_dense_blocks(build_graph(load_links(events)), n_blocks=0) == []
+
+
+def test_growth_adds_accounts_living_in_the_block_and_no_others():
+    events = _block_in_background(seed=4)
+    extra = pd.DataFrame(
+        {
+            # Two edges into the block and nothing else: joins.
+            "account_id": ["late", "late", "one", "mixed", "mixed", "mixed", "mixed", "mixed"],
+            "kind": "object",
+            # One edge only: stays out. Two of five edges inside: stays out.
+            "value": ["fake001", "fake002", "fake003", "fake004", "fake005"]
+            + ["o0001", "o0002", "o0003"],
+        }
+    )
+    graph = build_graph(load_links(pd.concat([events, extra], ignore_index=True)))
+    (block,) = find_dense_blocks(graph, n_blocks=1)
+    grown = grow_block(graph, block)
+    added = set(graph.links.account_ids[np.setdiff1d(grown.accounts, block.accounts)])
+    assert "late" in added
+    assert not added & {"one", "mixed"}
+    assert all(a.startswith("f") or a == "late" for a in added)
+
+
+def test_a_block_is_adopted_over_its_pieces_but_a_farm_found_whole_is_not_split():
+    events = _block_in_background(seed=5, p=0.06, n_block=200)
+    graph = build_graph(load_links(events))
+    pieces = find_communities(graph, seed=0)
+    scores = score_communities(graph, pieces)
+    blocks = find_dense_blocks(graph, n_blocks=1)
+    adopted, adopted_scores = adopt_dense_blocks(graph, pieces, scores, blocks)
+    fake = np.char.startswith(graph.links.account_ids.astype(str), "f")
+    assert len(np.unique(pieces.account_community[fake])) > 3  # modularity cut it up
+    held = adopted.account_community[fake]
+    assert np.bincount(held[held >= 0]).max() >= 0.95 * fake.sum()
+    # Adopting again changes nothing: the block is now one cluster that its
+    # own block cannot out-score by the margin.
+    again, _ = adopt_dense_blocks(graph, adopted, adopted_scores, blocks)
+    np.testing.assert_array_equal(again.account_community, adopted.account_community)
+
+
+def test_injected_block_is_flagged_with_few_background_accounts():
+    events = _block_in_background(seed=6, p=0.06, n_block=200)
+    result = ag.detect(events)
+    flagged = set(result.accounts.loc[result.accounts["flagged"], "account_id"])
+    fake = {f"f{a:03d}" for a in range(200)}
+    assert len(flagged & fake) >= 0.95 * len(fake)
+    assert len(flagged - fake) <= 0.05 * len(fake)
+    assert "blocks" in result.provenance["timings_s"]
