@@ -117,6 +117,8 @@ def find_dense_blocks(
         if len(accounts) < min_accounts:
             break
         blocks.append(DenseBlock(accounts, nodes[nodes >= n_acc] - n_acc, density))
+        if len(blocks) == n_blocks:
+            break
         keep = ~(np.isin(src, accounts) | np.isin(dst, nodes[nodes >= n_acc]))
         src, dst, weight = src[keep], dst[keep], weight[keep]
     logger.info(
@@ -136,8 +138,10 @@ def _densest(
     exact_below: int,
 ) -> tuple[np.ndarray, float]:
     """The densest node set met while peeling; returns (sorted nodes, density)."""
-    n_alive = len(np.unique(np.r_[src, dst]))
-    if n_alive > exact_below:
+    alive = np.zeros(n_nodes, dtype=bool)
+    alive[src] = True
+    alive[dst] = True
+    if int(alive.sum()) > exact_below:
         nodes, density = _peel_in_rounds(src, dst, weight, n_nodes, epsilon)
         # The one-at-a-time peeling then refines the rounds' densest set
         # where it is small enough, and keeps whichever is denser.

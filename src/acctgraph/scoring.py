@@ -468,10 +468,12 @@ def adopt_dense_blocks(
         pieces = pieces[counts >= max(1.0, 0.05 * len(block.accounts))]
         if len(pieces) == 0:
             continue
+        best_piece = scores.clusters["score"].to_numpy()[pieces].max()
+        if best_piece + margin >= 1.0:
+            continue  # no score can beat it: skip scoring the candidate
         candidate = carve_block(communities, block.accounts, block.attributes, min_cluster_size)
         candidate_scores = score_communities(graph, candidate, roles=roles)
         block_id = candidate.account_community[block.accounts[0]]
-        best_piece = scores.clusters["score"].to_numpy()[pieces].max()
         if candidate_scores.clusters["score"].to_numpy()[block_id] > best_piece + margin:
             communities, scores = candidate, candidate_scores
     return communities, scores
