@@ -335,12 +335,12 @@ def _observations_by_raw_values(
     con.execute(f"CREATE TEMP TABLE gn AS SELECT *, {', '.join(normalised)} FROM g")
 
     first_set = f"gid = {gids[0]}"
+    # Columns that may not be empty: the account, and kind and value of a long log.
+    required = [0] if wide is not None else [0, 1, 2]
     stats = [
         "sum(n)",
         "sum(bad)",
-        "coalesce(sum(n) FILTER (WHERE "
-        + " OR ".join(f"v{j} IS NULL" for j in link_sets[0] if j == 0 or wide is None)
-        + "), 0)",
+        "coalesce(sum(n) FILTER (WHERE " + " OR ".join(f"v{j} IS NULL" for j in required) + "), 0)",
     ]
     for j in range(len(columns)):
         # One-to-one where as many normalised values (empty counting as one)
