@@ -47,9 +47,15 @@ import numpy as np
 
 from .graph import AttributeGraph
 
-__all__ = ["DenseBlock", "find_dense_blocks"]
+__all__ = ["DenseBlock", "find_dense_blocks", "fraudar_weight"]
 
 logger = logging.getLogger(__name__)
+
+
+def fraudar_weight(degree: np.ndarray) -> np.ndarray:
+    """FRAUDAR's column weight of an edge to an attribute of this degree:
+    ``1 / log(degree + 5)``."""
+    return 1.0 / np.log(np.asarray(degree, dtype=np.float64) + 5.0)
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def find_dense_blocks(
     mask = graph.edge_mask
     account = links.account[mask]
     attribute = links.attribute[mask]
-    weight = 1.0 / np.log(graph.degree[attribute] + 5.0)
+    weight = fraudar_weight(graph.degree[attribute])
     src, dst = account, attribute + n_acc  # one node numbering: accounts, then attributes
     blocks: list[DenseBlock] = []
     for _ in range(n_blocks):

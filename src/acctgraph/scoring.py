@@ -143,7 +143,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .blocks import DenseBlock
+from .blocks import DenseBlock, fraudar_weight
 from .communities import Communities, carve_block, merge_communities
 from .graph import AttributeGraph
 
@@ -495,7 +495,7 @@ def grow_block(graph: AttributeGraph, block: DenseBlock) -> DenseBlock:
     mask = graph.edge_mask
     account = links.account[mask]
     attribute = links.attribute[mask]
-    weight = 1.0 / np.log(graph.degree[attribute] + 5.0)
+    weight = fraudar_weight(graph.degree[attribute])
     into = np.zeros(links.n_attributes, dtype=bool)
     into[block.attributes] = True
     inside = into[attribute]
@@ -523,7 +523,7 @@ def _block_density(
     core_comm = np.where(core, communities.account_community, -1)[links.account]
     attr_comm = communities.attribute_community[links.attribute]
     inside = graph.edge_mask & (core_comm >= 0) & (core_comm == attr_comm)
-    weight = 1.0 / np.log(graph.degree[links.attribute[inside]] + 5.0)
+    weight = fraudar_weight(graph.degree[links.attribute[inside]])
     total = np.bincount(core_comm[inside], weights=weight, minlength=n_comm)
     own = communities.attribute_community
     n_attributes = np.bincount(own[own >= 0], minlength=n_comm)
