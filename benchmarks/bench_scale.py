@@ -43,6 +43,8 @@ DEFAULT_JSON = RESULTS / "bench_scale.json"
 METHODS = ("floor", "acctgraph", "acctgraph_pandas", "igraph", "networkx")
 ATTRIBUTES = ["ip", "asn"]
 ACCOUNT_ATTRIBUTES = {"payment": "payment", "payment_2": "payment"}
+# Worlds above this size are tiles of the world of this size (see _tiled_request_log).
+TILE = 1_000_000
 
 
 def request_log(n_accounts: int, seed: int) -> Path:
@@ -50,6 +52,8 @@ def request_log(n_accounts: int, seed: int) -> Path:
     folder = CACHE / f"requests-{n_accounts}-{seed}"
     if (folder / "truth.parquet").exists():
         return folder
+    if n_accounts > TILE and n_accounts % TILE == 0:
+        return _tiled_request_log(n_accounts // TILE, seed, folder)
     from acctgraph.synth import make_world, write_request_log
 
     world = make_world(n_accounts, seed=seed)
@@ -61,6 +65,51 @@ def request_log(n_accounts: int, seed: int) -> Path:
     info = write_request_log(world, tmp)
     world.truth.to_parquet(tmp / "truth.parquet", index=False)
     (tmp / "info.json").write_text(json.dumps(info | {"requests_glob": "requests-*.parquet"}))
+    tmp.rename(folder)
+    return folder
+
+
+def _tiled_request_log(n_tiles: int, seed: int, folder: Path) -> Path:
+    """``n_tiles`` copies of the 1M world as regions with their own accounts,
+    IPs and cards (ids prefixed ``r<tile>-``), sharing the ASNs, each tile one
+    parquet file: a log of 10M accounts that the generator, which builds a
+    world in memory, could not write on this machine. Written by DuckDB,
+    streaming."""
+    import shutil
+
+    import duckdb
+
+    base = request_log(TILE, seed)
+    tmp = folder.with_name(folder.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    con = duckdb.connect()
+    for t in range(n_tiles):
+        r = f"'r{t}-'"
+        con.execute(
+            f"COPY (SELECT {r} || account_id AS account_id, ts, {r} || ip AS ip, asn "
+            f"FROM read_parquet('{base}/requests-*.parquet')) "
+            f"TO '{tmp}/requests-{t:02d}.parquet' (FORMAT parquet)"
+        )
+    tiles = f"SELECT * FROM range({n_tiles}) AS t(t)"
+    con.execute(
+        f"COPY (SELECT 'r' || t || '-' || account_id AS account_id, created_at, "
+        f"'r' || t || '-' || payment AS payment, 'r' || t || '-' || payment_2 AS payment_2 "
+        f"FROM read_parquet('{base}/accounts.parquet'), ({tiles})) "
+        f"TO '{tmp}/accounts.parquet' (FORMAT parquet)"
+    )
+    con.execute(
+        f"COPY (SELECT * REPLACE ('r' || t || '-' || account_id AS account_id, "
+        f"'r' || t || '-' || \"group\" AS \"group\") "
+        f"FROM read_parquet('{base}/truth.parquet'), ({tiles})) "
+        f"TO '{tmp}/truth.parquet' (FORMAT parquet)"
+    )
+    info = json.loads((base / "info.json").read_text())
+    info["n_rows"] *= n_tiles
+    info["bytes"] = sum(f.stat().st_size for f in tmp.glob("requests-*.parquet"))
+    info["tiles_of"] = base.name
+    (tmp / "info.json").write_text(json.dumps(info))
     tmp.rename(folder)
     return folder
 

@@ -1,14 +1,22 @@
 """Dense blocks: FRAUDAR's peeling, growth and adoption as clusters."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 import acctgraph as ag
 from acctgraph.blocks import find_dense_blocks
-from acctgraph.communities import find_communities
+from acctgraph.communities import carve_block, find_communities
 from acctgraph.graph import build_graph
 from acctgraph.ingest import load_links
-from acctgraph.scoring import adopt_dense_blocks, grow_block, score_communities
+from acctgraph.scoring import (
+    COMPLETION_LIMIT,
+    MERGE_MARGIN,
+    adopt_dense_blocks,
+    grow_block,
+    score_communities,
+)
 
 
 def _block_in_background(seed: int, p: float = 0.3, n_block: int = 40) -> pd.DataFrame:
@@ -117,3 +125,49 @@ def test_injected_block_is_flagged_with_few_background_accounts():
     assert len(flagged & fake) >= 0.95 * len(fake)
     assert len(flagged - fake) <= 0.05 * len(fake)
     assert "blocks" in result.provenance["timings_s"]
+
+
+def _farm_with_strays(n_strays: int):
+    """A 40-account farm found whole by the communities, save ``n_strays``
+    accounts put into the largest background community (as Leiden does with
+    FRAUDAR's hijacked accounts, whose own histories pull them away)."""
+    graph = build_graph(load_links(_block_in_background(seed=7, p=0.3, n_block=40)))
+    links = graph.links
+    fake = np.flatnonzero(np.char.startswith(links.account_ids.astype(str), "f"))
+    fake_objects = np.flatnonzero(np.char.startswith(links.attribute_values.astype(str), "fake"))
+    communities = carve_block(find_communities(graph, seed=0), fake, fake_objects)
+    farm = communities.account_community[fake[0]]
+    others = communities.account_community[communities.account_community != farm]
+    crowd = np.bincount(others[others >= 0]).argmax()
+    account = communities.account_community.copy()
+    account[fake[:n_strays]] = crowd
+    split = dataclasses.replace(communities, account_community=account)
+    return graph, split, fake, farm
+
+
+def test_a_block_that_completes_a_flagged_community_is_adopted():
+    # The block scores no higher than the farm's community, but flags the strays.
+    graph, split, fake, farm = _farm_with_strays(3)
+    scores = score_communities(graph, split)
+    assert (scores.account_features["score"].to_numpy()[fake[:3]] < 0.5).all()
+    assert (scores.account_features["score"].to_numpy()[fake[3:]] >= 0.5).all()
+    blocks = find_dense_blocks(graph, n_blocks=1)
+    adopted, adopted_scores = adopt_dense_blocks(graph, split, scores, blocks)
+    block_score = adopted_scores.clusters["score"].to_numpy()[adopted.account_community[fake[0]]]
+    assert block_score <= scores.clusters["score"].to_numpy()[farm] + MERGE_MARGIN
+    assert (adopted.account_community[fake] == adopted.account_community[fake[0]]).all()
+    assert (adopted_scores.account_features["score"].to_numpy()[fake] >= 0.5).all()
+
+
+def test_a_block_that_would_flag_many_more_accounts_is_not_adopted_on_completion():
+    # Completion adds at most COMPLETION_LIMIT more flagged accounts; beyond
+    # that a block must out-score its best piece by the margin (here: never).
+    n_strays = int(40 * COMPLETION_LIMIT) + 2
+    graph, split, fake, _ = _farm_with_strays(n_strays)
+    scores = score_communities(graph, split)
+    blocks = find_dense_blocks(graph, n_blocks=1)
+    adopted, _ = adopt_dense_blocks(graph, split, scores, blocks, margin=1.0)
+    np.testing.assert_array_equal(adopted.account_community, split.account_community)
+    completed, _ = adopt_dense_blocks(graph, split, scores, blocks, margin=1.0, threshold=0.0)
+    # With every account flagged already, there is nothing to complete either.
+    np.testing.assert_array_equal(completed.account_community, split.account_community)

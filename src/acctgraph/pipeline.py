@@ -339,6 +339,7 @@ def _run_stages(
             blocks,
             roles=roles,
             min_cluster_size=config.min_cluster_size,
+            threshold=config.threshold,
         )
         communities, scores = merge_on_evidence(graph, communities, roles=roles, scores=scores)
     with stages.stage("results"):

@@ -124,7 +124,9 @@ scores lower in the mixture and stays separate.
 Dense blocks (:mod:`acctgraph.blocks`) are the other candidates:
 :func:`adopt_dense_blocks` reports a peeled block, grown by the accounts
 that live in it (:func:`grow_block`), as one cluster where it scores more
-than :data:`MERGE_MARGIN` above the best community its accounts came from.
+than :data:`MERGE_MARGIN` above the best community its accounts came from,
+or where it scores about as high and flags a few more of the accounts it
+touches (it completes a farm whose hijacked accounts Leiden put elsewhere).
 It runs before the coarse merge, and the block is a group of its own there,
 so merging cannot dilute it again.
 
@@ -149,6 +151,7 @@ from .graph import AttributeGraph
 
 __all__ = [
     "BIAS",
+    "COMPLETION_LIMIT",
     "FEATURE_WEIGHTS",
     "MERGE_MARGIN",
     "KindRoles",
@@ -177,6 +180,9 @@ _VOLUME_FIT_LEVEL = 0.5
 # How much a group of communities must out-score the best of its parts to
 # be reported whole.
 MERGE_MARGIN = 0.05
+# A block that scores as high as its best piece is adopted when it flags more
+# of the accounts it touches, but at most this share more (adopt_dense_blocks).
+COMPLETION_LIMIT = 0.1
 # Share of IP links first used in busy hours that gives the full synchrony signal.
 _SYNCHRONY_FULL = 0.5
 
@@ -434,16 +440,27 @@ def adopt_dense_blocks(
     roles: KindRoles | None = None,
     margin: float = MERGE_MARGIN,
     min_cluster_size: int = 3,
+    threshold: float = 0.5,
 ) -> tuple[Communities, Scores]:
     """Report each dense block as one cluster where that raises its best score.
 
     A block (:func:`acctgraph.blocks.find_dense_blocks`) is adopted when its
     accounts are spread over at least two communities (each holding at
     least 5% of them: a block inside one community is already reported
-    together) and, carved out whole, it scores more than ``margin`` above
-    the best of those communities. The communities keep their other
-    members; those left with fewer than ``min_cluster_size`` accounts are
-    dropped.
+    together) and, carved out whole, either
+
+    * it scores more than ``margin`` above the best of those communities, or
+    * it *completes* them: it scores no more than ``margin`` below the best,
+      and among the accounts the carving touches (the block's and its
+      communities') it flags more than before, but at most
+      :data:`COMPLETION_LIMIT` more. FRAUDAR's hijacked accounts are the
+      case: Leiden puts the farm's accounts with long histories of their
+      own into background communities, and the block, which scores like the
+      farm's community, brings them back; the limit keeps a block that
+      would take a crowd along from being adopted on this ground.
+
+    The communities keep their other members; those left with fewer than
+    ``min_cluster_size`` accounts are dropped.
 
     Parameters
     ----------
@@ -455,6 +472,8 @@ def adopt_dense_blocks(
     roles : KindRoles, optional
     margin : float, default=MERGE_MARGIN
     min_cluster_size : int, default=3
+    threshold : float, default=0.5
+        The score at which accounts are flagged.
 
     Returns
     -------
@@ -469,12 +488,26 @@ def adopt_dense_blocks(
         if len(pieces) == 0:
             continue
         best_piece = scores.clusters["score"].to_numpy()[pieces].max()
-        if best_piece + margin >= 1.0:
-            continue  # no score can beat it: skip scoring the candidate
+        account_score = scores.account_features["score"].to_numpy()
+        if best_piece + margin >= 1.0 and (account_score[block.accounts] >= threshold).all():
+            continue  # it can neither out-score its pieces nor flag more: skip scoring it
         candidate = carve_block(communities, block.accounts, block.attributes, min_cluster_size)
         candidate_scores = score_communities(graph, candidate, roles=roles)
-        block_id = candidate.account_community[block.accounts[0]]
-        if candidate_scores.clusters["score"].to_numpy()[block_id] > best_piece + margin:
+        block_score = candidate_scores.clusters["score"].to_numpy()[
+            candidate.account_community[block.accounts[0]]
+        ]
+        # The accounts the carving touches: the block's and its pieces'.
+        touched = np.isin(communities.account_community, pieces)
+        touched[block.accounts] = True
+        flagged_before = np.count_nonzero(account_score[touched] >= threshold)
+        flagged_after = np.count_nonzero(
+            candidate_scores.account_features["score"].to_numpy()[touched] >= threshold
+        )
+        completes = (
+            block_score >= best_piece - margin
+            and flagged_before < flagged_after <= (1.0 + COMPLETION_LIMIT) * flagged_before
+        )
+        if block_score > best_piece + margin or completes:
             communities, scores = candidate, candidate_scores
     return communities, scores
 
