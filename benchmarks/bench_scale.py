@@ -107,6 +107,7 @@ def _tiled_request_log(n_tiles: int, seed: int, folder: Path) -> Path:
     )
     info = json.loads((base / "info.json").read_text())
     info["n_rows"] *= n_tiles
+    info["n_files"] = n_tiles
     info["bytes"] = sum(f.stat().st_size for f in tmp.glob("requests-*.parquet"))
     info["tiles_of"] = base.name
     (tmp / "info.json").write_text(json.dumps(info))

@@ -140,3 +140,28 @@ def test_farms_are_dense_blocks_and_crowds_are_not():
     crowds = clusters[clusters["role"].isin(["office", "university", "carrier"])]
     assert farms["density"].min() >= 1.5
     assert crowds["density"].max() < 0.8
+
+
+def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_is():
+    # Accounts rating ~10 of 12,000 objects at random share a few rare objects
+    # each: the coarse merge makes them one large community with high specific
+    # overlap. Overlap and size alone must not flag it; the planted block,
+    # dense and busy, is flagged.
+    rng = np.random.default_rng(0)
+    degree = np.minimum(rng.geometric(0.1, 1_500), 60)
+    account = np.repeat(np.arange(1_500), degree)
+    obj = rng.integers(0, 12_000, len(account))
+    fr, fc = np.nonzero(rng.random((100, 100)) < 0.1)
+    events = pd.DataFrame(
+        {
+            "account_id": [f"u{a:04d}" for a in account] + [f"f{a:03d}" for a in fr],
+            "kind": "object",
+            "value": [f"o{v:05d}" for v in obj] + [f"x{v:03d}" for v in fc],
+        }
+    ).drop_duplicates()
+    result = ag.detect(events, random_state=0)
+    flagged = result.accounts.loc[result.accounts["flagged"], "account_id"]
+    assert flagged.str.startswith("u").sum() == 0
+    assert flagged.str.startswith("f").sum() >= 90
+    largest = result.clusters.loc[result.clusters["n_accounts"].idxmax()]
+    assert largest["n_accounts"] > 1_000 and largest["score"] < 0.5
