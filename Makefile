@@ -32,7 +32,7 @@ bench-quality: $(STAMP)
 	$(BIN)/python benchmarks/bench_injection.py
 
 bench-scale: $(STAMP)
-	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_scale.py --scales 10000 100000 1000000 10000000 --baseline-timeout 150
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

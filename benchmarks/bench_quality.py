@@ -352,8 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if earlier_peers:
         intro += (
-            f" The peers' rows were carried over from an earlier run on the same worlds "
-            f"(`--reuse-peers {args.reuse_peers.name}`); acctgraph ran anew."
+            " The peers' rows were carried over from an earlier full run of this script on "
+            "the same worlds (`--reuse-peers`; marked `reused` in the JSON); acctgraph ran anew."
         )
     write_results(args.json, report, intro, markdown(rows, calibration))
     return 0
