@@ -105,7 +105,7 @@ def _tiled_request_log(n_tiles: int, seed: int, folder: Path) -> Path:
         f"TO '{tmp}/accounts.parquet' (FORMAT parquet)"
     )
     con.execute(
-        f"COPY (SELECT * REPLACE ('r' || t || '-' || account_id AS account_id, "
+        f"COPY (SELECT * EXCLUDE (t) REPLACE ('r' || t || '-' || account_id AS account_id, "
         f"'r' || t || '-' || \"group\" AS \"group\") "
         f"FROM read_parquet('{base}/truth.parquet'), ({tiles})) "
         f"TO '{tmp}/truth.parquet' (FORMAT parquet)"
