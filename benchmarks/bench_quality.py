@@ -148,6 +148,8 @@ def reusable_peer_rows(path: Path | None, n_accounts: int) -> dict[tuple, dict[s
     common = {**COMMON, "largest_office": min(LARGEST_OFFICE, n_accounts // 10)}
     if earlier["accounts"] != n_accounts or earlier["common_knobs"] != common:
         raise SystemExit(f"{path}: generated on other worlds; cannot reuse its peer rows")
+    # Through JSON and back, so that tuples in WORLDS compare equal to the
+    # lists the earlier run's JSON holds.
     same = {
         w
         for w, knobs in earlier["worlds"].items()

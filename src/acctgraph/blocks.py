@@ -33,7 +33,8 @@ as it scores below the farm Leiden found. Both are deterministic: ties are
 broken by node number.
 
 The blocks are candidates only: the scoring stage reports one as a cluster
-where, as a whole, it out-scores the communities its accounts came from
+where, as a whole, it out-scores the communities its accounts came from, or
+scores as high and flags a few more of their accounts
 (:func:`acctgraph.scoring.adopt_dense_blocks`).
 """
 

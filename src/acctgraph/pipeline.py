@@ -55,7 +55,8 @@ class DetectConfig:
     dense_blocks : int, default=1
         Dense blocks peeled off the graph as further candidate clusters
         (FRAUDAR's peeling, see :mod:`acctgraph.blocks`); a block is
-        reported as one cluster where it scores higher whole (see
+        reported as one cluster where it scores higher whole, or as high
+        while flagging a few more accounts (see
         :func:`acctgraph.scoring.adopt_dense_blocks`). 0 turns this off.
     max_attribute_degree : int, default=10_000
         Attributes shared by more accounts are left out of the graph (and
