@@ -144,8 +144,7 @@ def test_coarse_level_optimises_true_modularity_with_self_loops():
     src, dst = np.array(edges).T
     lo, hi = np.minimum(src, dst), np.maximum(src, dst)
     membership = np.arange(50) // 5
-    nodes = np.arange(50)
     weight = np.ones(len(lo))
-    at_one = _coarsen(nodes, lo, hi, weight, membership, 1.0, seed=0)
+    at_one = _coarsen(lo, hi, weight, membership, 1.0, seed=0)
     assert len(np.unique(at_one)) == 10
-    assert len(np.unique(_coarsen(nodes, lo, hi, weight, membership, 0.01, seed=0))) == 1
+    assert len(np.unique(_coarsen(lo, hi, weight, membership, 0.01, seed=0))) == 1

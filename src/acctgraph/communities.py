@@ -163,11 +163,10 @@ def find_communities(
     twin_class, n_classes = _twin_classes(links.account[mask], links.attribute[mask], n_acc, n_attr)
     # One node per class of twin attributes; an account's edge to the class
     # weighs what its edges to the class's attributes weighed together.
-    key = links.account[mask] * max(n_classes, 1) + twin_class[links.attribute[mask]]
-    edge_key, edge_of_link = np.unique(key, return_inverse=True)
-    weight = np.bincount(edge_of_link, weights=graph.link_weight[mask])
-    src = edge_key // max(n_classes, 1)
-    dst = edge_key % max(n_classes, 1) + n_acc
+    src, dst, weight = _summed_edges(
+        links.account[mask], twin_class[links.attribute[mask]], graph.link_weight[mask], n_classes
+    )
+    dst += n_acc
     n_nodes = n_acc + n_classes
 
     adjacency = sp.coo_matrix(
@@ -185,6 +184,11 @@ def find_communities(
     sorted_comp = component[order]
     starts = np.searchsorted(sorted_comp, np.arange(n_comp))
     ends = np.searchsorted(sorted_comp, np.arange(n_comp), side="right")
+    # Each node's position within its component: a lookup, where searching
+    # the component's sorted nodes for every edge end cost 1.3 s at 1M accounts.
+    position = np.arange(n_nodes) - np.r_[0, starts][sorted_comp + 1]
+    local = np.empty(n_nodes, dtype=np.int64)
+    local[order] = position
 
     node_label = np.full(n_nodes, -1, dtype=np.int64)
     # Coarse group of each label; small components are their own group.
@@ -210,16 +214,19 @@ def find_communities(
             next_group += 1
             continue
         edges = edge_order[edge_starts[c] : edge_ends[c]]
-        local = _leiden(nodes, src[edges], dst[edges], weight[edges], resolution, seed, backend)
-        node_label[nodes] = local + next_label
-        n_local = int(local.max()) + 1
+        local_src, local_dst = local[src[edges]], local[dst[edges]]
+        membership = _leiden(
+            len(nodes), local_src, local_dst, weight[edges], resolution, seed, backend
+        )
+        node_label[nodes] = membership + next_label
+        n_local = int(membership.max()) + 1
         next_label += n_local
         n_leiden += 1
         if coarse_resolution is None or n_local == 1:
             groups = np.arange(n_local)
         else:
             groups = _coarsen(
-                nodes, src[edges], dst[edges], weight[edges], local, coarse_resolution, seed
+                local_src, local_dst, weight[edges], membership, coarse_resolution, seed
             )
         label_group.append(groups + next_group)
         next_group += int(groups.max()) + 1
@@ -290,8 +297,24 @@ def _twin_classes(
     return twin_class, len(first)
 
 
+def _summed_edges(
+    row: np.ndarray, col: np.ndarray, weight: np.ndarray, n_cols: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (row, col) pairs, sorted, each with its summed weight.
+
+    What ``np.unique(row * n_cols + col, return_inverse=True)`` and a
+    ``bincount`` give, through scipy's CSR conversion, which sorts by row in
+    linear time and only sorts within rows: 0.2 s against 0.7 s on 3.6M pairs.
+    """
+    n_rows = int(row.max()) + 1 if len(row) else 0
+    matrix = sp.csr_matrix((weight, (row, col)), shape=(n_rows, max(n_cols, 1)))
+    matrix.sum_duplicates()  # also sorts each row's columns
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(matrix.indptr))
+    return rows, matrix.indices.astype(np.int64), matrix.data
+
+
 def _leiden(
-    nodes: np.ndarray,
+    n_nodes: int,
     src: np.ndarray,
     dst: np.ndarray,
     weight: np.ndarray,
@@ -299,16 +322,15 @@ def _leiden(
     seed: int,
     backend: str,
 ) -> np.ndarray:
-    """Leiden on one component; returns a community label per node of ``nodes``.
+    """Leiden on one component of ``n_nodes`` nodes, whose edges ``src`` ->
+    ``dst`` are numbered within it; returns a community label per node.
 
     This is the one place acctgraph builds an igraph graph.
     """
-    local_src = np.searchsorted(nodes, src)
-    local_dst = np.searchsorted(nodes, dst)
-    g = ig.Graph(n=len(nodes))
+    g = ig.Graph(n=n_nodes)
     # add_edges converts a numpy array twice as fast as the constructor
     # (1.7 s against 3.4 s for 3.6M edges).
-    g.add_edges(np.column_stack([local_src, local_dst]))
+    g.add_edges(np.column_stack([src, dst]))
     if backend == "leidenalg":
         partition = la.find_partition(
             g,
@@ -326,7 +348,7 @@ def _leiden(
     # most coordinated shape there is) gives every partition modularity ~0, and
     # Leiden may return account-attribute pairs; keep such a component whole.
     if g.modularity(membership, weights=weight, resolution=resolution) <= _NO_STRUCTURE:
-        return np.zeros(len(nodes), dtype=np.int64)
+        return np.zeros(n_nodes, dtype=np.int64)
     return np.asarray(membership, dtype=np.int64)
 
 
@@ -398,7 +420,6 @@ def carve_block(
 
 
 def _coarsen(
-    nodes: np.ndarray,
     src: np.ndarray,
     dst: np.ndarray,
     weight: np.ndarray,
@@ -408,15 +429,15 @@ def _coarsen(
 ) -> np.ndarray:
     """Group one component's communities by Leiden on the graph of communities.
 
+    ``src`` and ``dst`` are numbered within the component, as ``membership``.
     Returns the group of each community ``0..membership.max()``.
     """
-    a = membership[np.searchsorted(nodes, src)]
-    b = membership[np.searchsorted(nodes, dst)]
+    a = membership[src]
+    b = membership[dst]
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     n_local = int(membership.max()) + 1
-    key, inverse = np.unique(lo * n_local + hi, return_inverse=True)
-    summed = np.bincount(inverse.ravel(), weights=weight)
-    g = ig.Graph(n=n_local, edges=np.column_stack([key // n_local, key % n_local]))
+    lo, hi, summed = _summed_edges(lo, hi, weight, n_local)
+    g = ig.Graph(n=n_local, edges=np.column_stack([lo, hi]))
     # Each community's strength is the sum of its nodes' strengths: a
     # self-loop counts twice, as the edges it stands for had two ends inside.
     strength = np.bincount(np.r_[a, b], weights=np.r_[weight, weight], minlength=n_local)
