@@ -165,3 +165,43 @@ def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_
     assert flagged.str.startswith("f").sum() >= 90
     largest = result.clusters.loc[result.clusters["n_accounts"].idxmax()]
     assert largest["n_accounts"] > 1_000 and largest["score"] < 0.5
+
+
+def test_rescoring_copies_only_rows_a_full_scoring_would_give():
+    # Carving a block and merging groups change a few communities; the
+    # others' rows are copied from the partition already scored. The result
+    # must be what scoring the new partition from scratch gives, exactly.
+    from acctgraph.blocks import find_dense_blocks
+    from acctgraph.communities import carve_block, merge_communities
+    from acctgraph.scoring import _rescore
+
+    world = ag.synth.make_world(4_000, seed=3, farm_ips=(2, 5))
+    graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+    fine = ag.find_communities(graph, seed=0, coarse_resolution=0.2)
+    fine_scores = ag.score_communities(graph, fine)
+    block = find_dense_blocks(graph, n_blocks=1)[0]
+    carved = carve_block(fine, block.accounts, block.attributes, min_size=3)
+    grouped = merge_communities(fine, fine.parent)
+    # Merge every other group of two or more communities.
+    sizes = np.bincount(fine.parent)
+    merge = (sizes >= 2) & (np.arange(len(sizes)) % 2 == 0)
+    label = np.where(
+        merge[fine.parent], fine.n_communities + fine.parent, np.arange(len(fine.parent))
+    )
+    chosen = merge_communities(fine, label)
+    assert merge.sum() >= 2 and chosen.n_communities < fine.n_communities
+
+    grouped_scores = _rescore(graph, grouped, [(fine, fine_scores)], None)
+    cases = [
+        (carved, [(fine, fine_scores)]),
+        (grouped, [(fine, fine_scores)]),
+        (chosen, [(fine, fine_scores), (grouped, grouped_scores)]),
+    ]
+    for partition, known in cases:
+        expected = ag.score_communities(graph, partition)
+        got = _rescore(graph, partition, known, None)
+        pd.testing.assert_frame_equal(got.clusters, expected.clusters, check_exact=True)
+        pd.testing.assert_frame_equal(
+            got.account_features, expected.account_features, check_exact=True
+        )
+        assert got.unavailable == expected.unavailable
