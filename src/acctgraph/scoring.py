@@ -767,12 +767,20 @@ def _synchrony(
     if not sel.any():
         return np.zeros(n_comm)
     hour = links.first_seen[sel].astype("datetime64[ns]").astype(np.int64) // _HOUR_NS
-    frame = pd.DataFrame({"c": comm[links.account[sel]], "h": hour, "a": links.account[sel]})
-    per_hour = frame.groupby(["c", "h"]).agg(links=("a", "size"), members=("a", "nunique"))
-    c = per_hour.index.get_level_values("c").to_numpy()
-    busy = per_hour["members"].to_numpy() >= np.maximum(3, 0.05 * n_core[c])
-    in_busy = np.bincount(c[busy], weights=per_hour["links"].to_numpy()[busy], minlength=n_comm)
-    total = np.bincount(c, weights=per_hour["links"].to_numpy(), minlength=n_comm)
+    account = links.account[sel]
+    link_comm = comm[account]
+    # Each (community, hour) cell's links and distinct members, by hashing
+    # (a pandas group-by with nunique took 0.7 s per call at 1M accounts).
+    hour_code, hours = pd.factorize(hour)
+    cell, _ = pd.factorize(link_comm * len(hours) + hour_code)
+    cell_comm = np.zeros(cell.max() + 1, dtype=np.int64)
+    cell_comm[cell] = link_comm
+    n_links = np.bincount(cell)
+    first_of_member = ~pd.Series(cell * links.n_accounts + account).duplicated().to_numpy()
+    n_members = np.bincount(cell[first_of_member], minlength=len(n_links))
+    busy = n_members >= np.maximum(3, 0.05 * n_core[cell_comm])
+    in_busy = np.bincount(cell_comm[busy], weights=n_links[busy], minlength=n_comm)
+    total = np.bincount(cell_comm, weights=n_links, minlength=n_comm)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.nan_to_num(in_busy / total, nan=0.0)
 
