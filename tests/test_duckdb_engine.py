@@ -205,3 +205,27 @@ def test_fast_and_exact_paths_agree_with_pandas_on_duplicates_and_dirty_values(
     if clean:
         assert "exact path" not in caplog.text
         assert by_duckdb.report.n_duplicate_rows == len(frame) - len(frame.drop_duplicates())
+
+
+def test_pseudonymized_accounts_table_ids_are_tokens_as_with_pandas(tmp_path):
+    # The accounts table's ids, an account without events among them, must
+    # come out as the same tokens the pandas engine gives: the DuckDB engine
+    # once unioned the raw ids into the account list.
+    events = pd.DataFrame(
+        {"account_id": ["a1", "a2", "a3"], "kind": "ip", "value": ["1.1.1.1"] * 3}
+    )
+    events.to_parquet(tmp_path / "events.parquet")
+    accounts = pd.DataFrame(
+        {"account_id": ["a3", "zz_no_events", "a1", "a2"], "team": ["x", "y", "z", "w"]}
+    )
+    pseudonymizer = ag.Pseudonymizer(key=b"k" * 32)
+    by_pandas = ag.load_links(events, accounts=accounts, pseudonymizer=pseudonymizer)
+    by_duckdb = ag.load_links(
+        tmp_path / "events.parquet",
+        accounts=accounts,
+        pseudonymizer=pseudonymizer,
+        engine="duckdb",
+    )
+    _same_links(by_pandas, by_duckdb)
+    assert all(str(a).startswith("t_") for a in by_duckdb.account_ids)
+    assert_frame_equal(by_pandas.account_table, by_duckdb.account_table)
