@@ -104,7 +104,10 @@ def _build_parser() -> argparse.ArgumentParser:
         default="pandas",
         help="ingest engine; duckdb reads the files out of core (default pandas)",
     )
-    p.add_argument("--memory-limit", help="with --engine duckdb: DuckDB's memory limit, e.g. 8GB")
+    p.add_argument(
+        "--memory-limit",
+        help="with --engine duckdb: DuckDB's memory limit, e.g. 8GB (default: 40%% of RAM)",
+    )
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument(
         "--pseudonymize-key-env",

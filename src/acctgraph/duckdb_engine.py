@@ -214,6 +214,8 @@ def load_links_duckdb(
         row per account) is read with pandas.
     memory_limit : str, optional
         DuckDB's memory limit, e.g. ``"8GB"``; beyond it DuckDB spills to disk.
+        Default: :data:`DEFAULT_MEMORY_SHARE` (40%) of physical memory, which
+        leaves room for the arrays fetched from it and the later stages.
 
     Returns
     -------

@@ -403,7 +403,8 @@ def load_links(
         DuckDB, out of core, so the raw log is never held in pandas; it gives
         the same links as ``"pandas"`` (:mod:`acctgraph.duckdb_engine`).
     memory_limit : str, optional
-        With ``engine="duckdb"``: DuckDB's memory limit, e.g. ``"8GB"``.
+        With ``engine="duckdb"``: DuckDB's memory limit, e.g. ``"8GB"``;
+        default 40% of physical memory.
 
     Returns
     -------

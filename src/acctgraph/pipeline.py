@@ -212,7 +212,8 @@ def detect(
         Ingest engine; ``"duckdb"`` reads event files out of core and gives
         the same result (see :func:`acctgraph.ingest.load_links`).
     memory_limit : str, optional
-        DuckDB's memory limit with ``engine="duckdb"``, e.g. ``"8GB"``.
+        DuckDB's memory limit with ``engine="duckdb"``, e.g. ``"8GB"``;
+        default 40% of physical memory.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the community search; None means 0, so runs repeat.
     progress : bool, optional
