@@ -229,3 +229,21 @@ def test_pseudonymized_accounts_table_ids_are_tokens_as_with_pandas(tmp_path):
     _same_links(by_pandas, by_duckdb)
     assert all(str(a).startswith("t_") for a in by_duckdb.account_ids)
     assert_frame_equal(by_pandas.account_table, by_duckdb.account_table)
+
+
+def test_duckdb_gets_a_share_of_memory_by_default_and_the_given_limit_otherwise():
+    import os
+
+    from acctgraph.duckdb_engine import DEFAULT_MEMORY_SHARE, _connect, default_memory_limit
+
+    total_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    assert default_memory_limit() == f"{int(total_mib * DEFAULT_MEMORY_SHARE)}MiB"
+
+    def limit_gib(con):
+        text = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        number, unit = text.split()
+        return float(number) * {"MiB": 1 / 1024, "GiB": 1.0}[unit]
+
+    by_default = limit_gib(_connect(None))
+    assert by_default == pytest.approx(total_mib * DEFAULT_MEMORY_SHARE / 1024, rel=0.01)
+    assert limit_gib(_connect("1GB")) == pytest.approx(1e9 / 2**30, rel=0.01)
