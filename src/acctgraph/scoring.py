@@ -431,10 +431,10 @@ def _rescore(
     source = np.full(n, -1)
     source_label = np.full(n, -1)
     for i, (old, _) in enumerate(known):
-        candidate = np.where(
-            source < 0, old.account_community[np.minimum(first, len(account) - 1)], -1
-        )
-        if n == 0 or not (candidate >= 0).any():
+        # Every community has an account, so ``first`` is one; the known
+        # community holding it is the only one that can have the same sets.
+        candidate = np.where(source < 0, old.account_community[first], -1)
+        if not (candidate >= 0).any():
             continue
         old_size = np.bincount(
             old.account_community[old.account_community >= 0], minlength=old.n_communities
