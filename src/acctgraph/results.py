@@ -73,7 +73,7 @@ import pyarrow as pa
 from .communities import Communities
 from .exceptions import ConfigError, InputFileError, OutputError, UnknownClusterError
 from .graph import AttributeGraph
-from .scoring import FEATURE_WEIGHTS, Scores
+from .scoring import _DAY_NS, FEATURE_WEIGHTS, Scores
 
 if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
     import networkx as nx
@@ -82,7 +82,6 @@ if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
 __all__ = ["ClusterExplanation", "DetectionResult", "build_result"]
 
 _TOP_ATTRIBUTES = 3
-_DAY_NS = 86_400 * 10**9
 # Most member-attribute links kept per cluster in cluster_links.
 CLUSTER_LINKS_BUDGET = 1_000_000
 _FRAMES = ("accounts", "clusters", "evidence", "cluster_links", "timeline", "hubs_dropped")
@@ -610,7 +609,9 @@ def _cluster_links_and_evidence(
     # numbered in order of first appearance, so a link is its pair's first
     # exactly where its code exceeds every code before it.
     pair, _ = pd.factorize(key)
-    pair_first = np.r_[True, pair[1:] > np.maximum.accumulate(pair)[:-1]] if len(pair) else pair > 0
+    pair_first = np.zeros(len(pair), dtype=bool)
+    pair_first[:1] = True
+    pair_first[1:] = pair[1:] > np.maximum.accumulate(pair)[:-1]
     counts = np.bincount(pair)[pair]
     is_shared = counts >= 2
     shared = in_cluster[is_shared]
