@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -73,10 +74,13 @@ class AttributeGraph:
     max_attribute_degree: int
     specificity_exponent: float
 
-    @property
+    @cached_property
     def edge_mask(self) -> np.ndarray:
-        """Which links are edges of the graph."""
-        return self.in_graph[self.links.attribute]
+        """Which links are edges of the graph (read-only; computed once, as
+        every stage asks for it: 0.2 s per call at 10M accounts)."""
+        mask = self.in_graph[self.links.attribute]
+        mask.setflags(write=False)
+        return mask
 
     @property
     def n_edges(self) -> int:

@@ -34,6 +34,7 @@ import glob
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -146,7 +147,13 @@ class Links:
     @property
     def kinds(self) -> list[str]:
         """The attribute kinds present, sorted."""
-        return sorted(set(self.attribute_kinds.tolist()))
+        return list(self._kinds)
+
+    @cached_property
+    def _kinds(self) -> tuple[str, ...]:
+        # Computed once: a set over every attribute's kind took 0.6 s per
+        # call at 10M accounts.
+        return tuple(sorted(set(self.attribute_kinds.tolist())))
 
     def kind_range(self, kind: str) -> tuple[int, int]:
         """Attribute codes ``[start, stop)`` of one kind: attributes are
@@ -154,6 +161,33 @@ class Links:
         start = int(np.searchsorted(self.attribute_kinds, kind, side="left"))
         stop = int(np.searchsorted(self.attribute_kinds, kind, side="right"))
         return start, stop
+
+    def attributes_per_account(self, kind: str) -> np.ndarray:
+        """Distinct attributes of ``kind`` per account (read-only; computed
+        once per kind, as each scoring pass asks again)."""
+        cache = self._per_account_cache
+        if kind not in cache:
+            per = np.bincount(self.account[self.link_is_kind(kind)], minlength=self.n_accounts)
+            per.setflags(write=False)
+            cache[kind] = per
+        return cache[kind]
+
+    @cached_property
+    def activity(self) -> np.ndarray:
+        """Each account's largest, over kinds, summed ``count`` (for a
+        request log: its number of requests); read-only, computed once (3 s
+        at 10M accounts)."""
+        kind_codes, kinds = pd.factorize(self.attribute_kinds, sort=True)
+        n_kinds = max(len(kinds), 1)
+        cell = self.account * n_kinds + kind_codes[self.attribute]
+        per = np.bincount(cell, weights=self.count, minlength=self.n_accounts * n_kinds)
+        most = per.reshape(self.n_accounts, n_kinds).max(axis=1)
+        most.setflags(write=False)
+        return most
+
+    @cached_property
+    def _per_account_cache(self) -> dict[str, np.ndarray]:
+        return {}
 
     def link_is_kind(self, kind: str) -> np.ndarray:
         """Boolean mask over links: the link's attribute is of ``kind``

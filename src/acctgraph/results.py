@@ -622,10 +622,11 @@ def _cluster_links_and_evidence(
         link_cluster[shared], attr, n_members, graph.degree[attr], pair, pair_first, truncated
     )
     kept = shared[within_budget]
-    # Account codes follow sorted account ids and attribute codes sorted
-    # (kind, value), so sorting the integer codes gives the order of the
-    # text columns without comparing a string.
-    kept = kept[np.lexsort((links.attribute[kept], links.account[kept], link_cluster[kept]))]
+    # Rows by cluster, then account id, then (kind, value). Account codes
+    # follow sorted account ids and attribute codes sorted (kind, value), and
+    # links come sorted by (account, attribute), so one stable sort by
+    # cluster gives that order (a three-key lexsort took 3x as long).
+    kept = kept[np.argsort(link_cluster[kept], kind="stable")]
     kept_attr = links.attribute[kept]
     cluster_links = pd.DataFrame(
         {
