@@ -492,7 +492,10 @@ def build_result(
     first_seen, last_seen = _account_seen(links)
     accounts = pd.DataFrame(
         {
-            "account_id": links.account_ids.astype(str),
+            # Through Arrow: astype(str) made a fixed-width copy of every id first.
+            "account_id": pd.array(
+                pa.array(links.account_ids, type=pa.large_string()), dtype="str"
+            ),
             "cluster_id": account_cluster.astype(np.int64),
             "score": af["score"].to_numpy(),
             "flagged": af["score"].to_numpy() >= threshold,
@@ -544,16 +547,28 @@ def build_result(
 
 
 def _account_seen(links) -> tuple[np.ndarray, np.ndarray]:
-    frame = (
-        pd.DataFrame({"a": links.account, "first": links.first_seen, "last": links.last_seen})
-        .groupby("a")
-        .agg(first=("first", "min"), last=("last", "max"))
-    )
-    frame = frame.reindex(range(links.n_accounts))
-    return (
-        frame["first"].to_numpy(dtype="datetime64[ns]"),
-        frame["last"].to_numpy(dtype="datetime64[ns]"),
-    )
+    """Each account's first and last sighting over its links (NaT where none).
+
+    Links are sorted by account, so each account's links are one segment and
+    a ``reduceat`` per segment does it without a pandas group-by (which held
+    three copies of every link's times). NaT is the smallest int64: ``max``
+    skips it as is, ``min`` once it is swapped for the largest.
+    """
+    first = np.full(links.n_accounts, np.datetime64("NaT"), dtype="datetime64[ns]")
+    last = first.copy()
+    if links.n_links == 0:
+        return first, last
+    account = links.account
+    starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]])
+    never = np.iinfo(np.int64).max
+    seen = links.first_seen.astype("datetime64[ns]", copy=False).view(np.int64)
+    earliest = np.minimum.reduceat(np.where(np.isnat(links.first_seen), never, seen), starts)
+    latest = links.last_seen.astype("datetime64[ns]", copy=False).view(np.int64)
+    latest = np.maximum.reduceat(latest, starts)
+    earliest[earliest == never] = np.iinfo(np.int64).min  # NaT
+    first[account[starts]] = earliest.view("datetime64[ns]")
+    last[account[starts]] = latest.view("datetime64[ns]")
+    return first, last
 
 
 def _within_link_budget(
@@ -602,35 +617,46 @@ def _cluster_links_and_evidence(
     """Links of cluster members to attributes at least two members share, and
     one evidence row per such (cluster, attribute), hubs included and marked."""
     links = graph.links
-    link_cluster = account_cluster[links.account]
-    in_cluster = np.flatnonzero(link_cluster >= 0)
-    key = link_cluster[in_cluster] * links.n_attributes + links.attribute[in_cluster]
+    # Arrays over every link are freed as soon as they are used (del): this
+    # stage held the pipeline's peak memory at 10M accounts.
+    in_cluster = np.flatnonzero(account_cluster[links.account] >= 0)
+    key = account_cluster[links.account[in_cluster]] * links.n_attributes
+    key += links.attribute[in_cluster]
     # Hashing, not sorting (np.unique took 1 s at 1M accounts). Codes are
     # numbered in order of first appearance, so a link is its pair's first
     # exactly where its code exceeds every code before it.
-    pair, _ = pd.factorize(key)
+    pair = pd.factorize(key)[0]
+    del key
     pair_first = np.zeros(len(pair), dtype=bool)
     pair_first[:1] = True
     pair_first[1:] = pair[1:] > np.maximum.accumulate(pair)[:-1]
     counts = np.bincount(pair)[pair]
     is_shared = counts >= 2
     shared = in_cluster[is_shared]
+    del in_cluster
     n_members = counts[is_shared]
+    del counts
     pair, pair_first = pair[is_shared], pair_first[is_shared]
+    del is_shared
+    shared_cluster = account_cluster[links.account[shared]]
     attr = links.attribute[shared]
     within_budget = _within_link_budget(
-        link_cluster[shared], attr, n_members, graph.degree[attr], pair, pair_first, truncated
+        shared_cluster, attr, n_members, graph.degree[attr], pair, pair_first, truncated
     )
+    del pair
     kept = shared[within_budget]
+    kept_cluster = shared_cluster[within_budget]
     # Rows by cluster, then account id, then (kind, value). Account codes
     # follow sorted account ids and attribute codes sorted (kind, value), and
     # links come sorted by (account, attribute), so one stable sort by
     # cluster gives that order (a three-key lexsort took 3x as long).
-    kept = kept[np.argsort(link_cluster[kept], kind="stable")]
+    order = np.argsort(kept_cluster, kind="stable")
+    kept, kept_cluster = kept[order], kept_cluster[order]
+    del order
     kept_attr = links.attribute[kept]
     cluster_links = pd.DataFrame(
         {
-            "cluster_id": link_cluster[kept].astype(np.int64),
+            "cluster_id": kept_cluster.astype(np.int64),
             "account_id": _take_text(links.account_ids, links.account[kept]),
             "kind": _take_text(links.attribute_kinds, kept_attr),
             "value": _take_text(links.attribute_values, kept_attr),
@@ -646,11 +672,11 @@ def _cluster_links_and_evidence(
     # The cluster's own attributes (a card only its members use) first, busy
     # ones it merely passes through (a residential ASN) last; ties in
     # (kind, value) order, which the attribute code follows.
-    order = np.lexsort((attr[first], -members, -(members / degree), link_cluster[shared][first]))
+    order = np.lexsort((attr[first], -members, -(members / degree), shared_cluster[first]))
     first = np.flatnonzero(first)[order]
     evidence = pd.DataFrame(
         {
-            "cluster_id": link_cluster[shared][first].astype(np.int64),
+            "cluster_id": shared_cluster[first].astype(np.int64),
             "kind": _take_text(links.attribute_kinds, attr[first]),
             "value": _take_text(links.attribute_values, attr[first]),
             "n_members": n_members[first].astype(np.int64),
@@ -668,11 +694,10 @@ def _timeline(links, account_cluster: np.ndarray) -> pd.DataFrame:
     observations they carry (dated by their link's first sighting)."""
     members = np.flatnonzero(account_cluster >= 0)
     members = members[~np.isnat(links.created_at[members])]
-    link_cluster = account_cluster[links.account]
-    seen = np.flatnonzero((link_cluster >= 0) & ~np.isnat(links.first_seen))
+    seen = np.flatnonzero((account_cluster[links.account] >= 0) & ~np.isnat(links.first_seen))
     # Whole days as integers, counted per (cluster, day) by hashing: pandas
     # group-bys over floored timestamps took 2 s at 1M accounts.
-    cluster = np.r_[account_cluster[members], link_cluster[seen]]
+    cluster = np.r_[account_cluster[members], account_cluster[links.account[seen]]]
     day = np.r_[_day(links.created_at[members]), _day(links.first_seen[seen])]
     n_created = len(members)
     if len(cluster) == 0:
@@ -680,17 +705,20 @@ def _timeline(links, account_cluster: np.ndarray) -> pd.DataFrame:
     else:
         low = int(day.min())
         span = int(day.max()) - low + 1
-    cell, _ = pd.factorize(cluster * span + (day - low))
-    n_cells = int(cell.max()) + 1 if len(cell) else 0
+    key = cluster * span
+    del cluster
+    key += day - low
+    del day
+    cell, cell_key = pd.factorize(key)
+    del key
+    n_cells = len(cell_key)
     created = np.bincount(cell[:n_created], minlength=n_cells)
     first_seen = np.bincount(cell[n_created:], minlength=n_cells)
     observations = np.bincount(
         cell[n_created:], weights=links.count[seen], minlength=n_cells
     ).astype(np.int64)
-    cell_cluster = np.zeros(n_cells, dtype=np.int64)
-    cell_cluster[cell] = cluster
-    cell_day = np.zeros(n_cells, dtype=np.int64)
-    cell_day[cell] = day
+    cell_cluster, cell_day = np.divmod(cell_key, span)
+    cell_day += low
     order = np.lexsort((cell_day, cell_cluster))
     return pd.DataFrame(
         {
