@@ -109,6 +109,22 @@ def test_bad_values_are_named_with_their_file_and_row(tmp_path):
     assert len(problems) == 3
 
 
+def test_no_spill_folder_is_left_behind_after_a_run_or_a_failure(tmp_path, monkeypatch):
+    spill_root = tmp_path / "tmp"
+    spill_root.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(spill_root))
+    pd.DataFrame({"account_id": ["a", "b"], "kind": "ip", "value": ["1", "1"]}).to_parquet(
+        tmp_path / "ok.parquet"
+    )
+    pd.DataFrame({"account_id": ["a", None], "kind": "ip", "value": ["1", "1"]}).to_parquet(
+        tmp_path / "bad.parquet"
+    )
+    assert ag.load_links(tmp_path / "ok.parquet", engine="duckdb").n_links == 2
+    with pytest.raises(ag.SchemaError, match="'account_id'"):
+        ag.load_links(tmp_path / "bad.parquet", engine="duckdb")
+    assert list(spill_root.iterdir()) == []
+
+
 def test_missing_columns_frames_and_unknown_engines_are_refused(tmp_path):
     pd.DataFrame({"account_id": ["a"], "val": ["x"]}).to_parquet(tmp_path / "e.parquet")
     with pytest.raises(ag.SchemaError, match=r"missing column\(s\) \['kind', 'value'\]"):
@@ -236,7 +252,7 @@ def test_pseudonymized_accounts_table_ids_are_tokens_as_with_pandas(tmp_path):
 def test_duckdb_gets_a_share_of_memory_by_default_and_the_given_limit_otherwise():
     import os
 
-    from acctgraph.duckdb_engine import DEFAULT_MEMORY_SHARE, _connect, default_memory_limit
+    from acctgraph.duckdb_engine import DEFAULT_MEMORY_SHARE, _session, default_memory_limit
 
     total_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
     assert default_memory_limit() == f"{int(total_mib * DEFAULT_MEMORY_SHARE)}MiB"
@@ -246,6 +262,8 @@ def test_duckdb_gets_a_share_of_memory_by_default_and_the_given_limit_otherwise(
         number, unit = text.split()
         return float(number) * {"MiB": 1 / 1024, "GiB": 1.0}[unit]
 
-    by_default = limit_gib(_connect(None))
+    with _session(None) as con:
+        by_default = limit_gib(con)
     assert by_default == pytest.approx(total_mib * DEFAULT_MEMORY_SHARE / 1024, rel=0.01)
-    assert limit_gib(_connect("1GB")) == pytest.approx(1e9 / 2**30, rel=0.01)
+    with _session("1GB") as con:
+        assert limit_gib(con) == pytest.approx(1e9 / 2**30, rel=0.01)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -64,19 +66,34 @@ def default_memory_limit() -> str | None:
     return f"{max(1, int(total * DEFAULT_MEMORY_SHARE / 2**20))}MiB"
 
 
-def _connect(memory_limit: str | None) -> Any:
+@contextmanager
+def _session(memory_limit: str | None) -> Iterator[Any]:
+    """An in-memory DuckDB connection spilling to a private temporary folder.
+
+    The connection is closed and the folder removed on the way out, error or
+    not: a pipeline that ingests every day must not leave a folder (or, after
+    a failed run, spilled pages of the log) behind in /tmp each time.
+    """
     try:
         import duckdb
     except ImportError as exc:  # an optional engine names the extra that brings it
         raise ConfigError(
             "engine='duckdb' needs the duckdb package: pip install 'acctgraph[duckdb]'"
         ) from exc
-    con = duckdb.connect(config={"temp_directory": tempfile.mkdtemp(prefix="acctgraph-duckdb-")})
-    memory_limit = memory_limit or default_memory_limit()
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute("SET preserve_insertion_order = false")  # aggregation order is set by ORDER BY
-    return con
+    spill = tempfile.mkdtemp(prefix="acctgraph-duckdb-")
+    try:
+        con = duckdb.connect(config={"temp_directory": spill})
+        try:
+            memory_limit = memory_limit or default_memory_limit()
+            if memory_limit:
+                con.execute(f"SET memory_limit = '{memory_limit}'")
+            # Aggregation order is set by ORDER BY.
+            con.execute("SET preserve_insertion_order = false")
+            yield con
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _q(name: str) -> str:
@@ -228,7 +245,19 @@ def load_links_duckdb(
     paths = _expand_paths(events, "events")
     wide = _normalise_attribute_spec(attributes, "attributes")
     per_account = _normalise_attribute_spec(account_attributes, "account_attributes")
-    con = _connect(memory_limit)
+    with _session(memory_limit) as con:
+        return _load(con, paths, accounts, wide, per_account, pseudonymizer)
+
+
+def _load(
+    con: Any,
+    paths: list[Path],
+    accounts: Any,
+    wide: dict[str, str] | None,
+    per_account: dict[str, str] | None,
+    pseudonymizer: Pseudonymizer | None,
+) -> Links:
+    """The body of :func:`load_links_duckdb`, on an open session."""
     try:
         con.execute(f"CREATE VIEW src AS SELECT * FROM {_scan(paths)}")
     except Exception as exc:
@@ -568,7 +597,6 @@ def _aggregate(
         report = replace(report, n_accounts_without_events=int(n_accounts - with_links))
     else:
         aligned = pd.DataFrame({ACCOUNT_ID: account_ids})
-    con.close()
     result = Links(
         account_ids=account_ids,
         attribute_kinds=np.asarray(attrs["k"], dtype=object),
