@@ -70,3 +70,29 @@ def test_summary_names_no_raw_identifier(small_world, small_result):
     values = set(small_world.events["value"]) | set(small_world.accounts["account_id"])
     assert "clusters" in text
     assert not any(token in values for token in text.replace(",", " ").split())
+
+
+def test_results_counted_in_small_chunks_are_the_same_and_add_up(
+    small_world, small_result, monkeypatch
+):
+    from acctgraph import results
+
+    # Many attribute ranges and chunks: pairs and (cluster, day) cells whose
+    # links fall in different chunks must still be counted once.
+    monkeypatch.setattr(results, "_CHUNK", 97)
+    monkeypatch.setattr(results, "_MAX_RANGES", 10**9)
+    chunked = ag.detect(small_world.events, accounts=small_world.accounts)
+    for name in ("accounts", "clusters", "evidence", "cluster_links", "timeline"):
+        assert_frame_equal(getattr(chunked, name), getattr(small_result, name))
+
+    # Every evidence row counts the members whose links cluster_links holds.
+    per_pair = chunked.cluster_links.groupby(["cluster_id", "kind", "value"]).size()
+    evidence = chunked.evidence.set_index(["cluster_id", "kind", "value"])["n_members"]
+    assert len(per_pair) == len(evidence)
+    assert (evidence.loc[per_pair.index].to_numpy() == per_pair.to_numpy()).all()
+    # The timeline's creations per cluster are its members with a creation time.
+    accounts = chunked.accounts
+    members = accounts[(accounts["cluster_id"] >= 0) & accounts["created_at"].notna()]
+    created = chunked.timeline.groupby("cluster_id")["accounts_created"].sum()
+    expected = members.groupby("cluster_id").size()
+    assert created[created > 0].sort_index().equals(expected.sort_index())

@@ -62,6 +62,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -571,33 +572,116 @@ def _account_seen(links) -> tuple[np.ndarray, np.ndarray]:
     return first, last
 
 
+# Links counted at once per (cluster, attribute) or (cluster, day) key.
+# Hashing every member link at once held the pipeline's peak memory at 10M
+# accounts (three int64 arrays and a hash table over 60M links); a chunk at
+# a time, only the chunk's keys and the distinct keys so far are held.
+_CHUNK = 1 << 20
+_MAX_RANGES = 16
+
+
+def _sum_by_key(
+    parts: Iterable[tuple[np.ndarray, Sequence[np.ndarray | int]]], n_sums: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys, sorted, and per key the sums of ``n_sums`` values.
+
+    ``parts`` yields ``(key, values)``: an int64 key per row and ``n_sums``
+    values per row, each an array or a number that every row carries.
+    Returns the keys and an int64 array of shape (n_keys, n_sums).
+    """
+    keys, sums = [np.zeros(0, dtype=np.int64)], [np.zeros((0, n_sums), dtype=np.int64)]
+
+    def merge() -> None:
+        distinct, code = np.unique(np.concatenate(keys), return_inverse=True)
+        merged = _column_sums(code.ravel(), np.concatenate(sums).T, len(distinct))
+        keys[:], sums[:] = [distinct], [merged]
+
+    pending = 0
+    for key, values in parts:
+        code, distinct = pd.factorize(key)  # hashing: the chunk's rows in any order
+        keys.append(distinct)
+        sums.append(_column_sums(code, values, len(distinct)))
+        pending += len(distinct)
+        # Merged whenever the chunks' keys outnumber the merged ones: the
+        # pile stays within twice the distinct keys plus a chunk.
+        if pending > max(_CHUNK, len(keys[0])):
+            merge()
+            pending = 0
+    merge()
+    return keys[0], sums[0]
+
+
+def _column_sums(code: np.ndarray, values: Iterable[np.ndarray | int], n: int) -> np.ndarray:
+    """Per code ``0..n-1``, the sum of each value over the rows with that code."""
+    rows = np.bincount(code, minlength=n)
+    columns = [
+        rows * value
+        if np.isscalar(value)
+        # bincount sums in float64, exact below 2**53 observations.
+        else np.bincount(code, weights=value, minlength=n).astype(np.int64)
+        for value in values
+    ]
+    return np.column_stack(columns).astype(np.int64, copy=False)
+
+
+def _shared_pairs(
+    links, degree: np.ndarray, account_cluster: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cluster, attribute) pairs with two or more member links, and those links.
+
+    Returns the pairs' keys ``cluster * n_attributes + attribute``, sorted,
+    each pair's number of member accounts, and the codes of the pairs' links,
+    sorted. Links are taken a range of attributes at a time: every link of a
+    pair falls in the same range, so pairs of one member (most pairs) are
+    dropped range by range instead of being held for every member link at
+    once. Each range costs a scan of the links, so ranges hold at least
+    ``_CHUNK`` links and there are at most ``_MAX_RANGES``.
+    """
+    n_attr = links.n_attributes
+    step = max(_CHUNK, -(-links.n_links // _MAX_RANGES))
+    # Attribute ranges of about ``step`` links each, by degree.
+    bounds = np.searchsorted(np.cumsum(degree), np.arange(step, links.n_links, step))
+    bounds = np.unique(np.r_[0, bounds, n_attr])
+    keys, sizes, shared = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        index = np.flatnonzero((links.attribute >= lo) & (links.attribute < hi))
+        cluster = account_cluster[links.account[index]]
+        inside = cluster >= 0
+        index = index[inside]
+        code, distinct = pd.factorize(cluster[inside] * n_attr + links.attribute[index])
+        n_members = np.bincount(code)
+        keys.append(distinct[n_members >= 2])
+        sizes.append(n_members[n_members >= 2])
+        shared.append(index[n_members[code] >= 2])
+    keys, sizes = np.concatenate(keys), np.concatenate(sizes)
+    order = np.argsort(keys)
+    return keys[order], sizes[order], np.sort(np.concatenate(shared))
+
+
 def _within_link_budget(
     cluster: np.ndarray,
     attribute: np.ndarray,
     n_members: np.ndarray,
     degree: np.ndarray,
-    pair: np.ndarray,
-    first: np.ndarray,
     truncated: dict[int, int],
-) -> np.ndarray:
-    """Mask of shared links to keep in ``cluster_links``: per cluster, links to
-    its most concentrated attributes, up to ``CLUSTER_LINKS_BUDGET`` links.
+) -> np.ndarray | None:
+    """Mask of shared (cluster, attribute) pairs whose links ``cluster_links``
+    keeps: per cluster, links to its most concentrated attributes, up to
+    ``CLUSTER_LINKS_BUDGET`` links; None where every cluster is within it.
 
-    ``pair`` codes each link's (cluster, attribute) and ``first`` marks each
-    pair's first link. ``cluster_links`` backs plots and graph exports; 1,000
-    accounts sharing the same 100,000 attributes would otherwise make it a
-    100-million-row frame. Evidence keeps every shared attribute. Clusters
-    cut short are recorded in ``truncated`` (cluster id -> links left out)
-    and in provenance.
+    ``cluster_links`` backs plots and graph exports; 1,000 accounts sharing
+    the same 100,000 attributes would otherwise make it a 100-million-row
+    frame. Evidence keeps every shared attribute. Clusters cut short are
+    recorded in ``truncated`` (cluster id -> links left out) and in
+    provenance.
     """
-    keep = np.ones(len(cluster), dtype=bool)
     if len(cluster) == 0:
-        return keep
+        return None
     # A cluster's shared links number the sum of n_members over its pairs.
-    over_budget = np.bincount(cluster) > CLUSTER_LINKS_BUDGET
+    over_budget = np.bincount(cluster, weights=n_members) > CLUSTER_LINKS_BUDGET
     if not over_budget.any():
-        return keep
-    heads = np.flatnonzero(first & over_budget[cluster])
+        return None
+    heads = np.flatnonzero(over_budget[cluster])
     c, a, n = cluster[heads], attribute[heads], n_members[heads]
     conc = n / degree[heads]
     order = np.lexsort((a, -n, -conc, c))
@@ -606,53 +690,40 @@ def _within_link_budget(
     over = within > CLUSTER_LINKS_BUDGET
     left_out = np.bincount(c[over], weights=n[over])
     truncated.update({int(k): int(left_out[k]) for k in np.unique(c[over])})
-    keep_pair = np.ones(int(pair.max()) + 1, dtype=bool)
-    keep_pair[pair[heads[over]]] = False
-    return keep_pair[pair]
+    keep = np.ones(len(cluster), dtype=bool)
+    keep[heads[over]] = False
+    return keep
 
 
 def _cluster_links_and_evidence(
     graph: AttributeGraph, account_cluster: np.ndarray, truncated: dict[int, int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Links of cluster members to attributes at least two members share, and
-    one evidence row per such (cluster, attribute), hubs included and marked."""
+    one evidence row per such (cluster, attribute), hubs included and marked.
+
+    Pairs are counted a range of attributes at a time (see
+    :func:`_shared_pairs`).
+    """
     links = graph.links
-    # Arrays over every link are freed as soon as they are used (del): this
-    # stage held the pipeline's peak memory at 10M accounts.
-    in_cluster = np.flatnonzero(account_cluster[links.account] >= 0)
-    key = account_cluster[links.account[in_cluster]] * links.n_attributes
-    key += links.attribute[in_cluster]
-    # Hashing, not sorting (np.unique took 1 s at 1M accounts). Codes are
-    # numbered in order of first appearance, so a link is its pair's first
-    # exactly where its code exceeds every code before it.
-    pair = pd.factorize(key)[0]
-    del key
-    pair_first = np.zeros(len(pair), dtype=bool)
-    pair_first[:1] = True
-    pair_first[1:] = pair[1:] > np.maximum.accumulate(pair)[:-1]
-    counts = np.bincount(pair)[pair]
-    is_shared = counts >= 2
-    shared = in_cluster[is_shared]
-    del in_cluster
-    n_members = counts[is_shared]
-    del counts
-    pair, pair_first = pair[is_shared], pair_first[is_shared]
-    del is_shared
+    pair_key, n_members, shared = _shared_pairs(links, graph.degree, account_cluster)
+    pair_cluster, pair_attr = np.divmod(pair_key, links.n_attributes)
+    pair_degree = graph.degree[pair_attr].astype(np.int64)
+    keep_pair = _within_link_budget(pair_cluster, pair_attr, n_members, pair_degree, truncated)
     shared_cluster = account_cluster[links.account[shared]]
-    attr = links.attribute[shared]
-    within_budget = _within_link_budget(
-        shared_cluster, attr, n_members, graph.degree[attr], pair, pair_first, truncated
-    )
-    del pair
-    kept = shared[within_budget]
-    kept_cluster = shared_cluster[within_budget]
+    if keep_pair is not None:
+        position = np.searchsorted(
+            pair_key, shared_cluster * links.n_attributes + links.attribute[shared]
+        )
+        keep = keep_pair[position]
+        shared, shared_cluster = shared[keep], shared_cluster[keep]
+        del position, keep
     # Rows by cluster, then account id, then (kind, value). Account codes
     # follow sorted account ids and attribute codes sorted (kind, value), and
     # links come sorted by (account, attribute), so one stable sort by
     # cluster gives that order (a three-key lexsort took 3x as long).
-    order = np.argsort(kept_cluster, kind="stable")
-    kept, kept_cluster = kept[order], kept_cluster[order]
-    del order
+    order = np.argsort(shared_cluster, kind="stable")
+    kept, kept_cluster = shared[order], shared_cluster[order]
+    del order, shared, shared_cluster
     kept_attr = links.attribute[kept]
     cluster_links = pd.DataFrame(
         {
@@ -666,67 +737,69 @@ def _cluster_links_and_evidence(
         }
     )
 
-    first = pair_first
-    degree = graph.degree[attr[first]].astype(np.int64)
-    members = n_members[first].astype(np.int64)
     # The cluster's own attributes (a card only its members use) first, busy
     # ones it merely passes through (a residential ASN) last; ties in
     # (kind, value) order, which the attribute code follows.
-    order = np.lexsort((attr[first], -members, -(members / degree), shared_cluster[first]))
-    first = np.flatnonzero(first)[order]
+    order = np.lexsort((pair_attr, -n_members, -(n_members / pair_degree), pair_cluster))
+    attr = pair_attr[order]
     evidence = pd.DataFrame(
         {
-            "cluster_id": shared_cluster[first].astype(np.int64),
-            "kind": _take_text(links.attribute_kinds, attr[first]),
-            "value": _take_text(links.attribute_values, attr[first]),
-            "n_members": n_members[first].astype(np.int64),
-            "degree": graph.degree[attr[first]].astype(np.int64),
+            "cluster_id": pair_cluster[order],
+            "kind": _take_text(links.attribute_kinds, attr),
+            "value": _take_text(links.attribute_values, attr),
+            "n_members": n_members[order],
+            "degree": pair_degree[order],
             # Shared but left out of the graph: only hubs are.
-            "hub": ~graph.in_graph[attr[first]],
+            "hub": ~graph.in_graph[attr],
         }
     )
     evidence.insert(5, "concentration", evidence["n_members"] / evidence["degree"])
     return cluster_links, evidence
 
 
+# A day as its offset from 1677-09-22, the earliest datetime64[ns]: every
+# representable day is below 2**18, so (cluster, day) packs into one int64
+# that sorts by cluster, then day.
+_DAY_BITS = 18
+_DAY_OFFSET = 1 << (_DAY_BITS - 1)
+
+
 def _timeline(links, account_cluster: np.ndarray) -> pd.DataFrame:
     """Per cluster and UTC day: accounts created, links first seen and the
-    observations they carry (dated by their link's first sighting)."""
-    members = np.flatnonzero(account_cluster >= 0)
-    members = members[~np.isnat(links.created_at[members])]
-    seen = np.flatnonzero((account_cluster[links.account] >= 0) & ~np.isnat(links.first_seen))
-    # Whole days as integers, counted per (cluster, day) by hashing: pandas
-    # group-bys over floored timestamps took 2 s at 1M accounts.
-    cluster = np.r_[account_cluster[members], account_cluster[links.account[seen]]]
-    day = np.r_[_day(links.created_at[members]), _day(links.first_seen[seen])]
-    n_created = len(members)
-    if len(cluster) == 0:
-        span, low = 1, 0
-    else:
-        low = int(day.min())
-        span = int(day.max()) - low + 1
-    key = cluster * span
-    del cluster
-    key += day - low
-    del day
-    cell, cell_key = pd.factorize(key)
-    del key
-    n_cells = len(cell_key)
-    created = np.bincount(cell[:n_created], minlength=n_cells)
-    first_seen = np.bincount(cell[n_created:], minlength=n_cells)
-    observations = np.bincount(
-        cell[n_created:], weights=links.count[seen], minlength=n_cells
-    ).astype(np.int64)
-    cell_cluster, cell_day = np.divmod(cell_key, span)
-    cell_day += low
-    order = np.lexsort((cell_day, cell_cluster))
+    observations they carry (dated by their link's first sighting).
+
+    Counted a chunk at a time (see ``_CHUNK``), by hashing whole days as
+    integers: pandas group-bys over floored timestamps took 2 s at 1M
+    accounts.
+    """
+
+    def cell(cluster: np.ndarray, times: np.ndarray) -> np.ndarray:
+        return (cluster << _DAY_BITS) | (_day(times) + _DAY_OFFSET)
+
+    def parts() -> Iterator[tuple[np.ndarray, Sequence[np.ndarray | int]]]:
+        members = np.flatnonzero(account_cluster >= 0)
+        members = members[~np.isnat(links.created_at[members])]
+        for start in range(0, len(members), _CHUNK):
+            chunk = members[start : start + _CHUNK]
+            yield cell(account_cluster[chunk], links.created_at[chunk]), (1, 0, 0)
+        for start in range(0, links.n_links, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            cluster = account_cluster[links.account[part]]
+            first_seen = links.first_seen[part]
+            seen = np.flatnonzero((cluster >= 0) & ~np.isnat(first_seen))
+            yield cell(cluster[seen], first_seen[seen]), (0, 1, links.count[part][seen])
+
+    key, sums = _sum_by_key(parts(), 3)
+    # Sorted keys are in (cluster, day) order.
     return pd.DataFrame(
         {
-            "cluster_id": cell_cluster[order],
-            "day": (cell_day[order] * _DAY_NS).astype("datetime64[ns]"),
-            "accounts_created": created[order].astype(np.int64),
-            "links_first_seen": first_seen[order].astype(np.int64),
-            "observations": observations[order],
+            "cluster_id": key >> _DAY_BITS,
+            "day": (((key & ((1 << _DAY_BITS) - 1)) - _DAY_OFFSET) * _DAY_NS).astype(
+                "datetime64[ns]"
+            ),
+            "accounts_created": sums[:, 0],
+            "links_first_seen": sums[:, 1],
+            "observations": sums[:, 2],
         }
     )
 
