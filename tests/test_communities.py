@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 import acctgraph as ag
 from acctgraph.communities import find_communities
@@ -148,3 +149,56 @@ def test_coarse_level_optimises_true_modularity_with_self_loops():
     at_one = _coarsen(lo, hi, weight, membership, 1.0, seed=0)
     assert len(np.unique(at_one)) == 10
     assert len(np.unique(_coarsen(lo, hi, weight, membership, 0.01, seed=0))) == 1
+
+
+def _regions(n_regions: int) -> pd.DataFrame:
+    """Worlds side by side with their own accounts and attributes: one large
+    component each."""
+    parts = []
+    for r in range(n_regions):
+        events = ag.synth.make_world(1_500, seed=r).events
+        parts.append(
+            events.assign(
+                account_id=f"r{r}-" + events["account_id"].astype(str),
+                value=f"r{r}-" + events["value"].astype(str),
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_components_partitioned_in_worker_processes_give_the_one_process_result(
+    monkeypatch, caplog
+):
+    from acctgraph import communities
+
+    graph = build_graph(load_links(_regions(3)))
+    one = find_communities(graph, coarse_resolution=0.2, n_jobs=1)
+    # Small components count as worth the workers here.
+    monkeypatch.setattr(communities, "PARALLEL_MIN_EDGES", 0)
+    with caplog.at_level("INFO", logger="acctgraph.communities"):
+        two = find_communities(graph, coarse_resolution=0.2, n_jobs=2)
+    assert any("on 2 processes" in r.getMessage() for r in caplog.records)
+    np.testing.assert_array_equal(one.account_community, two.account_community)
+    np.testing.assert_array_equal(one.attribute_community, two.attribute_community)
+    np.testing.assert_array_equal(one.parent, two.parent)
+    assert one.n_communities == two.n_communities > 3
+
+
+def test_n_jobs_is_checked_before_any_work():
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ag.ConfigError, match="n_jobs must be None or an int >= 1"):
+            ag.detect("no/such/file.parquet", n_jobs=bad)
+
+
+def test_twin_classes_fall_back_to_every_key_where_the_first_collides():
+    from acctgraph.communities import _signature_classes
+
+    degree = np.array([2, 2, 1, 2, 3])
+    first_sum = np.array([5, 5, 7, 5, 9], dtype=np.uint64)  # rows 0, 1, 3 collide
+    second_sum = np.array([1, 2, 3, 1, 4], dtype=np.uint64)  # but only 0 and 3 are twins
+    code, n = _signature_classes(degree, first_sum, second_sum)
+    assert n == 4
+    np.testing.assert_array_equal(code, [0, 1, 2, 0, 3])
+    code, n = _signature_classes(degree, first_sum, np.array([1, 1, 3, 1, 4], dtype=np.uint64))
+    assert n == 3
+    np.testing.assert_array_equal(code, [0, 0, 1, 0, 2])

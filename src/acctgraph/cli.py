@@ -66,6 +66,13 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--min-cluster-size", type=int, default=3, help="default 3")
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="processes partitioning large components at once, same result for any "
+        "number (default: every CPU)",
+    )
+    parser.add_argument(
         "--top", type=int, default=10, help="clusters shown in the summary (default 10)"
     )
     parser.add_argument(
@@ -148,6 +155,7 @@ def _detect_kwargs(args: argparse.Namespace) -> dict[str, object]:
         "dense_blocks": args.dense_blocks,
         "max_attribute_degree": args.max_attribute_degree,
         "min_cluster_size": args.min_cluster_size,
+        "n_jobs": args.jobs,
         "progress": args.progress,
     }
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .blocks import find_dense_blocks
-from .communities import LEIDEN_BACKENDS, find_communities
+from .communities import LEIDEN_BACKENDS, check_n_jobs, find_communities
 from .exceptions import ConfigError
 from .graph import build_graph
 from .ingest import ENGINES, TableLike, load_links
@@ -185,6 +185,7 @@ def detect(
     pseudonymizer: Pseudonymizer | None = None,
     engine: str = "pandas",
     memory_limit: str | None = None,
+    n_jobs: int | None = None,
     random_state: int | np.random.Generator | None = 0,
     progress: bool | None = None,
 ) -> DetectionResult:
@@ -214,6 +215,13 @@ def detect(
     memory_limit : str, optional
         DuckDB's memory limit with ``engine="duckdb"``, e.g. ``"8GB"``;
         default 40% of physical memory.
+    n_jobs : int, optional
+        Processes that partition large components at once; default: every
+        CPU this process may use. The result is the same for any value (see
+        :func:`acctgraph.communities.find_communities`). On platforms
+        without ``fork`` the workers are spawned, which needs the calling
+        script's work under ``if __name__ == "__main__":``; ``n_jobs=1``
+        starts none.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the community search; None means 0, so runs repeat.
     progress : bool, optional
@@ -244,6 +252,7 @@ def detect(
     """
     if engine not in ENGINES:  # before any reading: parameters are checked first
         raise ConfigError(f"engine must be one of {ENGINES}; got {engine!r}")
+    check_n_jobs(n_jobs)
     config = DetectConfig(
         resolution=resolution,
         coarse_factor=coarse_factor,
@@ -271,6 +280,7 @@ def detect(
             pseudonymizer,
             engine,
             memory_limit,
+            n_jobs,
             random_state,
         )
     finally:
@@ -295,6 +305,7 @@ def _run_stages(
     pseudonymizer: Pseudonymizer | None,
     engine: str,
     memory_limit: str | None,
+    n_jobs: int | None,
     random_state: object,
 ) -> DetectionResult:
     """ingest -> graph -> communities -> blocks -> scoring -> results, each a timed stage."""
@@ -325,6 +336,7 @@ def _run_stages(
             coarse_resolution=None
             if config.coarse_factor is None
             else config.resolution * config.coarse_factor,
+            n_jobs=n_jobs,
         )
     with stages.stage("blocks"):
         blocks = find_dense_blocks(
