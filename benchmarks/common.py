@@ -9,6 +9,7 @@ import platform
 import resource
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
@@ -25,6 +26,63 @@ def machine() -> dict[str, object]:
 def peak_rss_mib() -> float:
     """Peak resident memory of this process (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TreeMemory:
+    """Peak resident memory of this process and its children together.
+
+    acctgraph partitions large components in worker processes, whose memory
+    ``ru_maxrss`` of this process does not count. A thread samples, every
+    ``interval`` seconds, this process's RSS plus its children's (read from
+    /proc; Linux only, elsewhere only this process's peak is reported).
+    Children's RSS counts the library pages they share with this process, so
+    the sum errs high.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mib = max(self.peak_mib, peak_rss_mib())
+
+    def _sample(self) -> None:
+        page_mib = os.sysconf("SC_PAGE_SIZE") / 2**20
+        me = os.getpid()
+        while not self._stop.wait(self.interval):
+            try:
+                pids = [me] + [
+                    int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(p) == me
+                ]
+                pages = sum(_resident_pages(pid) for pid in pids)
+            except OSError:
+                return  # no /proc: the process's own peak stands
+            self.peak_mib = max(self.peak_mib, pages * page_mib)
+
+
+def _parent(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # The command name, field 2, may hold spaces; the ppid follows it.
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _resident_pages(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0  # the child ended between listing and reading
 
 
 def write_results(json_path: Path, report: dict[str, object], intro: str, table: list[str]) -> None:

@@ -391,16 +391,31 @@ def _observations_by_raw_values(
         "sum(bad)",
         "coalesce(sum(n) FILTER (WHERE " + " OR ".join(f"v{j} IS NULL" for j in required) + "), 0)",
     ]
-    for j in range(len(columns)):
+    rows_of = [
+        first_set if j == 0 or wide is None else f"gid = {gids[j - 1]}" for j in range(len(columns))
+    ]
+    # A text column that normalising leaves as it is maps one-to-one. Which
+    # ones do is one linear scan; the distinct counts below, hash tables over
+    # every value, took 12 s at 10M accounts.
+    untouched = con.execute(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE {rows_of[j]} AND CAST(r{j} AS VARCHAR) IS DISTINCT FROM v{j}) = 0"
+            for j in range(len(columns))
+        )
+        + " FROM gn"
+    ).fetchall()[0]
+    for j, col in enumerate(columns):
+        if types[col] == "VARCHAR" and untouched[j]:
+            continue
         # One-to-one where as many normalised values (empty counting as one)
         # come out as raw values (null counting as one) go in.
-        where = first_set if j == 0 or wide is None else f"gid = {gids[j - 1]}"
         stats.append(
             f"(SELECT count(DISTINCT r{j}) + max((r{j} IS NULL)::INT) "
-            f"- count(DISTINCT v{j}) - max((v{j} IS NULL)::INT) FROM gn WHERE {where})"
+            f"- count(DISTINCT v{j}) - max((v{j} IS NULL)::INT) FROM gn WHERE {rows_of[j]})"
         )
     n_rows, n_bad, n_blank, *collapsed = con.execute(
-        f"SELECT {', '.join(stats[:3])}, {', '.join(stats[3:])} FROM gn WHERE {first_set}"
+        f"SELECT {', '.join(stats)} FROM gn WHERE {first_set}"
     ).fetchall()[0]
     if n_rows is None:  # no rows at all: the exact path reports that plainly
         return None

@@ -298,11 +298,12 @@ def score_communities(
     codes, _ = pd.factorize(key)
     link_shared = np.zeros(links.n_links, dtype=np.int64)
     link_shared[in_comm] = np.bincount(codes)[codes]
-    shared = link_shared >= 2
-    specificity = graph.degree[links.attribute].astype(float) ** -_OVERLAP_EXPONENT
-    shared_weight = np.bincount(
-        links.account[shared], weights=specificity[shared], minlength=n_acc
-    ).astype(float, copy=False)  # bincount gives int64 where nothing is shared
+    shared = np.flatnonzero(link_shared >= 2)
+    # Over shared links only: the power over every link took 1-2 s at 10M accounts.
+    specificity = graph.degree[links.attribute[shared]].astype(float) ** -_OVERLAP_EXPONENT
+    shared_weight = np.bincount(links.account[shared], weights=specificity, minlength=n_acc).astype(
+        float, copy=False
+    )  # bincount gives int64 where nothing is shared
 
     members = comm >= 0
     median_shared = _group_weighted_median(shared_weight[members], comm[members], n_comm)
