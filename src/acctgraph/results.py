@@ -711,12 +711,19 @@ def _cluster_links_and_evidence(
     keep_pair = _within_link_budget(pair_cluster, pair_attr, n_members, pair_degree, truncated)
     shared_cluster = account_cluster[links.account[shared]]
     if keep_pair is not None:
-        position = np.searchsorted(
-            pair_key, shared_cluster * links.n_attributes + links.attribute[shared]
-        )
-        keep = keep_pair[position]
+        # Only links of clusters cut short are looked up, and only among the
+        # pairs left out: searching every shared link among every pair took
+        # 7.5 s at 10M accounts.
+        left_out = pair_key[~keep_pair]
+        cut = np.zeros(int(pair_cluster.max()) + 1, dtype=bool)
+        cut[pair_cluster[~keep_pair]] = True
+        candidate = np.flatnonzero(cut[shared_cluster])
+        key = shared_cluster[candidate] * links.n_attributes + links.attribute[shared[candidate]]
+        position = np.minimum(np.searchsorted(left_out, key), len(left_out) - 1)
+        keep = np.ones(len(shared), dtype=bool)
+        keep[candidate[left_out[position] == key]] = False
         shared, shared_cluster = shared[keep], shared_cluster[keep]
-        del position, keep
+        del candidate, key, position, keep
     # Rows by cluster, then account id, then (kind, value). Account codes
     # follow sorted account ids and attribute codes sorted (kind, value), and
     # links come sorted by (account, attribute), so one stable sort by
