@@ -31,12 +31,13 @@ def peak_rss_mib() -> float:
 class TreeMemory:
     """Peak resident memory of this process and its children together.
 
-    acctgraph partitions large components in worker processes, whose memory
-    ``ru_maxrss`` of this process does not count. A thread samples, every
-    ``interval`` seconds, this process's RSS plus its children's (read from
-    /proc; Linux only, elsewhere only this process's peak is reported).
-    Children's RSS counts the library pages they share with this process, so
-    the sum errs high.
+    acctgraph partitions large components in forked worker processes, whose
+    memory ``ru_maxrss`` of this process does not count. A thread samples,
+    every ``interval`` seconds, this process's RSS plus its children's
+    private memory (``Private_Clean + Private_Dirty`` of
+    /proc/PID/smaps_rollup): a forked child's RSS also counts every page it
+    still shares with this process, which summed RSS would count twice.
+    Linux only; elsewhere only this process's peak is reported.
     """
 
     def __init__(self, interval: float = 0.2) -> None:
@@ -59,13 +60,11 @@ class TreeMemory:
         me = os.getpid()
         while not self._stop.wait(self.interval):
             try:
-                pids = [me] + [
-                    int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(p) == me
-                ]
-                pages = sum(_resident_pages(pid) for pid in pids)
+                children = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(p) == me]
+                mib = _resident_pages(me) * page_mib + sum(_private_mib(c) for c in children)
             except OSError:
                 return  # no /proc: the process's own peak stands
-            self.peak_mib = max(self.peak_mib, pages * page_mib)
+            self.peak_mib = max(self.peak_mib, mib)
 
 
 def _parent(pid: str) -> int:
@@ -75,6 +74,15 @@ def _parent(pid: str) -> int:
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return -1
+
+
+def _private_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) / 1024
+    except (OSError, KeyError, ValueError):
+        return 0.0  # the child ended between listing and reading
 
 
 def _resident_pages(pid: int) -> int:

@@ -393,8 +393,8 @@ def _partition_all(
 
     ``task(c)`` gives component ``c``'s arguments. Components go to
     ``n_jobs`` worker processes where, leaving the largest aside, they hold
-    :data:`PARALLEL_MIN_EDGES` edges or more: below that, starting workers
-    (about a second) costs more than the second core saves. Each component's
+    :data:`PARALLEL_MIN_EDGES` edges or more (about 2 s of Leiden): below
+    that, forking workers and shipping edges to them gains little. Each component's
     run is seeded on its own, so where it runs does not change its result.
     """
     workers = min(available_cpus() if n_jobs is None else n_jobs, len(components))
