@@ -764,9 +764,9 @@ def _cluster_links_and_evidence(
     return cluster_links, evidence
 
 
-# A day as its offset from 1677-09-22, the earliest datetime64[ns]: every
-# representable day is below 2**18, so (cluster, day) packs into one int64
-# that sorts by cluster, then day.
+# A day as its count from 2**17 days before the epoch: datetime64[ns] reaches
+# 106,752 days either side of the epoch, so every day fits in 18 bits and
+# (cluster, day) packs into one int64 that sorts by cluster, then day.
 _DAY_BITS = 18
 _DAY_OFFSET = 1 << (_DAY_BITS - 1)
 
