@@ -205,3 +205,68 @@ def test_rescoring_copies_only_rows_a_full_scoring_would_give():
             got.account_features, expected.account_features, check_exact=True
         )
         assert got.unavailable == expected.unavailable
+
+
+def test_farm_split_among_households_is_reported_whole(monkeypatch):
+    # Each farm account on 2-5 proxy IPs: Leiden cuts the large campaign into
+    # pieces, and in three of them the households whose home IPs the proxies
+    # resell outnumber the farm. Only the coarse group, the farm whole,
+    # flags those pieces' farm accounts; it scores below its best piece, so
+    # it is merged because it completes the farm.
+    world = ag.synth.make_world(
+        20_000, seed=1, largest_office=2_000, office_share=0.11, farm_ips=(2, 5)
+    )
+
+    def quality():
+        result = ag.detect(world.events, accounts=world.accounts)
+        return ag.evaluate(result, world.truth)
+
+    completed = quality()
+    monkeypatch.setattr(ag.scoring, "COMPLETION_SCORE", 1.01)  # never completes
+    apart = quality()
+    assert completed["recall"] >= apart["recall"] + 0.1
+    assert completed["recall"] >= 0.85
+    for q in (completed, apart):
+        assert q["precision"] == 1.0
+        assert sum(n for role, n in q["flagged_by_role"].items() if role != "farm") == 0
+
+
+def _two_part_group(fine_flags, coarse_flags, coarse_score):
+    """One coarse group of two communities (accounts 0-4 and 5-9), with the
+    accounts flagged apart (``fine_flags``) and whole (``coarse_flags``)."""
+    from acctgraph.communities import Communities
+    from acctgraph.scoring import Scores
+
+    communities = Communities(
+        account_community=np.repeat([0, 1], 5),
+        attribute_community=np.zeros(0, dtype=np.int64),
+        n_communities=2,
+        n_components=1,
+    )
+
+    def scores(flags, cluster_scores):
+        accounts = pd.DataFrame({"score": np.where(np.asarray(flags, bool), 0.9, 0.1)})
+        return Scores(pd.DataFrame({"score": cluster_scores}), accounts, [])
+
+    fine = scores(fine_flags, [0.9, 0.01])
+    coarse = scores(coarse_flags, [coarse_score])
+    return communities, np.array([0, 0]), fine, coarse
+
+
+@pytest.mark.parametrize(
+    ("coarse_flags", "coarse_score", "completes"),
+    [
+        ([1, 1, 1, 1, 0, 1, 1, 0, 0, 0], 0.75, True),  # two more, none lost
+        ([1, 1, 1, 1, 0, 1, 1, 0, 0, 0], 0.65, False),  # not clearly a farm
+        ([1, 1, 1, 0, 0, 1, 1, 1, 0, 0], 0.75, False),  # one of four lost (> 5%)
+        ([1, 1, 1, 1, 0, 0, 0, 0, 0, 0], 0.99, False),  # flags no more
+    ],
+)
+def test_a_group_completes_a_farm_only_when_it_adds_flags_and_keeps_them(
+    coarse_flags, coarse_score, completes
+):
+    from acctgraph.scoring import _completes
+
+    fine_flags = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    args = _two_part_group(fine_flags, coarse_flags, coarse_score)
+    assert _completes(*args, threshold=0.5).tolist() == [completes]

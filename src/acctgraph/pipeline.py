@@ -355,7 +355,9 @@ def _run_stages(
             min_cluster_size=config.min_cluster_size,
             threshold=config.threshold,
         )
-        communities, scores = merge_on_evidence(graph, communities, roles=roles, scores=scores)
+        communities, scores = merge_on_evidence(
+            graph, communities, roles=roles, scores=scores, threshold=config.threshold
+        )
     with stages.stage("results"):
         provenance = _provenance(config, links, random_state, engine)
         provenance["pseudonymization"] = (
