@@ -81,6 +81,51 @@ def test_same_links_from_a_wide_csv_log_with_account_attributes(tmp_path):
     assert duckdb_links.report.n_empty_cells == {"client_ip": 1, "asn": 1}
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        # Two columns of one kind: the same IP in both is one link.
+        {"attributes": {"ip": "ip", "ip_2": "ip", "asn": "asn"}},
+        # A kind both in the log and in the accounts table, whose two
+        # columns hold the same card for account a.
+        {
+            "attributes": {"ip": "ip", "card": "payment"},
+            "account_attributes": {"card_1": "payment", "card_2": "payment"},
+        },
+        # Distinct kinds everywhere: the links need no second grouping.
+        {
+            "attributes": {"ip": "ip", "asn": "asn"},
+            "account_attributes": {"card_1": "payment", "card_2": "payment"},
+        },
+    ],
+)
+def test_links_named_twice_are_counted_once_as_with_pandas(tmp_path, spec):
+    requests = pd.DataFrame(
+        {
+            "account_id": ["a", "a", "b", "b", "c"],
+            "ip": ["1.1.1.1", "2.2.2.2", "1.1.1.1", "3.3.3.3", "2.2.2.2"],
+            "ip_2": ["2.2.2.2", "2.2.2.2", "1.1.1.1", None, "9.9.9.9"],
+            "asn": ["AS1", "AS1", "AS1", "AS2", "AS1"],
+            "card": ["p1", None, "p1", "p2", None],
+            "ts": pd.to_datetime(
+                ["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04", "2025-01-05"]
+            ),
+        }
+    )
+    requests.to_parquet(tmp_path / "requests.parquet")
+    accounts = pd.DataFrame(
+        {"account_id": ["a", "b", "c"], "card_1": ["p1", "p3", None], "card_2": ["p1", None, "p1"]}
+    )
+    table = accounts if "account_attributes" in spec else None
+    by_pandas = ag.load_links(tmp_path / "requests.parquet", accounts=table, **spec)
+    by_duckdb = ag.load_links(
+        tmp_path / "requests.parquet", accounts=table, engine="duckdb", **spec
+    )
+    _same_links(by_pandas, by_duckdb)
+    key = by_duckdb.account * by_duckdb.n_attributes + by_duckdb.attribute
+    assert (np.diff(key) > 0).all()
+
+
 def test_same_tokens_when_pseudonymized(small_world, tmp_path):
     small_world.events.to_parquet(tmp_path / "events.parquet")
     p = ag.Pseudonymizer("key-of-at-least-sixteen-bytes", clear_kinds={"asn"})
