@@ -3,6 +3,8 @@ import pandas as pd
 import pytest
 
 import acctgraph as ag
+from acctgraph.communities import Communities
+from acctgraph.scoring import Scores, _completes
 
 
 def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -234,9 +236,6 @@ def test_farm_split_among_households_is_reported_whole(monkeypatch):
 def _two_part_group(fine_flags, coarse_flags, coarse_score):
     """One coarse group of two communities (accounts 0-4 and 5-9), with the
     accounts flagged apart (``fine_flags``) and whole (``coarse_flags``)."""
-    from acctgraph.communities import Communities
-    from acctgraph.scoring import Scores
-
     communities = Communities(
         account_community=np.repeat([0, 1], 5),
         attribute_community=np.zeros(0, dtype=np.int64),
@@ -265,8 +264,6 @@ def _two_part_group(fine_flags, coarse_flags, coarse_score):
 def test_a_group_completes_a_farm_only_when_it_adds_flags_and_keeps_them(
     coarse_flags, coarse_score, completes
 ):
-    from acctgraph.scoring import _completes
-
     fine_flags = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
     args = _two_part_group(fine_flags, coarse_flags, coarse_score)
     assert _completes(*args, threshold=0.5).tolist() == [completes]
