@@ -96,3 +96,18 @@ def test_results_counted_in_small_chunks_are_the_same_and_add_up(
     created = chunked.timeline.groupby("cluster_id")["accounts_created"].sum()
     expected = members.groupby("cluster_id").size()
     assert created[created > 0].sort_index().equals(expected.sort_index())
+
+
+def test_cluster_links_store_kinds_as_codes_and_one_cluster_as_text(small_result):
+    links = small_result.cluster_links
+    assert isinstance(links["kind"].dtype, pd.CategoricalDtype)
+    assert set(links["kind"].cat.categories) >= set(small_result.evidence["kind"])
+    cluster = int(links["cluster_id"].iloc[0])
+    one = small_result.explain(cluster).links
+    assert not isinstance(one["kind"].dtype, pd.CategoricalDtype)
+    # The same rows as the whole frame's, and text that joins like any string.
+    whole = links[links["cluster_id"] == cluster]
+    assert one["kind"].tolist() == whole["kind"].astype(str).tolist()
+    keys = set(one["kind"] + ":" + one["value"])
+    shared = small_result.explain(cluster).shared_attributes
+    assert keys == set(shared["kind"] + ":" + shared["value"])
