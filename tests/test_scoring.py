@@ -141,7 +141,7 @@ def test_farms_are_dense_blocks_and_crowds_are_not():
     farms = clusters[clusters["role"] == "farm"]
     crowds = clusters[clusters["role"].isin(["office", "university", "carrier"])]
     assert farms["density"].min() >= 1.5
-    assert crowds["density"].max() < 0.8
+    assert crowds["density"].max() < 0.9
 
 
 def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_is():
@@ -227,10 +227,34 @@ def test_farm_split_among_households_is_reported_whole(monkeypatch):
     monkeypatch.setattr(ag.scoring, "COMPLETION_SCORE", 1.01)  # never completes
     apart = quality()
     assert completed["recall"] >= apart["recall"] + 0.1
-    assert completed["recall"] >= 0.85
+    assert completed["recall"] >= 0.9
     for q in (completed, apart):
-        assert q["precision"] == 1.0
-        assert sum(n for role, n in q["flagged_by_role"].items() if role != "farm") == 0
+        assert q["precision"] >= 0.995
+        assert _innocents_flagged(q, but="household") == 0
+
+
+def test_households_in_a_farm_piece_stay_out_of_its_core(monkeypatch):
+    # The households whose home IPs a few-proxies farm uses reach membership
+    # 0.6-0.8 in the farm's pieces; in a core from 0.5 they pull the pieces'
+    # medians down to their level and the farm's accounts there go unflagged.
+    world = ag.synth.make_world(
+        20_000, seed=2, largest_office=2_000, office_share=0.11, farm_ips=(2, 5)
+    )
+
+    def quality():
+        return ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+
+    strict = quality()
+    monkeypatch.setattr(ag.scoring, "CORE_MEMBERSHIP", 0.5)
+    loose = quality()
+    assert strict["f1"] >= loose["f1"] + 0.05
+    assert strict["precision"] >= 0.98
+    assert _innocents_flagged(strict, but="household") == 0
+
+
+def _innocents_flagged(quality, *, but):
+    """Flagged accounts of innocent crowds, leaving the role ``but`` aside."""
+    return sum(n for role, n in quality["flagged_by_role"].items() if role not in ("farm", but))
 
 
 def _two_part_group(fine_flags, coarse_flags, coarse_score):

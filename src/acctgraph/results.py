@@ -24,7 +24,8 @@ last_seen
 =====================  ===================================================
 cluster_id             int64; ordered by score (desc), then n_accounts
                        (desc), then smallest account id
-n_accounts, n_core     members; members with membership >= 0.5
+n_accounts, n_core     members; members in the core (membership >= 0.8,
+                       or 0.5 without an IP kind; see scoring)
 n_flagged              members flagged
 score                  float in [0, 1]
 <feature>              raw value of each score feature (see scoring)
