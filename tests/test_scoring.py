@@ -291,3 +291,32 @@ def test_a_group_completes_a_farm_only_when_it_adds_flags_and_keeps_them(
     fine_flags = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
     args = _two_part_group(fine_flags, coarse_flags, coarse_score)
     assert _completes(*args, threshold=0.5).tolist() == [completes]
+
+
+def test_a_small_core_with_a_wide_periphery_lacks_cohesion():
+    # Twelve accounts sharing the same twenty objects score as a farm on
+    # their own; with 36 active accounts around them, each sharing one of
+    # those objects, they are the core of a crowd (a real graph's groups of
+    # active traders), and cohesion holds the community below the threshold.
+    block = [(f"core{a:02d}", f"o{o:02d}") for a in range(12) for o in range(20)]
+    periphery = []
+    for a in range(36):
+        periphery.append((f"edge{a:02d}", f"o{a % 20:02d}"))
+        periphery += [(f"edge{a:02d}", f"own{a:02d}-{j}") for j in range(19)]
+
+    def one_community(rows):
+        events = pd.DataFrame(rows, columns=["account_id", "value"]).assign(kind="object")
+        graph = ag.build_graph(ag.load_links(events))
+        communities = Communities(
+            account_community=np.zeros(graph.links.n_accounts, dtype=np.int64),
+            attribute_community=np.where(graph.in_graph, 0, -1),
+            n_communities=1,
+            n_components=1,
+        )
+        return ag.score_communities(graph, communities).clusters.iloc[0]
+
+    alone, crowd = one_community(block), one_community(block + periphery)
+    assert (alone["n_core"], crowd["n_core"]) == (12, 12)
+    assert alone["cohesion"] == 1.0 and alone["contrib_cohesion"] == 2.0
+    assert crowd["cohesion"] == 0.25 and crowd["contrib_cohesion"] == 0.0
+    assert alone["score"] >= 0.5 > crowd["score"]
