@@ -96,8 +96,9 @@ below about 1.5. ``cohesion`` asks whether the community *is* its core: an
 operator's accounts are all alike and all embedded (injected blocks: every
 member in the core), where a crowd community in a real graph is a small
 core of active members with a wide periphery that shares one or two of
-their attributes (the Bitcoin OTC groups that reached the threshold had
-12-24% of their members in the core). It does not separate an office,
+their attributes (three of the four Bitcoin OTC groups that reached the
+threshold in the trials looked at had 12-24% of their members in the core,
+the fourth 12 of 20). It does not separate an office,
 whose employees all share its IP and card, from a farm; rotation and
 spread do that.
 
@@ -193,13 +194,13 @@ injection benchmark (one generic kind, so the floor is the bias there):
   or above FRAUDAR from 9 to 14 of 32; thinned background unchanged at
   0.963, cells 22 to 24). A floor of 1.0 beyond structure lost the
   sparsest injected blocks (thinned, density 0.03: F 0.76 to 0).
-* Some trader groups still scored 0.52-0.66 and flagged up to 230 accounts
+* Some trader groups still scored 0.51-0.66 and flagged up to 230 accounts
   in a trial. ``cohesion`` (weight 2, bias and floor lowered by as much, so
   a community wholly its core scores as before where the data has every
-  kind, or one) takes them out: unthinned
-  mean F 0.829 to 0.839, cells at or above FRAUDAR 14 to 22 of 32; the one
-  cell that fell is random camouflage at density 0.03 (0.137 to 0, FRAUDAR
-  0); thinned unchanged. On the synthetic worlds it costs ``few_proxies``
+  kind, or one) takes most of them out: unthinned mean F 0.829 to 0.839,
+  cells at or above FRAUDAR 14 to 22 of 32; the one cell that fell is
+  random camouflage at density 0.03 (0.137 to 0, FRAUDAR 0); thinned
+  unchanged. On the synthetic worlds it costs ``few_proxies``
   a little (F1 0.947 to 0.944: farm pieces where households stay in the
   community but not in its core); every other world stays at 1.0.
 """
