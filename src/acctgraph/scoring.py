@@ -201,8 +201,8 @@ injection benchmark (one generic kind, so the floor is the bias there):
   cells at or above FRAUDAR 14 to 22 of 32; the one cell that fell is
   random camouflage at density 0.03 (0.137 to 0, FRAUDAR 0); thinned
   unchanged. On the synthetic worlds it costs ``few_proxies``
-  a little (F1 0.947 to 0.944: farm pieces where households stay in the
-  community but not in its core); every other world stays at 1.0.
+  a little (F1 0.947 to 0.944; its farm pieces hold households outside
+  their core, which lowers their cohesion); every other world stays at 1.0.
 """
 
 from __future__ import annotations
