@@ -495,12 +495,12 @@ def build_result(
 
     af = scores.account_features
     first_seen, last_seen = _account_seen(links)
+    # Through Arrow: astype(str) made a fixed-width copy of every id first.
+    # Converted once, for the accounts frame and cluster_links.
+    account_text = pa.array(links.account_ids, type=pa.large_string())
     accounts = pd.DataFrame(
         {
-            # Through Arrow: astype(str) made a fixed-width copy of every id first.
-            "account_id": pd.array(
-                pa.array(links.account_ids, type=pa.large_string()), dtype="str"
-            ),
+            "account_id": pd.array(account_text, dtype="str"),
             "cluster_id": account_cluster.astype(np.int64),
             "score": af["score"].to_numpy(),
             "flagged": af["score"].to_numpy() >= threshold,
@@ -516,7 +516,9 @@ def build_result(
     )
 
     truncated: dict[int, int] = {}
-    cluster_links, evidence = _cluster_links_and_evidence(graph, account_cluster, truncated)
+    cluster_links, evidence = _cluster_links_and_evidence(
+        graph, account_cluster, account_text, truncated
+    )
     # Rows in cluster-id order, so every per-cluster array below lines up.
     out = clusters.iloc[order].reset_index(drop=True)
     out.insert(0, "cluster_id", np.arange(n_comm, dtype=np.int64))
@@ -700,7 +702,10 @@ def _within_link_budget(
 
 
 def _cluster_links_and_evidence(
-    graph: AttributeGraph, account_cluster: np.ndarray, truncated: dict[int, int]
+    graph: AttributeGraph,
+    account_cluster: np.ndarray,
+    account_text: pa.Array,
+    truncated: dict[int, int],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Links of cluster members to attributes at least two members share, and
     one evidence row per such (cluster, attribute), hubs included and marked.
@@ -748,9 +753,7 @@ def _cluster_links_and_evidence(
     cluster_links = pd.DataFrame(
         {
             "cluster_id": kept_cluster.astype(np.int64),
-            "account_id": _take_text(
-                pa.array(links.account_ids, type=pa.large_string()), links.account[kept]
-            ),
+            "account_id": _take_text(account_text, links.account[kept]),
             "kind": _kind_category(links, kept_attr),
             "value": _take_text(values_text, position[kept_attr]),
             "count": links.count[kept],

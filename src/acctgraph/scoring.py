@@ -601,8 +601,9 @@ def merge_on_evidence(
     coarse = _rescore(graph, grouped, [(communities, fine)], roles)
     best_part = np.full(n_groups, -np.inf)
     np.maximum.at(best_part, parent, fine.clusters["score"].to_numpy())
-    merge = (group_sizes >= 2) & (coarse.clusters["score"].to_numpy() > best_part + margin)
-    merge |= _completes(communities, parent, fine, coarse, threshold) & (group_sizes >= 2)
+    beats_parts = coarse.clusters["score"].to_numpy() > best_part + margin
+    completes = _completes(communities, parent, fine, coarse, threshold)
+    merge = (group_sizes >= 2) & (beats_parts | completes)
     if not merge.any():
         return communities, fine
     # Merged groups take a label after every community's; the rest keep theirs.
