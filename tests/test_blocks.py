@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 import acctgraph as ag
-from acctgraph.blocks import find_dense_blocks
+from acctgraph.blocks import find_blocks_within, find_dense_blocks
 from acctgraph.communities import carve_block, find_communities
 from acctgraph.graph import build_graph
 from acctgraph.ingest import load_links
@@ -171,3 +171,42 @@ def test_a_block_that_would_flag_many_more_accounts_is_not_adopted_on_completion
     completed, _ = adopt_dense_blocks(graph, split, scores, blocks, margin=1.0, threshold=0.0)
     # With every account flagged already, there is nothing to complete either.
     np.testing.assert_array_equal(completed.account_community, split.account_community)
+
+
+def _block_within_a_crowd():
+    """One community: 12 accounts sharing 6 objects, and 36 accounts around
+    them each sharing one of those objects and a private one; a second
+    community that is a block whole (8 accounts sharing 3 objects)."""
+    block = [(f"f{a:02d}", f"fake{v}") for a in range(12) for v in range(6)]
+    crowd = [(f"c{a:02d}", f"fake{a % 6}") for a in range(36)]
+    crowd += [(f"c{a:02d}", f"own{a:02d}") for a in range(36)]
+    whole = [(f"w{a}", f"wobj{v}") for a in range(8) for v in range(3)]
+    rows = block + crowd + whole
+    graph = build_graph(
+        load_links(pd.DataFrame(rows, columns=["account_id", "value"]).assign(kind="object"))
+    )
+    ids = graph.links.account_ids.astype(str)
+    values = graph.links.attribute_values.astype(str)
+    account_community = np.where(np.char.startswith(ids, "w"), 1, 0)
+    attribute_community = np.where(np.char.startswith(values, "wobj"), 1, 0)
+    return graph, account_community, attribute_community
+
+
+def test_blocks_within_communities_are_peeled_on_their_own_edges():
+    graph, account_community, attribute_community = _block_within_a_crowd()
+    ids = graph.links.account_ids.astype(str)
+    blocks = find_blocks_within(graph, account_community, attribute_community, np.array([0, 1]))
+    # Community 1 is its block whole: nothing to split off.
+    assert list(blocks) == [0]
+    (block,) = blocks.values()
+    assert set(ids[block.accounts]) == {f"f{a:02d}" for a in range(12)}
+    assert set(graph.links.attribute_values[block.attributes]) == {f"fake{v}" for v in range(6)}
+    assert np.isclose(block.density, _density(graph, block.accounts, block.attributes))
+    # Only the communities asked for are peeled, and small blocks are not kept.
+    assert find_blocks_within(graph, account_community, attribute_community, np.array([1])) == {}
+    assert (
+        find_blocks_within(
+            graph, account_community, attribute_community, np.array([0]), min_accounts=13
+        )
+        == {}
+    )

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 import acctgraph as ag
-from acctgraph.communities import find_communities
+from acctgraph.communities import Communities, carve_block, carve_blocks, find_communities
 from acctgraph.graph import build_graph
 from acctgraph.ingest import load_links
 
@@ -202,3 +202,26 @@ def test_twin_classes_fall_back_to_every_key_where_the_first_collides():
     code, n = _signature_classes(degree, first_sum, np.array([1, 1, 3, 1, 4], dtype=np.uint64))
     assert n == 3
     np.testing.assert_array_equal(code, [0, 0, 1, 0, 2])
+
+
+def test_blocks_carved_at_once_become_one_new_community_and_group_each():
+    communities = Communities(
+        account_community=np.array([0, 0, 0, 0, 1, 1, 1, 1, -1]),
+        attribute_community=np.array([0, 0, 1, 1]),
+        n_communities=2,
+        n_components=1,
+        parent=np.array([0, 0]),
+    )
+    blocks = [(np.array([1, 2]), np.array([1])), (np.array([5, 6, 7]), np.array([3]))]
+    carved = carve_blocks(communities, blocks, min_size=2)
+    # What is left of community 1 (account 4, attribute 2) is too small and
+    # dropped; numbering follows each community's smallest account.
+    assert carved.account_community.tolist() == [0, 1, 1, 0, -1, 2, 2, 2, -1]
+    assert carved.attribute_community.tolist() == [0, 1, -1, 2]
+    assert carved.n_communities == 3
+    # Each block is a group of its own.
+    assert len(set(carved.parent.tolist())) == 3
+    # One block at a time: the same carving of that block.
+    one = carve_block(communities, *blocks[0], min_size=2)
+    assert one.account_community.tolist() == [0, 1, 1, 0, 2, 2, 2, 2, -1]
+    assert one.parent.tolist()[0] == one.parent.tolist()[2] != one.parent.tolist()[1]

@@ -320,3 +320,32 @@ def test_a_small_core_with_a_wide_periphery_lacks_cohesion():
     assert alone["cohesion"] == 1.0 and alone["contrib_cohesion"] == 2.0
     assert crowd["cohesion"] == 0.25 and crowd["contrib_cohesion"] == 0.0
     assert alone["score"] >= 0.5 > crowd["score"]
+
+
+def test_a_small_farm_left_inside_households_is_split_out():
+    # Seed 2's smallest campaign, 20 accounts on 2-5 proxy IPs each, comes
+    # out of Leiden with the 80 household accounts whose home IPs those
+    # proxies are, and that community's medians are the households'.
+    # Peeled out of it, the farm is the community's densest block.
+    world = ag.synth.make_world(
+        20_000, seed=2, largest_office=2_000, office_share=0.11, farm_ips=(2, 5)
+    )
+    small = set(world.truth.loc[world.truth["group"] == "farm-3", "account_id"])
+    assert len(small) == 20
+
+    def run(split_blocks):
+        result = ag.detect(world.events, accounts=world.accounts, split_blocks=split_blocks)
+        flagged = set(result.accounts.loc[result.accounts["flagged"], "account_id"])
+        return result, flagged
+
+    _, flagged_whole = run(False)
+    result, flagged_split = run(True)
+    assert not small & flagged_whole
+    assert len(small & flagged_split) >= 18
+    clusters = result.accounts.set_index("account_id").loc[sorted(small), "cluster_id"]
+    assert clusters.nunique() == 1
+    quality = ag.evaluate(result, world.truth)
+    assert quality["precision"] >= 0.98
+    assert _innocents_flagged(quality, but="household") == 0
+    # Splitting only adds flags: nothing flagged before is lost.
+    assert flagged_whole <= flagged_split

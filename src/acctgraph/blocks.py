@@ -48,7 +48,7 @@ import numpy as np
 
 from .graph import AttributeGraph
 
-__all__ = ["DenseBlock", "find_dense_blocks", "fraudar_weight"]
+__all__ = ["DenseBlock", "find_blocks_within", "find_dense_blocks", "fraudar_weight"]
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,76 @@ def find_dense_blocks(
         len(blocks),
         [len(b.accounts) for b in blocks],
     )
+    return blocks
+
+
+def find_blocks_within(
+    graph: AttributeGraph,
+    account_community: np.ndarray,
+    attribute_community: np.ndarray,
+    labels: np.ndarray,
+    *,
+    min_accounts: int = 10,
+    epsilon: float = 0.05,
+    exact_below: int = 50_000,
+) -> dict[int, DenseBlock]:
+    """The densest block inside each of the communities ``labels``.
+
+    Each community is peeled on its own edges (its accounts to its attribute
+    nodes), as :func:`find_dense_blocks` peels the whole graph. A block is
+    kept where it holds at least ``min_accounts`` accounts and not all of
+    its community's: it is then a candidate for a cluster of its own
+    (:func:`acctgraph.scoring.split_on_evidence`).
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    account_community, attribute_community : ndarray of int64
+        Each node's community (-1 for none).
+    labels : ndarray of int
+        The communities to peel.
+    min_accounts : int, default=10
+    epsilon, exact_below
+        As for :func:`find_dense_blocks`, per community.
+
+    Returns
+    -------
+    dict of int to DenseBlock
+        By community label, for the communities where a block was kept.
+    """
+    links = graph.links
+    n_acc = links.n_accounts
+    mask = graph.edge_mask
+    account, attribute = links.account[mask], links.attribute[mask]
+    community = account_community[account]
+    wanted = np.zeros(max(len(labels), int(community.max(initial=-1)) + 2), dtype=bool)
+    wanted[labels] = True
+    inside = (community >= 0) & (community == attribute_community[attribute])
+    inside &= wanted[community]
+    # Grouped by community; the stable sort keeps each one's edges in order.
+    order = np.flatnonzero(inside)[np.argsort(community[inside], kind="stable")]
+    account, attribute, community = account[order], attribute[order], community[order]
+    weight = fraudar_weight(graph.degree[attribute])
+    n_members = np.bincount(account_community[account_community >= 0])
+    bounds = np.searchsorted(community, np.unique(community))
+    bounds = np.append(bounds, len(community))
+    blocks: dict[int, DenseBlock] = {}
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        label = int(community[start])
+        src, dst = account[start:stop], attribute[start:stop] + n_acc
+        nodes, local = np.unique(np.r_[src, dst], return_inverse=True)
+        found, density = _densest(
+            local[: len(src)],
+            local[len(src) :],
+            weight[start:stop],
+            len(nodes),
+            epsilon,
+            exact_below,
+        )
+        found = nodes[found]
+        accounts = found[found < n_acc]
+        if min_accounts <= len(accounts) < n_members[label]:
+            blocks[label] = DenseBlock(accounts, found[found >= n_acc] - n_acc, density)
     return blocks
 
 

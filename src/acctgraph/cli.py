@@ -59,6 +59,12 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
         help="dense blocks peeled off as further candidate clusters; 0 turns it off (default 1)",
     )
     parser.add_argument(
+        "--no-split-blocks",
+        dest="split_blocks",
+        action="store_false",
+        help="do not carve a community's densest block out as a cluster of its own",
+    )
+    parser.add_argument(
         "--max-attribute-degree",
         type=int,
         default=10_000,
@@ -153,6 +159,7 @@ def _detect_kwargs(args: argparse.Namespace) -> dict[str, object]:
         "resolution": args.resolution,
         "threshold": args.threshold,
         "dense_blocks": args.dense_blocks,
+        "split_blocks": args.split_blocks,
         "max_attribute_degree": args.max_attribute_degree,
         "min_cluster_size": args.min_cluster_size,
         "n_jobs": args.jobs,

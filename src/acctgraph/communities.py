@@ -93,6 +93,7 @@ __all__ = [
     "Communities",
     "available_cpus",
     "carve_block",
+    "carve_blocks",
     "check_n_jobs",
     "find_communities",
     "merge_communities",
@@ -533,14 +534,38 @@ def carve_block(
         ``parent`` is set, the other communities keep their groups and the
         block is a group of its own.
     """
+    return carve_blocks(communities, [(accounts, attributes)], min_size)
+
+
+def carve_blocks(
+    communities: Communities,
+    blocks: list[tuple[np.ndarray, np.ndarray]],
+    min_size: int = 1,
+) -> Communities:
+    """:func:`carve_block` for several disjoint blocks at once, each a new
+    community (and, where ``parent`` is set, a group) of its own.
+
+    Parameters
+    ----------
+    communities : Communities
+    blocks : list of (accounts, attributes)
+        Codes of each block's accounts and attribute nodes; no node in two.
+    min_size : int, default=1
+
+    Returns
+    -------
+    Communities
+    """
     account = communities.account_community.copy()
     attribute = communities.attribute_community.copy()
-    account[accounts] = communities.n_communities
-    attribute[attributes] = communities.n_communities
+    for i, (accounts, attributes) in enumerate(blocks):
+        account[accounts] = communities.n_communities + i
+        attribute[attributes] = communities.n_communities + i
     account, attribute, n_kept, kept_labels = _keep_large(account, attribute, min_size)
     parent = None
     if communities.parent is not None:
-        extended = np.append(communities.parent, communities.parent.max(initial=-1) + 1)
+        first_new = communities.parent.max(initial=-1) + 1
+        extended = np.append(communities.parent, first_new + np.arange(len(blocks)))
         _, parent = np.unique(extended[kept_labels], return_inverse=True)
     return Communities(
         account_community=account,

@@ -29,7 +29,13 @@ from .ingest import ENGINES, TableLike, load_links
 from .privacy import Pseudonymizer
 from .progress import StageProgress, should_show
 from .results import DetectionResult, build_result
-from .scoring import KindRoles, adopt_dense_blocks, merge_on_evidence, score_communities
+from .scoring import (
+    KindRoles,
+    adopt_dense_blocks,
+    merge_on_evidence,
+    score_communities,
+    split_on_evidence,
+)
 
 __all__ = ["DetectConfig", "detect"]
 
@@ -58,6 +64,11 @@ class DetectConfig:
         reported as one cluster where it scores higher whole, or as high
         while flagging a few more accounts (see
         :func:`acctgraph.scoring.adopt_dense_blocks`). 0 turns this off.
+    split_blocks : bool, default=True
+        Peel the densest block out of each community that scores below the
+        threshold, and report it as a cluster of its own where it scores as
+        a farm: a small farm that Leiden left inside a crowd (see
+        :func:`acctgraph.scoring.split_on_evidence`). False turns this off.
     max_attribute_degree : int, default=10_000
         Attributes shared by more accounts are left out of the graph (and
         reported): carrier NAT pools, cloud ASNs.
@@ -78,6 +89,7 @@ class DetectConfig:
     resolution: float = 1.0
     coarse_factor: float | None = 0.2
     dense_blocks: int = 1
+    split_blocks: bool = True
     max_attribute_degree: int = 10_000
     specificity_exponent: float = 0.5
     min_cluster_size: int = 3
@@ -102,6 +114,7 @@ class DetectConfig:
             "an int in [0, 100]",
             lambda v: _is_int(v) and 0 <= v <= 100,
         )
+        _require(self.split_blocks, "split_blocks", "a bool", lambda v: isinstance(v, bool))
         _require(
             self.max_attribute_degree,
             "max_attribute_degree",
@@ -174,6 +187,7 @@ def detect(
     resolution: float = 1.0,
     coarse_factor: float | None = 0.2,
     dense_blocks: int = 1,
+    split_blocks: bool = True,
     max_attribute_degree: int = 10_000,
     specificity_exponent: float = 0.5,
     min_cluster_size: int = 3,
@@ -203,8 +217,9 @@ def detect(
         Attribute columns of a wide ``events`` log, e.g. ``["ip", "asn"]``.
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
-    resolution, coarse_factor, dense_blocks, max_attribute_degree, specificity_exponent,
-    min_cluster_size, threshold, ip_kind, asn_kind, payment_kind, leiden_backend
+    resolution, coarse_factor, dense_blocks, split_blocks, max_attribute_degree,
+    specificity_exponent, min_cluster_size, threshold, ip_kind, asn_kind, payment_kind,
+    leiden_backend
         See :class:`DetectConfig`.
     pseudonymizer : Pseudonymizer, optional
         Replace account ids and attribute values by keyed tokens at ingest,
@@ -257,6 +272,7 @@ def detect(
         resolution=resolution,
         coarse_factor=coarse_factor,
         dense_blocks=dense_blocks,
+        split_blocks=split_blocks,
         max_attribute_degree=max_attribute_degree,
         specificity_exponent=specificity_exponent,
         min_cluster_size=min_cluster_size,
@@ -358,6 +374,18 @@ def _run_stages(
         communities, scores = merge_on_evidence(
             graph, communities, roles=roles, scores=scores, threshold=config.threshold
         )
+        if config.split_blocks:
+            # Last: a block is cut from the clusters that would otherwise be
+            # reported, merged groups included.
+            communities, scores = split_on_evidence(
+                graph,
+                communities,
+                scores,
+                roles=roles,
+                threshold=config.threshold,
+                min_accounts=max(10, config.min_cluster_size),
+                min_cluster_size=config.min_cluster_size,
+            )
     with stages.stage("results"):
         provenance = _provenance(config, links, random_state, engine)
         provenance["pseudonymization"] = (
