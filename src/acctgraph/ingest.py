@@ -189,6 +189,25 @@ class Links:
     def _per_account_cache(self) -> dict[str, np.ndarray]:
         return {}
 
+    @cached_property
+    def account_starts(self) -> np.ndarray:
+        """Where each account's links start: account ``a``'s links are
+        ``account_starts[a]:account_starts[a + 1]``, as links are sorted by
+        account (read-only; computed once)."""
+        starts = np.zeros(self.n_accounts + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.account, minlength=self.n_accounts), out=starts[1:])
+        starts.setflags(write=False)
+        return starts
+
+    def links_of(self, accounts: np.ndarray) -> np.ndarray:
+        """Indices of the links of ``accounts`` (sorted account codes), in
+        link order."""
+        starts = self.account_starts[accounts]
+        lengths = self.account_starts[accounts + 1] - starts
+        # Each account's run: its start, then consecutive positions.
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        return offsets + np.arange(int(lengths.sum()), dtype=np.int64)
+
     def link_is_kind(self, kind: str) -> np.ndarray:
         """Boolean mask over links: the link's attribute is of ``kind``
         (integer comparisons, no string compared per link)."""
