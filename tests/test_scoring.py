@@ -349,3 +349,9 @@ def test_a_small_farm_left_inside_households_is_split_out():
     assert _innocents_flagged(quality, but="household") == 0
     # Splitting only adds flags: nothing flagged before is lost.
     assert flagged_whole <= flagged_split
+    # The same clusters and ids in any row order.
+    shuffled = ag.detect(
+        world.events.sample(frac=1.0, random_state=5).reset_index(drop=True),
+        accounts=world.accounts,
+    )
+    pd.testing.assert_frame_equal(shuffled.accounts, result.accounts)

@@ -172,6 +172,15 @@ touches (it completes a farm whose hijacked accounts Leiden put elsewhere).
 It runs before the coarse merge, and the block is a group of its own there,
 so merging cannot dilute it again.
 
+Last, :func:`split_on_evidence` goes the other way: where the data has an
+IP kind, each community scoring below the threshold is peeled on its own
+edges, and its densest block is reported as a cluster of its own where it
+scores as a farm. It finds a small farm that modularity left inside the
+crowd of households whose home IPs its proxies use (``few_proxies`` world,
+seed 2: F1 0.927 to 0.947, the 20-account campaign found; at 10,000
+accounts recall 0.35-0.50 to 0.60-0.72 over seeds 1-3), and changes no
+other world.
+
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
 (:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
