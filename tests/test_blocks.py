@@ -204,6 +204,10 @@ def test_blocks_within_communities_are_peeled_on_their_own_edges():
     assert np.isclose(block.density, _density(graph, block.accounts, block.attributes))
     # Only the communities asked for are peeled, and small blocks are not kept.
     assert find_blocks_within(graph, account_community, attribute_community, np.array([1])) == {}
+    # A community without edges of its own (here: holding no node) has no block.
+    assert list(
+        find_blocks_within(graph, account_community, attribute_community, np.array([0, 5]))
+    ) == [0]
     assert (
         find_blocks_within(
             graph, account_community, attribute_community, np.array([0]), min_accounts=13

@@ -175,10 +175,11 @@ def find_blocks_within(
     mask = graph.edge_mask
     account, attribute = links.account[mask], links.attribute[mask]
     community = account_community[account]
-    wanted = np.zeros(max(len(labels), int(community.max(initial=-1)) + 2), dtype=bool)
+    # A slot per label, and a last one, never wanted, that community -1 indexes.
+    n_labels = int(max(community.max(initial=-1), np.max(labels, initial=-1))) + 1
+    wanted = np.zeros(n_labels + 1, dtype=bool)
     wanted[labels] = True
-    inside = (community >= 0) & (community == attribute_community[attribute])
-    inside &= wanted[community]
+    inside = wanted[community] & (community == attribute_community[attribute])
     # Grouped by community; the stable sort keeps each one's edges in order.
     order = np.flatnonzero(inside)[np.argsort(community[inside], kind="stable")]
     account, attribute, community = account[order], attribute[order], community[order]
