@@ -65,6 +65,12 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
         help="do not carve a community's densest block out as a cluster of its own",
     )
     parser.add_argument(
+        "--no-attach-accounts",
+        dest="attach_accounts",
+        action="store_false",
+        help="do not move accounts into a flagged cluster whose attributes and behaviour they share",
+    )
+    parser.add_argument(
         "--max-attribute-degree",
         type=int,
         default=10_000,
@@ -160,6 +166,7 @@ def _detect_kwargs(args: argparse.Namespace) -> dict[str, object]:
         "threshold": args.threshold,
         "dense_blocks": args.dense_blocks,
         "split_blocks": args.split_blocks,
+        "attach_accounts": args.attach_accounts,
         "max_attribute_degree": args.max_attribute_degree,
         "min_cluster_size": args.min_cluster_size,
         "n_jobs": args.jobs,

@@ -97,6 +97,7 @@ __all__ = [
     "check_n_jobs",
     "find_communities",
     "merge_communities",
+    "move_accounts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -567,6 +568,51 @@ def carve_blocks(
         first_new = communities.parent.max(initial=-1) + 1
         extended = np.append(communities.parent, first_new + np.arange(len(blocks)))
         _, parent = np.unique(extended[kept_labels], return_inverse=True)
+    return Communities(
+        account_community=account,
+        attribute_community=attribute,
+        n_communities=n_kept,
+        n_components=communities.n_components,
+        parent=None if parent is None else parent.ravel().astype(np.int64),
+    )
+
+
+def move_accounts(
+    communities: Communities,
+    accounts: np.ndarray,
+    targets: np.ndarray,
+    attributes: np.ndarray | None = None,
+    attribute_targets: np.ndarray | None = None,
+    min_size: int = 1,
+) -> Communities:
+    """Move accounts (and, optionally, attribute nodes) into other existing
+    communities.
+
+    Parameters
+    ----------
+    communities : Communities
+    accounts, targets : ndarray of int
+        Codes of the accounts to move and the community each goes to.
+    attributes, attribute_targets : ndarray of int, optional
+        The same for attribute nodes.
+    min_size : int, default=1
+        Communities left with fewer accounts are dropped.
+
+    Returns
+    -------
+    Communities
+        Renumbered in order of each community's smallest account; ``parent``,
+        where set, is kept for the communities that remain.
+    """
+    account = communities.account_community.copy()
+    attribute = communities.attribute_community.copy()
+    account[accounts] = targets
+    if attributes is not None:
+        attribute[attributes] = attribute_targets
+    account, attribute, n_kept, kept_labels = _keep_large(account, attribute, min_size)
+    parent = None
+    if communities.parent is not None:
+        _, parent = np.unique(communities.parent[kept_labels], return_inverse=True)
     return Communities(
         account_community=account,
         attribute_community=attribute,

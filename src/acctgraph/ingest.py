@@ -203,16 +203,21 @@ class Links:
         """Indices of the links of ``accounts`` (sorted account codes), in
         link order."""
         starts = self.account_starts[accounts]
-        lengths = self.account_starts[accounts + 1] - starts
-        # Each account's run: its start, then consecutive positions.
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        return offsets + np.arange(int(lengths.sum()), dtype=np.int64)
+        return concatenated_ranges(starts, self.account_starts[accounts + 1] - starts)
 
     def link_is_kind(self, kind: str) -> np.ndarray:
         """Boolean mask over links: the link's attribute is of ``kind``
         (integer comparisons, no string compared per link)."""
         start, stop = self.kind_range(kind)
         return (self.attribute >= start) & (self.attribute < stop)
+
+
+def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])``
+    without a Python loop."""
+    # Each run: its start, then consecutive positions.
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(int(lengths.sum()), dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- #

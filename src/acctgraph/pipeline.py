@@ -32,6 +32,7 @@ from .results import DetectionResult, build_result
 from .scoring import (
     KindRoles,
     adopt_dense_blocks,
+    attach_on_evidence,
     merge_on_evidence,
     score_communities,
     split_on_evidence,
@@ -69,6 +70,12 @@ class DetectConfig:
         threshold, and report it as a cluster of its own where it scores as
         a farm: a small farm that Leiden left inside a crowd (see
         :func:`acctgraph.scoring.split_on_evidence`). False turns this off.
+    attach_accounts : bool, default=True
+        Move an account that is not flagged into a flagged cluster whose
+        specific attributes it shares, where judged as that cluster's member
+        it would be flagged: a farm account that Leiden left with the crowd
+        whose busy IPs its proxies use (see
+        :func:`acctgraph.scoring.attach_on_evidence`). False turns this off.
     max_attribute_degree : int, default=10_000
         Attributes shared by more accounts are left out of the graph (and
         reported): carrier NAT pools, cloud ASNs.
@@ -90,6 +97,7 @@ class DetectConfig:
     coarse_factor: float | None = 0.2
     dense_blocks: int = 1
     split_blocks: bool = True
+    attach_accounts: bool = True
     max_attribute_degree: int = 10_000
     specificity_exponent: float = 0.5
     min_cluster_size: int = 3
@@ -115,6 +123,7 @@ class DetectConfig:
             lambda v: _is_int(v) and 0 <= v <= 100,
         )
         _require(self.split_blocks, "split_blocks", "a bool", lambda v: isinstance(v, bool))
+        _require(self.attach_accounts, "attach_accounts", "a bool", lambda v: isinstance(v, bool))
         _require(
             self.max_attribute_degree,
             "max_attribute_degree",
@@ -188,6 +197,7 @@ def detect(
     coarse_factor: float | None = 0.2,
     dense_blocks: int = 1,
     split_blocks: bool = True,
+    attach_accounts: bool = True,
     max_attribute_degree: int = 10_000,
     specificity_exponent: float = 0.5,
     min_cluster_size: int = 3,
@@ -217,8 +227,8 @@ def detect(
         Attribute columns of a wide ``events`` log, e.g. ``["ip", "asn"]``.
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
-    resolution, coarse_factor, dense_blocks, split_blocks, max_attribute_degree,
-    specificity_exponent, min_cluster_size, threshold, ip_kind, asn_kind, payment_kind,
+    resolution, coarse_factor, dense_blocks, split_blocks, attach_accounts,
+    max_attribute_degree, specificity_exponent, min_cluster_size, threshold, ip_kind, asn_kind, payment_kind,
     leiden_backend
         See :class:`DetectConfig`.
     pseudonymizer : Pseudonymizer, optional
@@ -273,6 +283,7 @@ def detect(
         coarse_factor=coarse_factor,
         dense_blocks=dense_blocks,
         split_blocks=split_blocks,
+        attach_accounts=attach_accounts,
         max_attribute_degree=max_attribute_degree,
         specificity_exponent=specificity_exponent,
         min_cluster_size=min_cluster_size,
@@ -384,6 +395,17 @@ def _run_stages(
                 roles=roles,
                 threshold=config.threshold,
                 min_accounts=max(10, config.min_cluster_size),
+                min_cluster_size=config.min_cluster_size,
+            )
+        if config.attach_accounts:
+            # After every change of the clusters: it judges accounts against
+            # the clusters that will be reported.
+            communities, scores = attach_on_evidence(
+                graph,
+                communities,
+                scores,
+                roles=roles,
+                threshold=config.threshold,
                 min_cluster_size=config.min_cluster_size,
             )
     with stages.stage("results"):

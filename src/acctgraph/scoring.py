@@ -216,15 +216,22 @@ injection benchmark (one generic kind, so the floor is the bias there):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .blocks import DenseBlock, find_blocks_within, fraudar_weight
-from .communities import Communities, carve_block, carve_blocks, merge_communities
+from .communities import (
+    Communities,
+    carve_block,
+    carve_blocks,
+    merge_communities,
+    move_accounts,
+)
 from .graph import AttributeGraph
-from .ingest import Links
+from .ingest import Links, concatenated_ranges
 
 __all__ = [
     "BEYOND_STRUCTURE",
@@ -239,6 +246,7 @@ __all__ = [
     "KindRoles",
     "Scores",
     "adopt_dense_blocks",
+    "attach_on_evidence",
     "core_membership",
     "effective_bias",
     "grow_block",
@@ -246,6 +254,8 @@ __all__ = [
     "score_communities",
     "split_on_evidence",
 ]
+
+logger = logging.getLogger(__name__)
 
 FEATURE_WEIGHTS: dict[str, float] = {
     "ip_rotation": 2.5,
@@ -857,6 +867,168 @@ def split_on_evidence(
         min_cluster_size,
     )
     return chosen, _rescore(graph, chosen, [(communities, scores), (alone, alone_scores)], roles)
+
+
+def attach_on_evidence(
+    graph: AttributeGraph,
+    communities: Communities,
+    scores: Scores,
+    *,
+    roles: KindRoles | None = None,
+    threshold: float = 0.5,
+    min_cluster_size: int = 3,
+) -> tuple[Communities, Scores]:
+    """Move an account into a farm's cluster where, judged as its member, it
+    would be flagged.
+
+    Leiden places an account with the community holding most of its edge
+    weight. A farm account whose proxies are busy carrier-NAT IPs (each also
+    used by about 250 people) and whose card is the one tie to the rest of
+    its farm lands in the carrier's crowd, scored as the crowd (near 0),
+    though it shares that card with 50 accounts of a flagged farm and
+    rotates 4-5 IPs over 3 networks as they do. Here every account that is
+    not flagged and shares an attribute with the members of a flagged
+    cluster ``c`` (score at least ``threshold``) is judged by the account
+    rule of :func:`score_communities` as if it were ``c``'s member, against
+    ``c``'s features as they stand::
+
+        score(a, c) = score(c) * sqrt(m(a, c)) * fit(a, c)
+
+    with ``m(a, c) = clip(w(a, c) / (0.5 * ref(c)), 0, 1)``, ``w(a, c)`` the
+    summed ``deg(v) ** -0.5`` of the attributes ``a`` shares with ``c``'s
+    members and ``ref(c)`` the weighted median of their own shared weights.
+    Where ``score(a, c)`` reaches ``threshold``, ``a`` moves to ``c`` (to the
+    highest-scoring ``c``, the smallest label on a tie), and an attribute
+    node whose every edge comes from accounts moved to ``c`` moves with
+    them; the clusters are then scored again. So an account joins a farm
+    only if it both shares the farm's specific infrastructure and shows its
+    behaviour itself: a household whose home IP the farm's proxies resell
+    shares it, but neither rotates nor sends the farm's volume, and stays.
+
+    On the ``few_proxies`` world (20,000 accounts, seeds 1-2) this moved 18
+    and 14 accounts, F1 0.961/0.947 to 0.976/0.960 and average precision
+    0.954/0.945 to 0.980/0.967, one more household flagged; at 10,000
+    accounts (seeds 1-3) recall 0.60/0.70/0.72 to 0.89/0.92/0.91. Every
+    other world is unchanged.
+
+    Only where the data has an IP kind: without one, ``fit`` rests on
+    volume alone, which active background users have too. On FRAUDAR's
+    injection benchmark (one generic kind) background raters of the
+    injected block's products were attached to it: F fell in most cells
+    (unthinned background: cells at or above FRAUDAR 22 to 11 of 32, mean
+    0.839 to 0.749).
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    communities : Communities
+    scores : Scores
+        The scores of ``communities``.
+    roles : KindRoles, optional
+    threshold : float, default=0.5
+    min_cluster_size : int, default=3
+        A community left with fewer accounts is dropped.
+
+    Returns
+    -------
+    communities : Communities
+    scores : Scores
+    """
+    roles = roles or KindRoles()
+    links = graph.links
+    if roles.ip not in set(links.kinds):
+        return communities, scores
+    community = communities.account_community
+    cluster_score = scores.clusters["score"].to_numpy()
+    is_farm = np.append(cluster_score >= threshold, False)
+    slot = np.where(community >= 0, community, communities.n_communities)
+    in_farm = is_farm[slot]
+    if not in_farm.any():
+        return communities, scores
+    edge = graph.edge_mask
+
+    # Each (farm, attribute) pair its members use, sorted by attribute.
+    farm_links = links.links_of(np.flatnonzero(in_farm))
+    farm_links = farm_links[edge[farm_links]]
+    pair_farm = community[links.account[farm_links]]
+    pair_attribute = links.attribute[farm_links]
+    order = np.lexsort((pair_farm, pair_attribute))
+    pair_farm, pair_attribute = pair_farm[order], pair_attribute[order]
+    distinct = np.r_[True, (np.diff(pair_attribute) != 0) | (np.diff(pair_farm) != 0)]
+    pair_farm, pair_attribute = pair_farm[distinct], pair_attribute[distinct]
+
+    # The edges of accounts not flagged, outside every farm, to those attributes.
+    uses_farm_attribute = np.zeros(links.n_attributes, dtype=bool)
+    uses_farm_attribute[pair_attribute] = True
+    open_account = ~in_farm & (scores.account_features["score"].to_numpy() < threshold)
+    candidate = np.flatnonzero(
+        edge & uses_farm_attribute[links.attribute] & open_account[links.account]
+    )
+    if len(candidate) == 0:
+        return communities, scores
+    attribute = links.attribute[candidate]
+    first = np.searchsorted(pair_attribute, attribute, side="left")
+    n_farms = np.searchsorted(pair_attribute, attribute, side="right") - first
+    pair = concatenated_ranges(first, n_farms)
+    account = np.repeat(links.account[candidate], n_farms)
+    farm = pair_farm[pair]
+    weight = graph.degree[pair_attribute[pair]].astype(float) ** -_OVERLAP_EXPONENT
+    # Summed per (account, farm).
+    key, at = np.unique(account * communities.n_communities + farm, return_inverse=True)
+    shared = np.bincount(at.ravel(), weights=weight)
+    account, farm = key // communities.n_communities, key % communities.n_communities
+
+    members = np.flatnonzero(in_farm)
+    reference = _group_weighted_median(
+        scores.account_features["shared_weight"].to_numpy()[members],
+        community[members],
+        communities.n_communities,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        membership = np.clip(np.nan_to_num(shared / (0.5 * reference[farm]), nan=0.0), 0.0, 1.0)
+    features = scores.account_features
+    clusters = scores.clusters
+    signal = pd.DataFrame(
+        {f: clusters[f"contrib_{f}"].to_numpy() / w for f, w in FEATURE_WEIGHTS.items()}
+    )
+    population_activity = max(float(np.median(links.activity)) if links.n_accounts else 1.0, 1.0)
+    own = {
+        "ip_rotation": features["n_ips"].to_numpy()[account],
+        "asn_spread": features["n_asns"].to_numpy()[account],
+        "volume": features["activity"].to_numpy()[account] / population_activity,
+    }
+    fit = _fit(own, signal, clusters["volume"].to_numpy(), farm, scores.unavailable)
+    judged = cluster_score[farm] * np.sqrt(membership) * fit
+    # Each account's best farm: highest score, then smallest label.
+    best = np.lexsort((farm, -judged, account))
+    best = best[np.r_[True, account[best][1:] != account[best][:-1]]]
+    best = best[judged[best] >= threshold]
+    if len(best) == 0:
+        return communities, scores
+    moved, target = account[best], farm[best]
+
+    # Attribute nodes whose every edge comes from accounts moved to one farm.
+    target_of = np.full(links.n_accounts, -1, dtype=np.int64)
+    target_of[moved] = target
+    moved_links = links.links_of(np.sort(moved))
+    moved_links = moved_links[edge[moved_links]]
+    link_target = target_of[links.account[moved_links]]
+    link_attribute = links.attribute[moved_links]
+    edges_from_moved = np.bincount(link_attribute, minlength=links.n_attributes)
+    lowest = np.full(links.n_attributes, np.iinfo(np.int64).max)
+    highest = np.full(links.n_attributes, -1)
+    np.minimum.at(lowest, link_attribute, link_target)
+    np.maximum.at(highest, link_attribute, link_target)
+    follows = np.flatnonzero(
+        (edges_from_moved > 0) & (edges_from_moved == graph.degree) & (lowest == highest)
+    )
+    logger.info(
+        "scoring: %d accounts attached to %d flagged clusters", len(moved), len(np.unique(target))
+    )
+    attached = move_accounts(
+        communities, moved, target, follows, lowest[follows], min_size=min_cluster_size
+    )
+    return attached, _rescore(graph, attached, [(communities, scores)], roles)
 
 
 def grow_block(graph: AttributeGraph, block: DenseBlock) -> DenseBlock:
