@@ -41,11 +41,19 @@ def test_detect_writes_results_and_prints_a_summary(world_dir, tmp_path, capsys)
 
 def test_dense_blocks_options_reach_the_run(world_dir, tmp_path):
     out = tmp_path / "results"
-    args = ["detect", str(world_dir / "events.parquet"), "--dense-blocks", "0", "--no-split-blocks"]
+    args = [
+        "detect",
+        str(world_dir / "events.parquet"),
+        "--dense-blocks",
+        "0",
+        "--no-split-blocks",
+        "--no-attach-accounts",
+    ]
     assert main([*args, "--out", str(out)]) == 0
     parameters = json.loads((out / "provenance.json").read_text())["parameters"]
     assert parameters["dense_blocks"] == 0
     assert parameters["split_blocks"] is False
+    assert parameters["attach_accounts"] is False
 
 
 def test_wide_log_and_account_attributes_from_the_command_line(tmp_path, capsys):

@@ -3,7 +3,13 @@ import pandas as pd
 import pytest
 
 import acctgraph as ag
-from acctgraph.communities import Communities, carve_block, carve_blocks, find_communities
+from acctgraph.communities import (
+    Communities,
+    carve_block,
+    carve_blocks,
+    find_communities,
+    move_accounts,
+)
 from acctgraph.graph import build_graph
 from acctgraph.ingest import load_links
 
@@ -225,3 +231,28 @@ def test_blocks_carved_at_once_become_one_new_community_and_group_each():
     one = carve_block(communities, *blocks[0], min_size=2)
     assert one.account_community.tolist() == [0, 1, 1, 0, 2, 2, 2, 2, -1]
     assert one.parent.tolist()[0] == one.parent.tolist()[2] != one.parent.tolist()[1]
+
+
+def test_accounts_moved_take_the_attribute_nodes_only_they_use():
+    communities = Communities(
+        account_community=np.array([0, 0, 0, 1, 1, 1, 2, 2, 2]),
+        attribute_community=np.array([0, 1, 1, 2]),
+        n_communities=3,
+        n_components=1,
+        parent=np.array([0, 1, 1]),
+    )
+    moved = move_accounts(
+        communities,
+        accounts=np.array([4, 5]),
+        targets=np.array([2, 2]),
+        attributes=np.array([2]),
+        attribute_targets=np.array([2]),
+        min_size=2,
+    )
+    # Community 1 keeps one account (3), too few: it is dropped with its
+    # attribute node 1; numbering follows each community's smallest account.
+    assert moved.account_community.tolist() == [0, 0, 0, -1, 1, 1, 1, 1, 1]
+    assert moved.attribute_community.tolist() == [0, -1, 1, 1]
+    assert moved.n_communities == 2
+    # The remaining communities keep their groups.
+    assert moved.parent.tolist() == [0, 1]
