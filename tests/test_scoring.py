@@ -292,8 +292,8 @@ def test_farm_accounts_left_in_a_crowd_are_attached_to_their_farm():
 
 def test_accounts_are_attached_only_where_the_data_has_an_ip_kind():
     # The world above with its IPs named devices: fit then rests on ASN
-    # spread and volume alone, and 77 accounts would be attached to 3 flagged
-    # clusters (103 flagged accounts to 180).
+    # spread and volume alone, and without the check 18 accounts would be
+    # attached to its 3 flagged clusters (103 flagged accounts to 121).
     world = ag.synth.make_world(
         10_000, seed=1, largest_office=1_000, office_share=0.11, farm_ips=(2, 5)
     )
