@@ -181,6 +181,14 @@ seed 2: F1 0.927 to 0.947, the 20-account campaign found; at 10,000
 accounts recall 0.35-0.50 to 0.60-0.72 over seeds 1-3), and changes no
 other world.
 
+After every change of the clusters, :func:`attach_on_evidence` moves single
+accounts: one that is not flagged but holds a tie to a flagged cluster (a
+card or IP, not an ASN, more than half of whose accounts are in flagged
+clusters) joins that cluster where, judged by the account rule below as its
+member, it would be flagged. It finds the farm accounts whose proxies are
+busy carrier-NAT IPs, left by Leiden in the carrier's crowd (``few_proxies``
+world: F1 0.954 to 0.968, average precision 0.950 to 0.973).
+
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
 (:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
