@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -288,6 +290,34 @@ def test_farm_accounts_left_in_a_crowd_are_attached_to_their_farm():
     # The same clusters and ids in any row order.
     shuffled = run(True, world.events.sample(frac=1.0, random_state=7).reset_index(drop=True))
     pd.testing.assert_frame_equal(shuffled.accounts, attached.accounts)
+
+
+def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
+    # Accounts attached outside a farm's core dilute it; where that would
+    # take the farm below the threshold, its attachments are undone. No
+    # benchmark world triggers this, so the first scoring after attaching
+    # is made to report the first target cluster sunk.
+    world = ag.synth.make_world(
+        10_000, seed=1, largest_office=1_000, office_share=0.11, farm_ips=(2, 5)
+    )
+    attach = ag.scoring._attach
+    calls = []
+
+    def first_target_sinks(graph, communities, scores, moved, target, *rest):
+        calls.append((moved.copy(), target.copy()))
+        attached, rescored = attach(graph, communities, scores, moved, target, *rest)
+        if len(calls) == 1:
+            clusters = rescored.clusters.copy()
+            clusters.loc[attached.account_community[moved[0]], "score"] = 0.0
+            rescored = dataclasses.replace(rescored, clusters=clusters)
+        return attached, rescored
+
+    monkeypatch.setattr(ag.scoring, "_attach", first_target_sinks)
+    ag.detect(world.events, accounts=world.accounts)
+    assert len(calls) == 2
+    (moved, target), (kept, _) = calls
+    assert len(set(target)) > 1
+    assert set(kept) == set(moved[target != target[0]])
 
 
 def test_accounts_are_attached_only_where_the_data_has_an_ip_kind():

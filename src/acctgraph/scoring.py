@@ -911,7 +911,9 @@ def attach_on_evidence(
     shared weights. Where ``score(a, c)`` reaches ``threshold``, ``a`` moves
     to ``c`` (to the highest-scoring ``c``, the smallest label on a tie),
     and an attribute node whose every edge comes from accounts moved to
-    ``c`` moves with them; the clusters are then scored again. So an account
+    ``c`` moves with them; the clusters are then scored again, and a farm
+    that its attached accounts would take below ``threshold`` (its core
+    diluted) is left as it was. So an account
     joins a farm only if it holds some of the farm's own infrastructure and
     shows the farm's behaviour itself: a household whose home IP the farm's
     proxies resell has the tie, but neither rotates nor sends the farm's
@@ -1043,11 +1045,40 @@ def attach_on_evidence(
     if len(best) == 0:
         return communities, scores
     moved, target = account[best], farm[best]
+    attached, rescored = _attach(graph, communities, scores, moved, target, roles, min_cluster_size)
+    # A farm that the accounts attached to it would take below the threshold
+    # (its core diluted) is left as it was, so attaching never unflags.
+    sinks = rescored.clusters["score"].to_numpy()[attached.account_community[moved]] < threshold
+    if sinks.any():
+        moved, target = moved[~sinks], target[~sinks]
+        if len(moved) == 0:
+            return communities, scores
+        attached, rescored = _attach(
+            graph, communities, scores, moved, target, roles, min_cluster_size
+        )
+    logger.info(
+        "scoring: %d accounts attached to %d flagged clusters", len(moved), len(np.unique(target))
+    )
+    return attached, rescored
 
-    # Attribute nodes whose every edge comes from accounts moved to one farm.
+
+def _attach(
+    graph: AttributeGraph,
+    communities: Communities,
+    scores: Scores,
+    moved: np.ndarray,
+    target: np.ndarray,
+    roles: KindRoles,
+    min_cluster_size: int,
+) -> tuple[Communities, Scores]:
+    """Move accounts ``moved`` (sorted) into communities ``target``, with the
+    attribute nodes whose every edge comes from accounts moved to one of
+    them, and score the result."""
+    links = graph.links
+    edge = graph.edge_mask
     target_of = np.full(links.n_accounts, -1, dtype=np.int64)
     target_of[moved] = target
-    moved_links = links.links_of(np.sort(moved))
+    moved_links = links.links_of(moved)
     moved_links = moved_links[edge[moved_links]]
     link_target = target_of[links.account[moved_links]]
     link_attribute = links.attribute[moved_links]
@@ -1058,9 +1089,6 @@ def attach_on_evidence(
     np.maximum.at(highest, link_attribute, link_target)
     follows = np.flatnonzero(
         (edges_from_moved > 0) & (edges_from_moved == graph.degree) & (lowest == highest)
-    )
-    logger.info(
-        "scoring: %d accounts attached to %d flagged clusters", len(moved), len(np.unique(target))
     )
     attached = move_accounts(
         communities, moved, target, follows, lowest[follows], min_size=min_cluster_size
