@@ -25,12 +25,12 @@ those weighing at most ``(1 + epsilon)`` times the current average
 (Bahmani, Kumar & Vassilvitskii, VLDB 2012; a ``2 (1 + epsilon)``
 approximation of the densest subgraph, against FRAUDAR's 2), in numpy, on
 graphs of more than ``exact_below`` nodes or :data:`EXACT_MAX_EDGES` edges
-(0.25 s for the 3.6M edges of the 1M-account log), and the exact peeling refines the densest set the
-rounds met where that set is small enough. The rounds' set is coarser: on
-that log it held the farm's 28,800 accounts with 22,000 VPN and household
-accounts around them, and the scoring stage leaves such a mixture unused,
-as it scores below the farm Leiden found. Both are deterministic: ties are
-broken by node number.
+(0.25 s for the 3.6M edges of the 1M-account log), and the exact peeling
+refines the densest set the rounds met where that set is small enough.
+The rounds' set is coarser: on that log it held the farm's 28,800 accounts
+with 22,000 VPN and household accounts around them, and the scoring stage
+leaves such a mixture unused, as it scores below the farm Leiden found.
+Both are deterministic: ties are broken by node number.
 
 The blocks are candidates only: the scoring stage reports one as a cluster
 where, as a whole, it out-scores the communities its accounts came from, or

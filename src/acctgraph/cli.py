@@ -68,7 +68,8 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
         "--no-attach-accounts",
         dest="attach_accounts",
         action="store_false",
-        help="do not move accounts into a flagged cluster whose attributes and behaviour they share",
+        help="do not move accounts into a flagged cluster whose cards or IPs and behaviour "
+        "they share",
     )
     parser.add_argument(
         "--max-attribute-degree",

@@ -228,8 +228,8 @@ def detect(
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
     resolution, coarse_factor, dense_blocks, split_blocks, attach_accounts,
-    max_attribute_degree, specificity_exponent, min_cluster_size, threshold, ip_kind, asn_kind, payment_kind,
-    leiden_backend
+    max_attribute_degree, specificity_exponent, min_cluster_size, threshold,
+    ip_kind, asn_kind, payment_kind, leiden_backend
         See :class:`DetectConfig`.
     pseudonymizer : Pseudonymizer, optional
         Replace account ids and attribute values by keyed tokens at ingest,

@@ -913,11 +913,10 @@ def attach_on_evidence(
     and an attribute node whose every edge comes from accounts moved to
     ``c`` moves with them; the clusters are then scored again, and a farm
     that its attached accounts would take below ``threshold`` (its core
-    diluted) is left as it was. So an account
-    joins a farm only if it holds some of the farm's own infrastructure and
-    shows the farm's behaviour itself: a household whose home IP the farm's
-    proxies resell has the tie, but neither rotates nor sends the farm's
-    volume, and stays.
+    diluted) is left as it was. So an account joins a farm only if it holds
+    some of the farm's own infrastructure and shows the farm's behaviour
+    itself: a household whose home IP the farm's proxies resell has the
+    tie, but neither rotates nor sends the farm's volume, and stays.
 
     On the ``few_proxies`` world (20,000 accounts, seeds 1-2) this flags 17
     and 14 more farm accounts: F1 0.961/0.947 to 0.976/0.960, average
