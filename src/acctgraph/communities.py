@@ -505,13 +505,7 @@ def merge_communities(communities: Communities, label: np.ndarray) -> Communitie
     attribute = communities.attribute_community
     account = np.where(account >= 0, label[np.maximum(account, 0)], -1)
     attribute = np.where(attribute >= 0, label[np.maximum(attribute, 0)], -1)
-    account, attribute, n_kept, _ = _keep_large(account, attribute, 1)
-    return Communities(
-        account_community=account,
-        attribute_community=attribute,
-        n_communities=n_kept,
-        n_components=communities.n_components,
-    )
+    return _relabelled(communities, account, attribute, 1, None)
 
 
 def carve_block(
@@ -562,19 +556,11 @@ def carve_blocks(
     for i, (accounts, attributes) in enumerate(blocks):
         account[accounts] = communities.n_communities + i
         attribute[attributes] = communities.n_communities + i
-    account, attribute, n_kept, kept_labels = _keep_large(account, attribute, min_size)
     parent = None
     if communities.parent is not None:
         first_new = communities.parent.max(initial=-1) + 1
-        extended = np.append(communities.parent, first_new + np.arange(len(blocks)))
-        _, parent = np.unique(extended[kept_labels], return_inverse=True)
-    return Communities(
-        account_community=account,
-        attribute_community=attribute,
-        n_communities=n_kept,
-        n_components=communities.n_components,
-        parent=None if parent is None else parent.ravel().astype(np.int64),
-    )
+        parent = np.append(communities.parent, first_new + np.arange(len(blocks)))
+    return _relabelled(communities, account, attribute, min_size, parent)
 
 
 def move_accounts(
@@ -609,16 +595,29 @@ def move_accounts(
     account[accounts] = targets
     if attributes is not None:
         attribute[attributes] = attribute_targets
+    return _relabelled(communities, account, attribute, min_size, communities.parent)
+
+
+def _relabelled(
+    communities: Communities,
+    account: np.ndarray,
+    attribute: np.ndarray,
+    min_size: int,
+    parent: np.ndarray | None,
+) -> Communities:
+    """``communities`` with each node's new label, communities of fewer than
+    ``min_size`` accounts dropped and the rest renumbered (see
+    :func:`_keep_large`); ``parent`` gives each new label's group, where set."""
     account, attribute, n_kept, kept_labels = _keep_large(account, attribute, min_size)
-    parent = None
-    if communities.parent is not None:
-        _, parent = np.unique(communities.parent[kept_labels], return_inverse=True)
+    if parent is not None:
+        _, parent = np.unique(parent[kept_labels], return_inverse=True)
+        parent = parent.ravel().astype(np.int64)
     return Communities(
         account_community=account,
         attribute_community=attribute,
         n_communities=n_kept,
         n_components=communities.n_components,
-        parent=None if parent is None else parent.ravel().astype(np.int64),
+        parent=parent,
     )
 
 
