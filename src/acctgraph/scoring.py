@@ -440,8 +440,8 @@ def score_communities(
     raw["payment_sharing"] = _payment_sharing(member_links, roles.payment, core, comm, n_comm)
     raw["creation_burst"] = _creation_burst(links.created_at, core, comm, n_comm, n_core)
     raw["synchrony"] = _synchrony(member_links, roles.ip, core, comm, n_comm, n_core)
-    population_activity = float(np.median(activity)) if n_acc else 1.0
-    raw["volume"] = _group_median(activity[core], core_comm, n_comm) / max(population_activity, 1.0)
+    population_activity = _population_activity(activity)
+    raw["volume"] = _group_median(activity[core], core_comm, n_comm) / population_activity
     raw["size"] = n_core.astype(float)
     raw["density"] = _block_density(graph, member_links, communities, core, n_comm, n_core)
     raw["cohesion"] = n_core / np.maximum(n_accounts, 1)
@@ -484,11 +484,7 @@ def score_communities(
     for feature in FEATURE_WEIGHTS:
         clusters[f"contrib_{feature}"] = contrib[feature]
 
-    own = {
-        "ip_rotation": n_ips,
-        "asn_spread": n_asns,
-        "volume": activity / max(population_activity, 1.0),
-    }
+    own = _own_evidence(n_ips, n_asns, activity, population_activity)
     fit = _fit(own, signal, raw["volume"].to_numpy(), slot, unavailable)
     account_score = np.append(cluster_score, 0.0)[slot] * np.sqrt(membership) * fit
     account_features = pd.DataFrame(
@@ -1029,12 +1025,12 @@ def attach_on_evidence(
     signal = pd.DataFrame(
         {f: clusters[f"contrib_{f}"].to_numpy() / w for f, w in FEATURE_WEIGHTS.items()}
     )
-    population_activity = max(float(np.median(links.activity)) if links.n_accounts else 1.0, 1.0)
-    own = {
-        "ip_rotation": features["n_ips"].to_numpy()[account],
-        "asn_spread": features["n_asns"].to_numpy()[account],
-        "volume": features["activity"].to_numpy()[account] / population_activity,
-    }
+    own = _own_evidence(
+        features["n_ips"].to_numpy()[account],
+        features["n_asns"].to_numpy()[account],
+        features["activity"].to_numpy()[account],
+        _population_activity(links.activity),
+    )
     fit = _fit(own, signal, clusters["volume"].to_numpy(), farm, scores.unavailable)
     judged = cluster_score[farm] * np.sqrt(membership) * fit
     # Each account's best farm: highest score, then smallest label.
@@ -1218,6 +1214,22 @@ class _MemberLinks:
     def link_is_kind(self, kind: str) -> np.ndarray:
         start, stop = self.links.kind_range(kind)
         return (self.attribute >= start) & (self.attribute < stop)
+
+
+def _population_activity(activity: np.ndarray) -> float:
+    """The median account's activity, at least 1: what ``volume`` divides by."""
+    return max(float(np.median(activity)) if len(activity) else 1.0, 1.0)
+
+
+def _own_evidence(
+    n_ips: np.ndarray, n_asns: np.ndarray, activity: np.ndarray, population_activity: float
+) -> dict[str, np.ndarray]:
+    """The per-account evidence :func:`_fit` compares with its cluster's."""
+    return {
+        "ip_rotation": n_ips,
+        "asn_spread": n_asns,
+        "volume": activity / population_activity,
+    }
 
 
 def _fit(
