@@ -1,4 +1,5 @@
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -217,9 +218,7 @@ def test_farm_split_among_households_is_reported_whole(monkeypatch):
     # resell outnumber the farm. Only the coarse group, the farm whole,
     # flags those pieces' farm accounts; it scores below its best piece, so
     # it is merged because it completes the farm.
-    world = ag.synth.make_world(
-        20_000, seed=1, largest_office=2_000, office_share=0.11, farm_ips=(2, 5)
-    )
+    world = _few_proxies_world(20_000, seed=1)
 
     def quality():
         # Attaching accounts would find some of them too; see its own test.
@@ -240,9 +239,7 @@ def test_households_in_a_farm_piece_stay_out_of_its_core(monkeypatch):
     # The households whose home IPs a few-proxies farm uses reach membership
     # 0.6-0.8 in the farm's pieces; in a core from 0.5 they pull the pieces'
     # medians down to their level and the farm's accounts there go unflagged.
-    world = ag.synth.make_world(
-        20_000, seed=2, largest_office=2_000, office_share=0.11, farm_ips=(2, 5)
-    )
+    world = _few_proxies_world(20_000, seed=2)
 
     def quality():
         result = ag.detect(world.events, accounts=world.accounts, attach_accounts=False)
@@ -262,9 +259,7 @@ def test_farm_accounts_left_in_a_crowd_are_attached_to_their_farm():
     # the farm: Leiden leaves them with the carrier's crowd, which scores
     # near 0. Judged as members of the flagged farm whose cards they share,
     # they are flagged.
-    world = ag.synth.make_world(
-        10_000, seed=1, largest_office=1_000, office_share=0.11, farm_ips=(2, 5)
-    )
+    world = _few_proxies_world(10_000, seed=1)
 
     def run(attach_accounts, events=world.events):
         return ag.detect(events, accounts=world.accounts, attach_accounts=attach_accounts)
@@ -297,9 +292,7 @@ def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
     # take the farm below the threshold, its attachments are undone. No
     # benchmark world triggers this, so the first scoring after attaching
     # is made to report the first target cluster sunk.
-    world = ag.synth.make_world(
-        10_000, seed=1, largest_office=1_000, office_share=0.11, farm_ips=(2, 5)
-    )
+    world = _few_proxies_world(10_000, seed=1)
     attach = ag.scoring._attach
     calls = []
 
@@ -324,9 +317,7 @@ def test_accounts_are_attached_only_where_the_data_has_an_ip_kind():
     # The world above with its IPs named devices: fit then rests on ASN
     # spread and volume alone, and without the check 18 accounts would be
     # attached to its 3 flagged clusters (103 flagged accounts to 121).
-    world = ag.synth.make_world(
-        10_000, seed=1, largest_office=1_000, office_share=0.11, farm_ips=(2, 5)
-    )
+    world = _few_proxies_world(10_000, seed=1)
     events = world.events.assign(kind=world.events["kind"].astype(str).replace({"ip": "device"}))
     graph = ag.build_graph(ag.load_links(events, accounts=world.accounts))
     communities = ag.find_communities(graph, seed=0)
@@ -334,6 +325,20 @@ def test_accounts_are_attached_only_where_the_data_has_an_ip_kind():
     assert (scores.clusters["score"] >= 0.5).any()
     attached, rescored = attach_on_evidence(graph, communities, scores)
     assert attached is communities and rescored is scores
+
+
+@functools.cache
+def _few_proxies_world(n_accounts: int, seed: int):
+    """bench_quality's ``few_proxies`` world: each farm account on 2-5 proxy
+    IPs, an office of a tenth of the accounts (shared between tests: none
+    modifies it)."""
+    return ag.synth.make_world(
+        n_accounts,
+        seed=seed,
+        largest_office=n_accounts // 10,
+        office_share=0.11,
+        farm_ips=(2, 5),
+    )
 
 
 def _innocents_flagged(quality, *, but):
@@ -411,9 +416,7 @@ def test_a_small_farm_left_inside_households_is_split_out():
     # out of Leiden with the 80 household accounts whose home IPs those
     # proxies are, and that community's medians are the households'.
     # Peeled out of it, the farm is the community's densest block.
-    world = ag.synth.make_world(
-        20_000, seed=2, largest_office=2_000, office_share=0.11, farm_ips=(2, 5)
-    )
+    world = _few_proxies_world(20_000, seed=2)
     small = set(world.truth.loc[world.truth["group"] == "farm-3", "account_id"])
     assert len(small) == 20
 
