@@ -219,15 +219,9 @@ def test_farm_split_among_households_is_reported_whole(monkeypatch):
     # flags those pieces' farm accounts; it scores below its best piece, so
     # it is merged because it completes the farm.
     world = _few_proxies_world(20_000, seed=1)
-
-    def quality():
-        # Attaching accounts would find some of them too; see its own test.
-        result = ag.detect(world.events, accounts=world.accounts, attach_accounts=False)
-        return ag.evaluate(result, world.truth)
-
-    completed = quality()
+    completed = _quality_without_attaching(world)
     monkeypatch.setattr(ag.scoring, "COMPLETION_SCORE", 1.01)  # never completes
-    apart = quality()
+    apart = _quality_without_attaching(world)
     assert completed["recall"] >= apart["recall"] + 0.1
     assert completed["recall"] >= 0.9
     for q in (completed, apart):
@@ -240,14 +234,9 @@ def test_households_in_a_farm_piece_stay_out_of_its_core(monkeypatch):
     # 0.6-0.8 in the farm's pieces; in a core from 0.5 they pull the pieces'
     # medians down to their level and the farm's accounts there go unflagged.
     world = _few_proxies_world(20_000, seed=2)
-
-    def quality():
-        result = ag.detect(world.events, accounts=world.accounts, attach_accounts=False)
-        return ag.evaluate(result, world.truth)
-
-    strict = quality()
+    strict = _quality_without_attaching(world)
     monkeypatch.setattr(ag.scoring, "CORE_MEMBERSHIP", 0.5)
-    loose = quality()
+    loose = _quality_without_attaching(world)
     assert strict["f1"] >= loose["f1"] + 0.05
     assert strict["precision"] >= 0.98
     assert _innocents_flagged(strict, but="household") == 0
@@ -339,6 +328,13 @@ def _few_proxies_world(n_accounts: int, seed: int):
         office_share=0.11,
         farm_ips=(2, 5),
     )
+
+
+def _quality_without_attaching(world):
+    """Quality of a default run with attaching off: it finds some of the
+    accounts the other mechanisms do, and has its own tests."""
+    result = ag.detect(world.events, accounts=world.accounts, attach_accounts=False)
+    return ag.evaluate(result, world.truth)
 
 
 def _innocents_flagged(quality, *, but):
