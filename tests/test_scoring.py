@@ -212,6 +212,43 @@ def test_rescoring_copies_only_rows_a_full_scoring_would_give():
         assert got.unavailable == expected.unavailable
 
 
+def test_scoring_in_worker_processes_gives_the_one_process_scores(monkeypatch, caplog):
+    # Each part of the communities is scored in its own forked process and
+    # the parts put back together: it must be the one-process scoring,
+    # exactly, rows of every account and community in place.
+    from acctgraph import scoring
+
+    world = ag.synth.make_world(4_000, seed=3, farm_ips=(2, 5))
+    graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+    communities = ag.find_communities(graph, seed=0)
+    one = ag.score_communities(graph, communities, n_jobs=1)
+    # A small log counts as worth the workers here.
+    monkeypatch.setattr(scoring, "PARALLEL_MIN_LINKS", 0)
+    for n_jobs in (2, 3):
+        with caplog.at_level("INFO", logger="acctgraph.scoring"):
+            caplog.clear()
+            parts = ag.score_communities(graph, communities, n_jobs=n_jobs)
+        assert any(f"in {n_jobs} processes" in r.getMessage() for r in caplog.records)
+        pd.testing.assert_frame_equal(parts.clusters, one.clusters, check_exact=True)
+        pd.testing.assert_frame_equal(
+            parts.account_features, one.account_features, check_exact=True
+        )
+        assert parts.unavailable == one.unavailable
+    assert (one.clusters["score"] >= 0.5).any()  # a farm among the communities
+
+
+def test_detect_scores_alike_in_one_process_and_in_several(monkeypatch):
+    from acctgraph import scoring
+
+    world = ag.synth.make_world(3_000, seed=5, farm_ips=(2, 5))
+    one = ag.detect(world.events, accounts=world.accounts, n_jobs=1)
+    monkeypatch.setattr(scoring, "PARALLEL_MIN_LINKS", 0)
+    two = ag.detect(world.events, accounts=world.accounts, n_jobs=2)
+    pd.testing.assert_frame_equal(two.accounts, one.accounts, check_exact=True)
+    pd.testing.assert_frame_equal(two.clusters, one.clusters, check_exact=True)
+    assert one.accounts["flagged"].sum() > 0
+
+
 def test_farm_split_among_households_is_reported_whole(monkeypatch):
     # Each farm account on 2-5 proxy IPs: Leiden cuts the large campaign into
     # pieces, and in three of them the households whose home IPs the proxies

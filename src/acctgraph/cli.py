@@ -82,8 +82,8 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         default=None,
-        help="processes partitioning large components at once, same result for any "
-        "number (default: every CPU)",
+        help="processes partitioning large components and scoring clusters at once, "
+        "same result for any number (default: every CPU)",
     )
     parser.add_argument(
         "--top", type=int, default=10, help="clusters shown in the summary (default 10)"

@@ -241,9 +241,11 @@ def detect(
         DuckDB's memory limit with ``engine="duckdb"``, e.g. ``"8GB"``;
         default 40% of physical memory.
     n_jobs : int, optional
-        Processes that partition large components at once; default: every
-        CPU this process may use. The result is the same for any value (see
-        :func:`acctgraph.communities.find_communities`). On platforms
+        Processes that partition large components, and score the clusters
+        of a large log, at once; default: every CPU this process may use.
+        The result is the same for any value (see
+        :func:`acctgraph.communities.find_communities` and
+        :func:`acctgraph.scoring.score_communities`). On platforms
         without ``fork`` the workers are spawned, which needs the calling
         script's work under ``if __name__ == "__main__":``; ``n_jobs=1``
         starts none.
@@ -376,14 +378,20 @@ def _run_stages(
         communities, scores = adopt_dense_blocks(
             graph,
             communities,
-            score_communities(graph, communities, roles=roles),
+            score_communities(graph, communities, roles=roles, n_jobs=n_jobs),
             blocks,
             roles=roles,
             min_cluster_size=config.min_cluster_size,
             threshold=config.threshold,
+            n_jobs=n_jobs,
         )
         communities, scores = merge_on_evidence(
-            graph, communities, roles=roles, scores=scores, threshold=config.threshold
+            graph,
+            communities,
+            roles=roles,
+            scores=scores,
+            threshold=config.threshold,
+            n_jobs=n_jobs,
         )
         if config.split_blocks:
             # Last: a block is cut from the clusters that would otherwise be
@@ -396,6 +404,7 @@ def _run_stages(
                 threshold=config.threshold,
                 min_accounts=max(10, config.min_cluster_size),
                 min_cluster_size=config.min_cluster_size,
+                n_jobs=n_jobs,
             )
         if config.attach_accounts:
             # After every change of the clusters: it judges accounts against
@@ -407,6 +416,7 @@ def _run_stages(
                 roles=roles,
                 threshold=config.threshold,
                 min_cluster_size=config.min_cluster_size,
+                n_jobs=n_jobs,
             )
     with stages.stage("results"):
         provenance = _provenance(config, links, random_state, engine)

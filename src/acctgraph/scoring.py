@@ -225,6 +225,8 @@ injection benchmark (one generic kind, so the floor is the bias there):
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -233,8 +235,10 @@ import pandas as pd
 from .blocks import DenseBlock, find_blocks_within, fraudar_weight
 from .communities import (
     Communities,
+    available_cpus,
     carve_block,
     carve_blocks,
+    check_n_jobs,
     merge_communities,
     move_accounts,
 )
@@ -251,6 +255,7 @@ __all__ = [
     "FEATURE_WEIGHTS",
     "MERGE_KEEP",
     "MERGE_MARGIN",
+    "PARALLEL_MIN_LINKS",
     "KindRoles",
     "Scores",
     "adopt_dense_blocks",
@@ -322,6 +327,15 @@ _HOUR_NS = 3_600 * 10**9
 # weights use: the specific_overlap signal's (0.5, 5) range is calibrated on it.
 _OVERLAP_EXPONENT = 0.5
 
+# Links of the communities' members from which a scoring is split between
+# processes (see score_communities): about 0.5 s of scoring at 1M accounts,
+# where forking and sending the parts' account features back cost about 0.1 s.
+PARALLEL_MIN_LINKS = 2_000_000
+
+# What forked scoring workers read (see _score_in_parts): set just before they
+# are forked, so that the graph reaches them with the fork, not pickled.
+_FORKED_WORK: tuple | None = None
+
 
 @dataclass(frozen=True)
 class KindRoles:
@@ -365,6 +379,7 @@ def score_communities(
     communities: Communities,
     *,
     roles: KindRoles | None = None,
+    n_jobs: int | None = None,
 ) -> Scores:
     """Compute features, scores and contributions for every community.
 
@@ -375,12 +390,129 @@ def score_communities(
     roles : KindRoles, optional
         Which kinds are IPs, ASNs and payments; default ``ip``, ``asn``,
         ``payment``.
+    n_jobs : int, optional
+        Processes that score at once; default: every CPU this process may
+        use. Where the members hold :data:`PARALLEL_MIN_LINKS` links or more
+        and the platform forks, the communities are split into that many
+        parts of about equal links, each scored in its own process. A
+        community's features come from its own members and attribute nodes
+        (see :func:`_rescore`), so the scores are the same for any value.
 
     Returns
     -------
     Scores
     """
+    check_n_jobs(n_jobs)
     roles = roles or KindRoles()
+    part = _scoring_parts(graph, communities, n_jobs)
+    if part is None:
+        return _score(graph, communities, roles)
+    return _score_in_parts(graph, communities, roles, part)
+
+
+def _scoring_parts(
+    graph: AttributeGraph, communities: Communities, n_jobs: int | None
+) -> np.ndarray | None:
+    """Each community's part (``0 .. k-1``, in label order, about equal links
+    per part) for scoring in ``k`` processes; None where one process scores."""
+    workers = available_cpus() if n_jobs is None else n_jobs
+    if (
+        workers < 2
+        or communities.n_communities < 2
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return None
+    comm = communities.account_community
+    members = np.flatnonzero(comm >= 0)
+    links_per_account = np.diff(graph.links.account_starts)
+    links_per_community = np.bincount(
+        comm[members], weights=links_per_account[members], minlength=communities.n_communities
+    )
+    total = links_per_community.sum()
+    if total < PARALLEL_MIN_LINKS:
+        return None
+    before = np.cumsum(links_per_community) - links_per_community
+    part = np.minimum((before * workers / total).astype(np.int64), workers - 1)
+    return part if part.max() > 0 else None
+
+
+def _score_in_parts(
+    graph: AttributeGraph, communities: Communities, roles: KindRoles, part: np.ndarray
+) -> Scores:
+    """:func:`score_communities`, the communities of part 0 scored here and
+    each other part's in a forked process."""
+    global _FORKED_WORK
+    n_parts = int(part.max()) + 1
+    # Computed once here rather than once per process: each worker would
+    # otherwise compute them again (3 s for the activity at 10M accounts).
+    _ = graph.links.activity, graph.degree, graph.edge_mask
+    for kind in (roles.ip, roles.asn):
+        graph.links.attributes_per_account(kind)
+    logger.info("scoring: %d communities in %d processes", communities.n_communities, n_parts)
+    _FORKED_WORK = (graph, communities, roles, part)
+    try:
+        with ProcessPoolExecutor(
+            max_workers=n_parts - 1, mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            futures = [pool.submit(_score_forked_part, i) for i in range(1, n_parts)]
+            labels = np.flatnonzero(part == 0)
+            first = _score(graph, _subset_communities(communities, labels), roles)
+            pieces = [(labels, first.clusters, None, None)]
+            pieces += [future.result() for future in futures]
+    finally:
+        _FORKED_WORK = None
+    return _assembled(communities.n_communities, first, pieces)
+
+
+def _score_forked_part(i: int) -> tuple:
+    """In a forked worker: part ``i``'s labels, its clusters' rows, its
+    members and their account features."""
+    graph, communities, roles, part = _FORKED_WORK
+    labels = np.flatnonzero(part == i)
+    subset = _subset_communities(communities, labels)
+    scores = _score(graph, subset, roles)
+    rows = np.flatnonzero(subset.account_community >= 0)
+    return labels, scores.clusters, rows, scores.account_features.iloc[rows]
+
+
+def _subset_communities(communities: Communities, labels: np.ndarray) -> Communities:
+    """The communities ``labels`` (sorted) alone, renumbered ``0 ..``; every
+    other account and attribute node in none."""
+    remap = np.full(communities.n_communities + 1, -1, dtype=np.int64)
+    remap[labels] = np.arange(len(labels))
+    # Label -1 reads the last slot, which stays -1.
+    return Communities(
+        account_community=remap[communities.account_community],
+        attribute_community=remap[communities.attribute_community],
+        n_communities=len(labels),
+        n_components=communities.n_components,
+    )
+
+
+def _assembled(n_communities: int, base: Scores, pieces: list[tuple]) -> Scores:
+    """Scores of ``n_communities`` communities from ``base`` (a scoring whose
+    every account row is kept unless a piece replaces it) and ``pieces``:
+    ``(labels, their cluster rows, account rows or None, those rows'
+    features)``."""
+    columns = {name: values.to_numpy(copy=True) for name, values in base.account_features.items()}
+    rows = []
+    for labels, clusters, accounts, features in pieces:
+        rows.append(clusters.set_axis(labels))
+        if accounts is None:
+            continue
+        for name, values in columns.items():
+            values[accounts] = features[name].to_numpy()
+    clusters = pd.concat(rows).sort_index()
+    clusters.index = pd.RangeIndex(n_communities, name="community")
+    return Scores(
+        clusters=clusters,
+        account_features=pd.DataFrame(columns),
+        unavailable=base.unavailable,
+    )
+
+
+def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) -> Scores:
+    """The body of :func:`score_communities`, in this process."""
     links = graph.links
     n_acc, n_attr = links.n_accounts, links.n_attributes
     comm = communities.account_community
@@ -510,6 +642,7 @@ def _rescore(
     communities: Communities,
     known: list[tuple[Communities, Scores]],
     roles: KindRoles | None,
+    n_jobs: int | None = None,
 ) -> Scores:
     """``score_communities(graph, communities)``, computed only for the
     communities not found, with the same accounts and attribute nodes, in
@@ -564,32 +697,23 @@ def _rescore(
         source[same] = i
         source_label[same] = candidate[same]
     fresh_labels = np.flatnonzero(source < 0)
-    remap = np.full(n + 1, -1, dtype=np.int64)
-    remap[fresh_labels] = np.arange(len(fresh_labels))
-    subset = Communities(
-        account_community=remap[account],
-        attribute_community=remap[attribute],
-        n_communities=len(fresh_labels),
-        n_components=communities.n_components,
-    )
-    fresh = score_communities(graph, subset, roles=roles)
-
-    rows = [fresh.clusters.set_axis(fresh_labels)]
-    columns = {name: values.to_numpy(copy=True) for name, values in fresh.account_features.items()}
+    subset = _subset_communities(communities, fresh_labels)
+    fresh = score_communities(graph, subset, roles=roles, n_jobs=n_jobs)
+    pieces = [(fresh_labels, fresh.clusters, None, None)]
     for i, (_, old_scores) in enumerate(known):
         labels = np.flatnonzero(source == i)
         if len(labels) == 0:
             continue
-        rows.append(old_scores.clusters.iloc[source_label[labels]].set_axis(labels))
         copied = members[source[account[members]] == i]
-        for name, values in columns.items():
-            values[copied] = old_scores.account_features[name].to_numpy()[copied]
-    account_features = pd.DataFrame(columns)
-    clusters = pd.concat(rows).sort_index()
-    clusters.index = pd.RangeIndex(n, name="community")
-    return Scores(
-        clusters=clusters, account_features=account_features, unavailable=fresh.unavailable
-    )
+        pieces.append(
+            (
+                labels,
+                old_scores.clusters.iloc[source_label[labels]],
+                copied,
+                old_scores.account_features.iloc[copied],
+            )
+        )
+    return _assembled(n, fresh, pieces)
 
 
 def merge_on_evidence(
@@ -600,6 +724,7 @@ def merge_on_evidence(
     margin: float = MERGE_MARGIN,
     scores: Scores | None = None,
     threshold: float = 0.5,
+    n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Report each coarse group whole where that raises its best score.
 
@@ -620,6 +745,8 @@ def merge_on_evidence(
         *completes* a farm: it scores at least :data:`COMPLETION_SCORE`,
         flags more of its accounts than its communities do apart, and keeps
         flagging at least :data:`MERGE_KEEP` of those they flag.
+    n_jobs : int, optional
+        Processes that score at once (see :func:`score_communities`).
 
     Returns
     -------
@@ -629,14 +756,18 @@ def merge_on_evidence(
     scores : Scores
         Its scores.
     """
-    fine = scores if scores is not None else score_communities(graph, communities, roles=roles)
+    fine = (
+        scores
+        if scores is not None
+        else score_communities(graph, communities, roles=roles, n_jobs=n_jobs)
+    )
     parent = communities.parent
     if parent is None or len(parent) == 0 or len(np.unique(parent)) == len(parent):
         return communities, fine
     n_groups = int(parent.max()) + 1
     group_sizes = np.bincount(parent, minlength=n_groups)
     grouped = merge_communities(communities, parent)
-    coarse = _rescore(graph, grouped, [(communities, fine)], roles)
+    coarse = _rescore(graph, grouped, [(communities, fine)], roles, n_jobs)
     best_part = np.full(n_groups, -np.inf)
     np.maximum.at(best_part, parent, fine.clusters["score"].to_numpy())
     beats_parts = coarse.clusters["score"].to_numpy() > best_part + margin
@@ -647,7 +778,7 @@ def merge_on_evidence(
     # Merged groups take a label after every community's; the rest keep theirs.
     label = np.where(merge[parent], communities.n_communities + parent, np.arange(len(parent)))
     chosen = merge_communities(communities, label)
-    return chosen, _rescore(graph, chosen, [(communities, fine), (grouped, coarse)], roles)
+    return chosen, _rescore(graph, chosen, [(communities, fine), (grouped, coarse)], roles, n_jobs)
 
 
 def _completes(
@@ -689,6 +820,7 @@ def adopt_dense_blocks(
     margin: float = MERGE_MARGIN,
     min_cluster_size: int = 3,
     threshold: float = 0.5,
+    n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Report each dense block as one cluster where that raises its best score.
 
@@ -722,6 +854,8 @@ def adopt_dense_blocks(
     min_cluster_size : int, default=3
     threshold : float, default=0.5
         The score at which accounts are flagged.
+    n_jobs : int, optional
+        Processes that score at once (see :func:`score_communities`).
 
     Returns
     -------
@@ -740,7 +874,7 @@ def adopt_dense_blocks(
         if best_piece + margin >= 1.0 and (account_score[block.accounts] >= threshold).all():
             continue  # it can neither out-score its pieces nor flag more: skip scoring it
         candidate = carve_block(communities, block.accounts, block.attributes, min_cluster_size)
-        candidate_scores = _rescore(graph, candidate, [(communities, scores)], roles)
+        candidate_scores = _rescore(graph, candidate, [(communities, scores)], roles, n_jobs)
         block_score = candidate_scores.clusters["score"].to_numpy()[
             candidate.account_community[block.accounts[0]]
         ]
@@ -770,6 +904,7 @@ def split_on_evidence(
     threshold: float = 0.5,
     min_accounts: int = 10,
     min_cluster_size: int = 3,
+    n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Report a community's densest block on its own where it scores as a farm.
 
@@ -815,6 +950,8 @@ def split_on_evidence(
         The fewest accounts a block may hold.
     min_cluster_size : int, default=3
         What is left of a community with fewer accounts is dropped.
+    n_jobs : int, optional
+        Processes that score at once (see :func:`score_communities`).
 
     Returns
     -------
@@ -860,7 +997,7 @@ def split_on_evidence(
         n_communities=len(labels),
         n_components=communities.n_components,
     )
-    alone_scores = score_communities(graph, alone, roles=roles)
+    alone_scores = score_communities(graph, alone, roles=roles, n_jobs=n_jobs)
     block_score = alone_scores.clusters["score"].to_numpy()
     adopted = (block_score >= threshold) & (block_score > community_score[labels] + margin)
     if not adopted.any():
@@ -870,7 +1007,9 @@ def split_on_evidence(
         [(blocks[k].accounts, blocks[k].attributes) for k in labels[adopted]],
         min_cluster_size,
     )
-    return chosen, _rescore(graph, chosen, [(communities, scores), (alone, alone_scores)], roles)
+    return chosen, _rescore(
+        graph, chosen, [(communities, scores), (alone, alone_scores)], roles, n_jobs
+    )
 
 
 def attach_on_evidence(
@@ -881,6 +1020,7 @@ def attach_on_evidence(
     roles: KindRoles | None = None,
     threshold: float = 0.5,
     min_cluster_size: int = 3,
+    n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Move an account into a farm's cluster where, judged as its member, it
     would be flagged.
@@ -948,6 +1088,8 @@ def attach_on_evidence(
     threshold : float, default=0.5
     min_cluster_size : int, default=3
         A community left with fewer accounts is dropped.
+    n_jobs : int, optional
+        Processes that score at once (see :func:`score_communities`).
 
     Returns
     -------
@@ -1040,7 +1182,9 @@ def attach_on_evidence(
     if len(best) == 0:
         return communities, scores
     moved, target = account[best], farm[best]
-    attached, rescored = _attach(graph, communities, scores, moved, target, roles, min_cluster_size)
+    attached, rescored = _attach(
+        graph, communities, scores, moved, target, roles, min_cluster_size, n_jobs
+    )
     # A farm that the accounts attached to it would take below the threshold
     # (its core diluted) is left as it was, so attaching never unflags.
     sinks = rescored.clusters["score"].to_numpy()[attached.account_community[moved]] < threshold
@@ -1049,7 +1193,7 @@ def attach_on_evidence(
         if len(moved) == 0:
             return communities, scores
         attached, rescored = _attach(
-            graph, communities, scores, moved, target, roles, min_cluster_size
+            graph, communities, scores, moved, target, roles, min_cluster_size, n_jobs
         )
     logger.info(
         "scoring: %d accounts attached to %d flagged clusters", len(moved), len(np.unique(target))
@@ -1065,6 +1209,7 @@ def _attach(
     target: np.ndarray,
     roles: KindRoles,
     min_cluster_size: int,
+    n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Move accounts ``moved`` (sorted) into communities ``target``, with the
     attribute nodes whose every edge comes from accounts moved to one of
@@ -1088,7 +1233,7 @@ def _attach(
     attached = move_accounts(
         communities, moved, target, follows, lowest[follows], min_size=min_cluster_size
     )
-    return attached, _rescore(graph, attached, [(communities, scores)], roles)
+    return attached, _rescore(graph, attached, [(communities, scores)], roles, n_jobs)
 
 
 def grow_block(graph: AttributeGraph, block: DenseBlock) -> DenseBlock:
