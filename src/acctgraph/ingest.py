@@ -175,9 +175,13 @@ class Links:
     @cached_property
     def activity(self) -> np.ndarray:
         """Each account's largest, over kinds, summed ``count`` (for a
-        request log: its number of requests); read-only, computed once (3 s
-        at 10M accounts)."""
-        kind_codes, kinds = pd.factorize(self.attribute_kinds, sort=True)
+        request log: its number of requests); read-only, computed once."""
+        # Attributes are numbered in (kind, value) order, so each kind is one
+        # range of codes: with the kinds' text factorised instead, this took
+        # 2.5 s at 10M accounts, against 1.1 s.
+        kinds = self.kinds
+        widths = [stop - start for start, stop in map(self.kind_range, kinds)]
+        kind_codes = np.repeat(np.arange(len(kinds)), widths)
         n_kinds = max(len(kinds), 1)
         cell = self.account * n_kinds + kind_codes[self.attribute]
         per = np.bincount(cell, weights=self.count, minlength=self.n_accounts * n_kinds)
