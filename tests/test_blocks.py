@@ -240,3 +240,27 @@ def test_blocks_within_communities_are_peeled_on_their_own_edges():
         )
         == {}
     )
+
+
+def test_blocks_within_communities_peeled_in_worker_processes_are_the_one_process_blocks(
+    monkeypatch, caplog
+):
+    world = ag.synth.make_world(4_000, seed=3, farm_ips=(2, 5))
+    graph = build_graph(load_links(world.events, accounts=world.accounts))
+    communities = find_communities(graph, seed=0)
+    labels = np.arange(communities.n_communities)
+    args = (graph, communities.account_community, communities.attribute_community, labels)
+    one = find_blocks_within(*args, n_jobs=1)
+    # A small graph counts as worth the workers here.
+    monkeypatch.setattr(blocks, "PARALLEL_MIN_PEEL_EDGES", 0)
+    for n_jobs in (2, 3):
+        with caplog.at_level("INFO", logger="acctgraph.blocks"):
+            caplog.clear()
+            parts = find_blocks_within(*args, n_jobs=n_jobs)
+        assert any(f"in {n_jobs} processes" in r.getMessage() for r in caplog.records)
+        assert list(parts) == list(one)
+        for label, block in one.items():
+            np.testing.assert_array_equal(parts[label].accounts, block.accounts)
+            np.testing.assert_array_equal(parts[label].attributes, block.attributes)
+            assert parts[label].density == block.density
+    assert len(one) >= 3

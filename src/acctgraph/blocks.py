@@ -47,9 +47,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import AttributeGraph
+from .parallel import available_cpus, can_fork, check_n_jobs, run_in_parts
 
 __all__ = [
     "EXACT_MAX_EDGES",
+    "PARALLEL_MIN_PEEL_EDGES",
     "DenseBlock",
     "find_blocks_within",
     "find_dense_blocks",
@@ -57,6 +59,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Edges inside the communities from which find_blocks_within peels them in
+# parts, one per process: below it, forking gains little.
+PARALLEL_MIN_PEEL_EDGES = 1_000_000
 
 # The one-node-at-a-time peeling runs a Python heap operation per edge end,
 # so a graph with few nodes but many edges goes to the rounds too: the
@@ -158,6 +164,7 @@ def find_blocks_within(
     min_accounts: int = 10,
     epsilon: float = 0.05,
     exact_below: int = 50_000,
+    n_jobs: int | None = None,
 ) -> dict[int, DenseBlock]:
     """The densest block inside each of the communities ``labels``.
 
@@ -177,12 +184,19 @@ def find_blocks_within(
     min_accounts : int, default=10
     epsilon, exact_below
         As for :func:`find_dense_blocks`, per community.
+    n_jobs : int, optional
+        Processes that peel at once; default: every CPU this process may
+        use. Where the communities hold :data:`PARALLEL_MIN_PEEL_EDGES` edges or
+        more and the platform forks, they are split into that many parts of
+        about equal edges. Each community is peeled on its own, so the
+        blocks are the same for any value.
 
     Returns
     -------
     dict of int to DenseBlock
         By community label, for the communities where a block was kept.
     """
+    check_n_jobs(n_jobs)
     links = graph.links
     n_acc = links.n_accounts
     mask = graph.edge_mask
@@ -200,8 +214,46 @@ def find_blocks_within(
     n_members = np.bincount(account_community[account_community >= 0])
     bounds = np.searchsorted(community, np.unique(community))
     bounds = np.append(bounds, len(community))
+    workers = available_cpus() if n_jobs is None else n_jobs
+    n_parts = 1
+    if workers >= 2 and len(community) >= PARALLEL_MIN_PEEL_EDGES and can_fork():
+        # Communities in label order, cut into parts of about equal edges.
+        part = np.minimum(bounds[:-1] * workers // len(community), workers - 1)
+        n_parts = int(part.max()) + 1
+        logger.info("blocks: %d communities peeled in %d processes", len(part), n_parts)
+    else:
+        part = np.zeros(len(bounds) - 1, dtype=np.int64)
+    found = run_in_parts(
+        _peel_part,
+        n_parts,
+        part,
+        bounds,
+        (account, attribute, community, weight),
+        n_acc,
+        n_members,
+        (min_accounts, epsilon, exact_below),
+    )
+    # Each part's blocks in label order, parts in label order: as one loop.
+    return {label: block for blocks in found for label, block in blocks.items()}
+
+
+def _peel_part(
+    i: int,
+    part: np.ndarray,
+    bounds: np.ndarray,
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n_acc: int,
+    n_members: np.ndarray,
+    settings: tuple[int, float, int],
+) -> dict[int, DenseBlock]:
+    """:func:`find_blocks_within`'s blocks of the communities of part ``i``;
+    ``bounds`` delimit each community's ``edges`` (account, attribute,
+    community, weight), grouped by community."""
+    account, attribute, community, weight = edges
+    min_accounts, epsilon, exact_below = settings
     blocks: dict[int, DenseBlock] = {}
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+    for k in np.flatnonzero(part == i).tolist():
+        start, stop = int(bounds[k]), int(bounds[k + 1])
         label = int(community[start])
         src, dst = account[start:stop], attribute[start:stop] + n_acc
         nodes, local = np.unique(np.r_[src, dst], return_inverse=True)

@@ -70,7 +70,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import random
 import threading
 from collections.abc import Callable
@@ -86,6 +85,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .exceptions import ConfigError
 from .graph import AttributeGraph
+from .parallel import available_cpus, can_fork, check_n_jobs
 
 __all__ = [
     "LEIDEN_BACKENDS",
@@ -372,22 +372,6 @@ def _summed_edges(
     return rows, matrix.indices.astype(np.int64), matrix.data
 
 
-def check_n_jobs(n_jobs: object) -> None:
-    """Raise ConfigError unless ``n_jobs`` is None or an int >= 1."""
-    if n_jobs is not None and (
-        isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1
-    ):
-        raise ConfigError(f"n_jobs must be None or an int >= 1; got {n_jobs!r}")
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity where the OS reports it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        return os.cpu_count() or 1
-
-
 def _partition_all(
     components: np.ndarray, n_edges: np.ndarray, task: Callable[[int], tuple], n_jobs: int | None
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -407,8 +391,7 @@ def _partition_all(
     # acctgraph outside an ``if __name__ == "__main__":`` block. The workers
     # only run igraph and numpy on the arrays they are given, never DuckDB or
     # Arrow, whose idle threads the fork leaves behind.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = multiprocessing.get_context("fork" if can_fork() else "spawn")
     logger.info("communities: %d components on %d processes", len(components), workers)
     done: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     # Largest first, so that no worker is left alone with a big one at the

@@ -225,9 +225,7 @@ injection benchmark (one generic kind, so the floor is the bias there):
 from __future__ import annotations
 
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -235,15 +233,14 @@ import pandas as pd
 from .blocks import DenseBlock, find_blocks_within, fraudar_weight
 from .communities import (
     Communities,
-    available_cpus,
     carve_block,
     carve_blocks,
-    check_n_jobs,
     merge_communities,
     move_accounts,
 )
 from .graph import AttributeGraph
 from .ingest import Links, concatenated_ranges
+from .parallel import available_cpus, can_fork, check_n_jobs, run_in_parts
 
 __all__ = [
     "BEYOND_STRUCTURE",
@@ -328,13 +325,12 @@ _HOUR_NS = 3_600 * 10**9
 _OVERLAP_EXPONENT = 0.5
 
 # Links of the communities' members from which a scoring is split between
-# processes (see score_communities): about 0.5 s of scoring at 1M accounts,
-# where forking and sending the parts' account features back cost about 0.1 s.
-PARALLEL_MIN_LINKS = 2_000_000
-
-# What forked scoring workers read (see _score_in_parts): set just before they
-# are forked, so that the graph reaches them with the fork, not pickled.
-_FORKED_WORK: tuple | None = None
+# processes (see score_communities): about 1 s of scoring at 1M accounts. At
+# 10M accounts, with the bar at 2M links, rescoring the clusters that
+# adopting a block or attaching accounts changed took longer in two
+# processes than in one (4.6 -> 5.8 s, 2.1 -> 2.8 s): forking a process that
+# holds the whole graph has its cost too.
+PARALLEL_MIN_LINKS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -416,11 +412,7 @@ def _scoring_parts(
     """Each community's part (``0 .. k-1``, in label order, about equal links
     per part) for scoring in ``k`` processes; None where one process scores."""
     workers = available_cpus() if n_jobs is None else n_jobs
-    if (
-        workers < 2
-        or communities.n_communities < 2
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if workers < 2 or communities.n_communities < 2 or not can_fork():
         return None
     comm = communities.account_community
     members = np.flatnonzero(comm >= 0)
@@ -439,40 +431,35 @@ def _scoring_parts(
 def _score_in_parts(
     graph: AttributeGraph, communities: Communities, roles: KindRoles, part: np.ndarray
 ) -> Scores:
-    """:func:`score_communities`, the communities of part 0 scored here and
-    each other part's in a forked process."""
-    global _FORKED_WORK
+    """:func:`score_communities`, each part of the communities scored in its
+    own process (:func:`acctgraph.parallel.run_in_parts`)."""
     n_parts = int(part.max()) + 1
     # Computed once here rather than once per process: each worker would
-    # otherwise compute them again (3 s for the activity at 10M accounts).
+    # otherwise compute them again.
     _ = graph.links.activity, graph.degree, graph.edge_mask
     for kind in (roles.ip, roles.asn):
         graph.links.attributes_per_account(kind)
     logger.info("scoring: %d communities in %d processes", communities.n_communities, n_parts)
-    _FORKED_WORK = (graph, communities, roles, part)
-    try:
-        with ProcessPoolExecutor(
-            max_workers=n_parts - 1, mp_context=multiprocessing.get_context("fork")
-        ) as pool:
-            futures = [pool.submit(_score_forked_part, i) for i in range(1, n_parts)]
-            labels = np.flatnonzero(part == 0)
-            first = _score(graph, _subset_communities(communities, labels), roles)
-            pieces = [(labels, first.clusters, None, None)]
-            pieces += [future.result() for future in futures]
-    finally:
-        _FORKED_WORK = None
-    return _assembled(communities.n_communities, first, pieces)
+    parts = run_in_parts(_score_part, n_parts, graph, communities, roles, part)
+    pieces = [
+        (labels, scores.clusters, rows, scores.account_features) for labels, scores, rows in parts
+    ]
+    return _assembled(communities.n_communities, parts[0][1], pieces)
 
 
-def _score_forked_part(i: int) -> tuple:
-    """In a forked worker: part ``i``'s labels, its clusters' rows, its
-    members and their account features."""
-    graph, communities, roles, part = _FORKED_WORK
+def _score_part(
+    i: int, graph: AttributeGraph, communities: Communities, roles: KindRoles, part: np.ndarray
+) -> tuple[np.ndarray, Scores, np.ndarray | None]:
+    """Part ``i``'s labels, scores and members (None for part 0: every
+    account's row is kept, as the base the other parts are written into)."""
     labels = np.flatnonzero(part == i)
     subset = _subset_communities(communities, labels)
     scores = _score(graph, subset, roles)
+    if i == 0:
+        return labels, scores, None
+    # Only the part's members' rows go back to the caller's process.
     rows = np.flatnonzero(subset.account_community >= 0)
-    return labels, scores.clusters, rows, scores.account_features.iloc[rows]
+    return labels, replace(scores, account_features=scores.account_features.iloc[rows]), rows
 
 
 def _subset_communities(communities: Communities, labels: np.ndarray) -> Communities:
@@ -523,12 +510,13 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     n_asns = links.attributes_per_account(roles.asn)
     activity = links.activity
 
-    members = comm >= 0
-    # Every feature below reads the links of community members only.
-    # Rescoring the few communities a carving or a merge changed then reads
-    # their links, not the whole log's (about 20 s per rescoring at 10M
-    # accounts).
-    member_links = _MemberLinks.of(graph, np.flatnonzero(members))
+    # Every feature below reads the members of communities and their links
+    # only: rescoring the few communities a carving or a merge changed, or a
+    # part of them in a worker, then reads theirs, not the whole log's
+    # (about 20 s per rescoring at 10M accounts).
+    member = np.flatnonzero(comm >= 0)
+    member_comm = comm[member]
+    member_links = _MemberLinks.of(graph, member)
 
     # Members of the same community sharing each attribute, per link.
     link_comm = comm[member_links.account]
@@ -552,17 +540,18 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         member_links.account[shared], weights=specificity, minlength=n_acc
     ).astype(float, copy=False)  # bincount gives int64 where nothing is shared
 
-    median_shared = _group_weighted_median(shared_weight[members], comm[members], n_comm)
-    # Index n_comm is a sentinel slot for accounts outside every community.
-    slot = np.where(members, comm, n_comm)
-    reference = np.append(median_shared, np.inf)[slot]
+    member_shared = shared_weight[member]
+    median_shared = _group_weighted_median(member_shared, member_comm, n_comm)
     with np.errstate(divide="ignore", invalid="ignore"):
-        membership = np.clip(shared_weight / (0.5 * reference), 0.0, 1.0)
-    membership = np.where(members, np.nan_to_num(membership, nan=0.0), 0.0)
-    core = members & (membership >= core_membership(roles.ip in present))
-    core_comm = comm[core]
+        membership = np.clip(member_shared / (0.5 * median_shared[member_comm]), 0.0, 1.0)
+    membership = np.nan_to_num(membership, nan=0.0)
+    in_core = membership >= core_membership(roles.ip in present)
+    # Over every account: the features below index it by their links' accounts.
+    core = np.zeros(n_acc, dtype=bool)
+    core[member[in_core]] = True
+    core_comm = member_comm[in_core]
 
-    n_accounts = np.bincount(comm[members], minlength=n_comm)
+    n_accounts = np.bincount(member_comm, minlength=n_comm)
     n_core = np.bincount(core_comm, minlength=n_comm)
 
     raw = pd.DataFrame(index=pd.RangeIndex(n_comm, name="community"))
@@ -616,18 +605,25 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     for feature in FEATURE_WEIGHTS:
         clusters[f"contrib_{feature}"] = contrib[feature]
 
-    own = _own_evidence(n_ips, n_asns, activity, population_activity)
-    fit = _fit(own, signal, raw["volume"].to_numpy(), slot, unavailable)
-    account_score = np.append(cluster_score, 0.0)[slot] * np.sqrt(membership) * fit
+    own = _own_evidence(n_ips[member], n_asns[member], activity[member], population_activity)
+    fit = _fit(own, signal, raw["volume"].to_numpy(), member_comm, unavailable)
+    account_score = cluster_score[member_comm] * np.sqrt(membership) * fit
+
+    def every_account(values: np.ndarray) -> np.ndarray:
+        """The members' values, 0 for every other account."""
+        out = np.zeros(n_acc)
+        out[member] = values
+        return out
+
     account_features = pd.DataFrame(
         {
             "n_ips": n_ips,
             "n_asns": n_asns,
             "activity": activity,
             "shared_weight": shared_weight,
-            "membership": membership,
-            "fit": np.where(members, fit, 0.0),
-            "score": account_score,
+            "membership": every_account(membership),
+            "fit": every_account(fit),
+            "score": every_account(account_score),
         }
     )
     return Scores(
@@ -951,7 +947,8 @@ def split_on_evidence(
     min_cluster_size : int, default=3
         What is left of a community with fewer accounts is dropped.
     n_jobs : int, optional
-        Processes that score at once (see :func:`score_communities`).
+        Processes that peel and score at once (see
+        :func:`acctgraph.blocks.find_blocks_within` and :func:`score_communities`).
 
     Returns
     -------
@@ -977,6 +974,7 @@ def split_on_evidence(
         # 1,000 or more accounts one node at a time took 0.9 s at 1M
         # accounts, against 0.4 s.
         exact_below=5_000,
+        n_jobs=n_jobs,
     )
     if not blocks:
         return communities, scores
