@@ -316,16 +316,16 @@ def _twin_classes(
     if len(attribute) == 0:
         return twin_class, 0
     keys = np.random.default_rng(0x7A11).integers(0, 2**63, size=(2, n_accounts), dtype=np.uint64)
-    order = np.argsort(attribute, kind="stable")
-    by_attr = attribute[order]
-    starts = np.flatnonzero(np.r_[True, by_attr[1:] != by_attr[:-1]])
-    present = by_attr[starts]
-    degree = np.diff(np.r_[starts, len(by_attr)])
-    # uint64 sums wrap modulo 2**64, as intended.
-    first_sum = np.add.reduceat(keys[0][account[order]], starts)
-    second_sum = np.add.reduceat(keys[1][account[order]], starts)
+    degree = np.bincount(attribute, minlength=n_attributes)
+    present = np.flatnonzero(degree)
+    # uint64 sums wrap modulo 2**64, as intended, in any order. Summed in
+    # place: grouping the edges by attribute first (a stable sort) took 9.8 s
+    # at 10M accounts.
+    sums = np.zeros((2, n_attributes), dtype=np.uint64)
+    np.add.at(sums[0], attribute, keys[0][account])
+    np.add.at(sums[1], attribute, keys[1][account])
     # ``present`` is sorted: first appearance is the smallest attribute.
-    code, n_classes = _signature_classes(degree, first_sum, second_sum)
+    code, n_classes = _signature_classes(degree[present], sums[0][present], sums[1][present])
     twin_class[present] = code
     return twin_class, n_classes
 
