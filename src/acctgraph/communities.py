@@ -319,8 +319,8 @@ def _twin_classes(
     degree = np.bincount(attribute, minlength=n_attributes)
     present = np.flatnonzero(degree)
     # uint64 sums wrap modulo 2**64, as intended, in any order. Summed in
-    # place: grouping the edges by attribute first (a stable sort) took 9.8 s
-    # at 10M accounts.
+    # place: with the edges grouped by attribute first (a stable sort), this
+    # function took 9.8 s at 10M accounts, against 5.5 s.
     sums = np.zeros((2, n_attributes), dtype=np.uint64)
     np.add.at(sums[0], attribute, keys[0][account])
     np.add.at(sums[1], attribute, keys[1][account])

@@ -246,9 +246,9 @@ def detect(
         The result is the same for any value (see
         :func:`acctgraph.communities.find_communities` and
         :func:`acctgraph.scoring.score_communities`). On platforms
-        without ``fork`` the workers are spawned, which needs the calling
-        script's work under ``if __name__ == "__main__":``; ``n_jobs=1``
-        starts none.
+        without ``fork`` the components' workers are spawned, which needs
+        the calling script's work under ``if __name__ == "__main__":``, and
+        the scoring runs in one process; ``n_jobs=1`` starts none.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the community search; None means 0, so runs repeat.
     progress : bool, optional
