@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import AttributeGraph
-from .parallel import available_cpus, can_fork, check_n_jobs, run_in_parts
+from .parallel import check_n_jobs, forked_processes, run_in_parts
 
 __all__ = [
     "EXACT_MAX_EDGES",
@@ -217,9 +217,9 @@ def find_blocks_within(
     n_members = np.bincount(account_community[account_community >= 0])
     bounds = np.searchsorted(community, np.unique(community))
     bounds = np.append(bounds, len(community))
-    workers = available_cpus() if n_jobs is None else n_jobs
+    workers = forked_processes(n_jobs)
     n_parts = 1
-    if workers >= 2 and len(community) >= PARALLEL_MIN_PEEL_EDGES and can_fork():
+    if workers >= 2 and len(community) >= PARALLEL_MIN_PEEL_EDGES:
         # Dealt out in turn: the time a community takes depends on its
         # peeling (one node at a time costs far more per edge than rounds),
         # not on its edges alone.

@@ -85,7 +85,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .exceptions import ConfigError
 from .graph import AttributeGraph
-from .parallel import available_cpus, can_fork, check_n_jobs
+from .parallel import available_cpus, can_fork, check_n_jobs, processes
 
 __all__ = [
     "LEIDEN_BACKENDS",
@@ -383,7 +383,7 @@ def _partition_all(
     that, forking workers and shipping edges to them gains little. Each component's
     run is seeded on its own, so where it runs does not change its result.
     """
-    workers = min(available_cpus() if n_jobs is None else n_jobs, len(components))
+    workers = min(processes(n_jobs), len(components))
     if workers < 2 or int(n_edges.sum() - n_edges.max()) < PARALLEL_MIN_EDGES:
         return {int(c): _partition_component(*task(c)) for c in components}
     # Forked where the platform allows: a spawned or forkserver worker

@@ -21,7 +21,14 @@ from typing import Any
 
 from .exceptions import ConfigError
 
-__all__ = ["available_cpus", "can_fork", "check_n_jobs", "run_in_parts"]
+__all__ = [
+    "available_cpus",
+    "can_fork",
+    "check_n_jobs",
+    "forked_processes",
+    "processes",
+    "run_in_parts",
+]
 
 # The work of the forked workers of the running run_in_parts: set just before
 # they are forked, read by them, cleared after.
@@ -47,6 +54,18 @@ def available_cpus() -> int:
 def can_fork() -> bool:
     """Whether this platform starts processes by fork."""
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+def processes(n_jobs: int | None) -> int:
+    """The processes ``n_jobs`` asks for: every CPU this process may use
+    where it is None."""
+    return available_cpus() if n_jobs is None else n_jobs
+
+
+def forked_processes(n_jobs: int | None) -> int:
+    """The processes :func:`run_in_parts` may use for ``n_jobs``: one where
+    the platform cannot fork."""
+    return processes(n_jobs) if can_fork() else 1
 
 
 def run_in_parts(function: Callable[..., Any], n_parts: int, *args: Any) -> list[Any]:

@@ -240,7 +240,7 @@ from .communities import (
 )
 from .graph import AttributeGraph
 from .ingest import Links, concatenated_ranges
-from .parallel import available_cpus, can_fork, check_n_jobs, run_in_parts
+from .parallel import check_n_jobs, forked_processes, run_in_parts
 
 __all__ = [
     "BEYOND_STRUCTURE",
@@ -411,8 +411,8 @@ def _scoring_parts(
 ) -> np.ndarray | None:
     """Each community's part (``0 .. k-1``, in label order, about equal links
     per part) for scoring in ``k`` processes; None where one process scores."""
-    workers = available_cpus() if n_jobs is None else n_jobs
-    if workers < 2 or communities.n_communities < 2 or not can_fork():
+    workers = forked_processes(n_jobs)
+    if workers < 2 or communities.n_communities < 2:
         return None
     comm = communities.account_community
     members = np.flatnonzero(comm >= 0)
