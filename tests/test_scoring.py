@@ -172,6 +172,14 @@ def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_
     assert largest["n_accounts"] > 1_000 and largest["score"] < 0.5
 
 
+@functools.cache
+def _graph_of_small_proxy_world():
+    """The graph of a 4,000-account world whose farm accounts use 2-5 proxy
+    IPs each (shared between tests: none modifies it)."""
+    world = ag.synth.make_world(4_000, seed=3, farm_ips=(2, 5))
+    return ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+
+
 def test_rescoring_copies_only_rows_a_full_scoring_would_give():
     # Carving a block and merging groups change a few communities; the
     # others' rows are copied from the partition already scored. The result
@@ -180,8 +188,7 @@ def test_rescoring_copies_only_rows_a_full_scoring_would_give():
     from acctgraph.communities import carve_block, merge_communities
     from acctgraph.scoring import _rescore
 
-    world = ag.synth.make_world(4_000, seed=3, farm_ips=(2, 5))
-    graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+    graph = _graph_of_small_proxy_world()
     fine = ag.find_communities(graph, seed=0, coarse_resolution=0.2)
     fine_scores = ag.score_communities(graph, fine)
     block = find_dense_blocks(graph, n_blocks=1)[0]
@@ -218,8 +225,7 @@ def test_scoring_in_worker_processes_gives_the_one_process_scores(monkeypatch, c
     # exactly, rows of every account and community in place.
     from acctgraph import scoring
 
-    world = ag.synth.make_world(4_000, seed=3, farm_ips=(2, 5))
-    graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+    graph = _graph_of_small_proxy_world()
     communities = ag.find_communities(graph, seed=0)
     one = ag.score_communities(graph, communities, n_jobs=1)
     # A small log counts as worth the workers here.
