@@ -172,6 +172,78 @@ def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_
     assert largest["n_accounts"] > 1_000 and largest["score"] < 0.5
 
 
+def _block_with_biased_camouflage(seed: int) -> pd.DataFrame:
+    """FRAUDAR's biased attack on a small rating graph: 1,500 users rating
+    objects drawn by a power law (the first 60 users 15-50 objects each, the
+    rest 1-3), and 100 fake users who each rate their share of 100 fake
+    objects (density 0.08) and as many real objects, drawn by popularity."""
+    rng = np.random.default_rng(seed)
+    popularity = 1.0 / np.arange(1, 1_501) ** 1.1
+    popularity /= popularity.sum()
+    pairs = []
+    for user in range(1_500):
+        k = rng.integers(15, 50) if user < 60 else rng.choice([1, 1, 1, 2, 2, 3])
+        pairs += [(f"u{user:04d}", f"o{o}") for o in rng.choice(1_500, k, False, popularity)]
+    block = rng.random((100, 100)) < 0.08
+    for fake, row in enumerate(block):
+        fake_objects = np.flatnonzero(row)
+        camouflage = rng.choice(1_500, len(fake_objects), False, popularity)
+        pairs += [(f"f{fake:03d}", f"x{o}") for o in fake_objects]
+        pairs += [(f"f{fake:03d}", f"o{o}") for o in camouflage]
+    events = pd.DataFrame(pairs, columns=["account_id", "value"]).drop_duplicates()
+    return events.assign(kind="object")
+
+
+def test_without_ips_users_whose_footing_is_elsewhere_are_not_flagged_with_a_block(
+    monkeypatch,
+):
+    # The heaviest real raters of the popular objects that the fake users
+    # rate as camouflage join the block's cluster, embedded and as busy as
+    # the fakes; but the objects they rate are also rated outside it, where
+    # the fake objects are the cluster's own.
+    events = _block_with_biased_camouflage(seed=0)
+
+    def flagged(result):
+        accounts = result.accounts
+        return accounts.loc[accounts["flagged"], "account_id"]
+
+    result = ag.detect(events, random_state=0)
+    monkeypatch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
+    without = ag.detect(events, random_state=0)
+    real, fake = (flagged(result).str.startswith(p).sum() for p in "uf")
+    real_without, fake_without = (flagged(without).str.startswith(p).sum() for p in "uf")
+    assert real_without >= real + 15
+    assert fake >= fake_without - 2 and fake >= 85
+    # Footing is reported for every member: the fake users stand on their own objects.
+    accounts = result.accounts.set_index("account_id")
+    block_cluster = accounts.loc[flagged(result), "cluster_id"].mode()[0]
+    members = accounts[accounts["cluster_id"] == block_cluster]
+    is_fake = members.index.str.startswith("f")
+    assert members.loc[is_fake, "footing"].median() > 2 * members.loc[~is_fake, "footing"].median()
+    assert members["footing"].between(0, 1).all()
+
+
+def test_footing_counts_only_where_the_data_has_no_ip_kind():
+    # The same ratings, read as IPs: fit rests on rotation there, and
+    # footing leaves the scores as they were.
+    events = _block_with_biased_camouflage(seed=0).assign(kind="ip")
+    scores = ag.detect(events, random_state=0).accounts["score"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)
+        unchanged = ag.detect(events, random_state=0).accounts["score"]
+    pd.testing.assert_series_equal(scores, unchanged)
+
+
+def test_an_attribute_is_owned_from_three_holders_nine_tenths_of_them_members():
+    from acctgraph.scoring import _footing, _owned_attribute
+
+    owned = _owned_attribute(np.array([2, 3, 9, 8, 45, 44]), np.array([2, 3, 10, 10, 50, 50]))
+    assert owned.tolist() == [False, True, True, False, True, False]
+    # Two accounts: three edges with one owned, and one edge, owned.
+    share = _footing(np.array([0, 0, 0, 1]), np.array([True, False, False, True]), 3)
+    np.testing.assert_allclose(share, [1 / 3, 1.0, 0.0])
+
+
 @functools.cache
 def _graph_of_small_proxy_world():
     """The graph of a 4,000-account world whose farm accounts use 2-5 proxy

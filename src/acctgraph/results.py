@@ -12,6 +12,9 @@ flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
                  evidence (IP rotation, ASN spread, volume) it shows itself
+footing          float in [0, 1]: share of its shared attributes that its
+                 cluster owns (held by 3 or more accounts, 90% of them
+                 members); part of ``fit`` only where the data has no IP kind
 n_ips, n_asns    distinct IPs and ASNs the account used
 activity         observations of its busiest attribute kind (requests)
 created_at       from the accounts table, else its first observation
@@ -30,6 +33,8 @@ n_flagged              members flagged
 score                  float in [0, 1]
 <feature>              raw value of each score feature (see scoring)
 contrib_<feature>      its contribution to the score's log-odds
+footing                median footing of the core (not a score feature:
+                       what each member's footing is compared with)
 shared_kinds           e.g. ``"ip=7204 payment=72 asn=45"``: shared
                        attributes per kind
 dominant_kind          the kind whose shared attributes tie the cluster
@@ -506,6 +511,7 @@ def build_result(
             "flagged": af["score"].to_numpy() >= threshold,
             "membership": af["membership"].to_numpy(),
             "fit": af["fit"].to_numpy(),
+            "footing": af["footing"].to_numpy(),
             "n_ips": af["n_ips"].to_numpy(dtype=np.int64),
             "n_asns": af["n_asns"].to_numpy(dtype=np.int64),
             "activity": af["activity"].to_numpy(dtype=np.int64),
