@@ -7,7 +7,7 @@ import pytest
 
 import acctgraph as ag
 from acctgraph.communities import Communities
-from acctgraph.scoring import Scores, _completes, attach_on_evidence
+from acctgraph.scoring import Scores, _completes, attach_on_evidence, merge_on_evidence
 
 
 def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -232,6 +232,37 @@ def test_footing_counts_only_where_the_data_has_no_ip_kind():
         patch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)
         unchanged = ag.detect(events, random_state=0).accounts["score"]
     pd.testing.assert_series_equal(scores, unchanged)
+
+
+def test_coarse_groups_are_judged_on_their_own_scores_whatever_their_numbering():
+    # A sparse block that Leiden cuts into pieces is reported whole where
+    # the group scores higher. The groups' scores are numbered by each
+    # group's smallest account; ``parent`` may number them otherwise (it did
+    # after a block was adopted), and each group must still be compared with
+    # its own communities.
+    rng = np.random.default_rng(0)
+    fr, fc = np.nonzero(rng.random((200, 200)) < 0.05)
+    account = rng.integers(0, 1_000, 3_000)
+    events = pd.DataFrame(
+        {
+            "account_id": [f"f{a:03d}" for a in fr] + [f"u{a:04d}" for a in account],
+            "kind": "object",
+            "value": [f"x{v:03d}" for v in fc] + [f"o{v:04d}" for v in rng.integers(0, 900, 3_000)],
+        }
+    ).drop_duplicates()
+    graph = ag.build_graph(ag.load_links(events))
+    communities = ag.find_communities(graph, seed=0, coarse_resolution=0.2)
+    fine = ag.score_communities(graph, communities)
+    merged, scores = merge_on_evidence(graph, communities, scores=fine)
+    fake = np.char.startswith(graph.links.account_ids.astype(str), "f")
+    assert len(np.unique(communities.account_community[fake])) > 1
+    assert len(np.unique(merged.account_community[fake])) == 1  # the block, whole
+    renumbered = dataclasses.replace(
+        communities, parent=communities.parent.max() - communities.parent
+    )
+    again, again_scores = merge_on_evidence(graph, renumbered, scores=fine)
+    np.testing.assert_array_equal(again.account_community, merged.account_community)
+    pd.testing.assert_frame_equal(again_scores.clusters, scores.clusters)
 
 
 def test_an_attribute_is_owned_from_three_holders_nine_tenths_of_them_members():

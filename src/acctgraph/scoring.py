@@ -822,9 +822,14 @@ def merge_on_evidence(
     parent = communities.parent
     if parent is None or len(parent) == 0 or len(np.unique(parent)) == len(parent):
         return communities, fine
-    n_groups = int(parent.max()) + 1
-    group_sizes = np.bincount(parent, minlength=n_groups)
     grouped = merge_communities(communities, parent)
+    # Each community's group as numbered in ``grouped`` (by smallest
+    # account), which the group scores below are indexed by; ``parent``'s
+    # own numbering need not agree (after a block is adopted, it did not,
+    # and groups were judged by other groups' scores).
+    parent = _label_in(grouped, communities)
+    n_groups = grouped.n_communities
+    group_sizes = np.bincount(parent, minlength=n_groups)
     coarse = _rescore(graph, grouped, [(communities, fine)], roles, n_jobs)
     best_part = np.full(n_groups, -np.inf)
     np.maximum.at(best_part, parent, fine.clusters["score"].to_numpy())
@@ -837,6 +842,15 @@ def merge_on_evidence(
     label = np.where(merge[parent], communities.n_communities + parent, np.arange(len(parent)))
     chosen = merge_communities(communities, label)
     return chosen, _rescore(graph, chosen, [(communities, fine), (grouped, coarse)], roles, n_jobs)
+
+
+def _label_in(merged: Communities, communities: Communities) -> np.ndarray:
+    """The label in ``merged`` of each of ``communities`` (merged from them)."""
+    account = communities.account_community
+    member = account >= 0
+    label = np.full(communities.n_communities, -1, dtype=np.int64)
+    label[account[member]] = merged.account_community[member]
+    return label
 
 
 def _completes(
