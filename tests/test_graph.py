@@ -31,6 +31,7 @@ def test_private_attributes_are_not_graph_nodes():
     graph = build_graph(load_links(events))
     assert graph.n_edges == 2
     assert graph.in_graph.tolist() == [False, True]
+    assert graph.account_edges.tolist() == [1, 1]  # a's own IP is no edge
 
 
 def test_hubs_above_the_cap_are_dropped_and_reported_by_kind():

@@ -266,13 +266,10 @@ def test_coarse_groups_are_judged_on_their_own_scores_whatever_their_numbering()
 
 
 def test_an_attribute_is_owned_from_three_holders_nine_tenths_of_them_members():
-    from acctgraph.scoring import _footing, _owned_attribute
+    from acctgraph.scoring import _owned_attribute
 
     owned = _owned_attribute(np.array([2, 3, 9, 8, 45, 44]), np.array([2, 3, 10, 10, 50, 50]))
     assert owned.tolist() == [False, True, True, False, True, False]
-    # Two accounts: three edges with one owned, and one edge, owned.
-    share = _footing(np.array([0, 0, 0, 1]), np.array([True, False, False, True]), 3)
-    np.testing.assert_allclose(share, [1 / 3, 1.0, 0.0])
 
 
 @functools.cache

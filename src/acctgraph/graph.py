@@ -82,6 +82,16 @@ class AttributeGraph:
         mask.setflags(write=False)
         return mask
 
+    @cached_property
+    def account_edges(self) -> np.ndarray:
+        """Edges of each account (read-only; computed once, as every scoring
+        reads it)."""
+        counts = np.bincount(
+            self.links.account[self.edge_mask], minlength=self.links.n_accounts
+        ).astype(np.int64, copy=False)
+        counts.setflags(write=False)
+        return counts
+
     @property
     def n_edges(self) -> int:
         return int(self.edge_mask.sum())

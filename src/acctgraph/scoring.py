@@ -580,16 +580,17 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     link_shared[other] = np.bincount(codes)[codes]
     shared = np.flatnonzero(link_shared >= 2)
     # Over shared links only: the power over every link took 1-2 s at 10M accounts.
-    specificity = graph.degree[member_links.attribute[shared]].astype(float) ** -_OVERLAP_EXPONENT
+    shared_degree = graph.degree[member_links.attribute[shared]]
+    specificity = shared_degree.astype(float) ** -_OVERLAP_EXPONENT
     shared_weight = np.bincount(
         member_links.account[shared], weights=specificity, minlength=n_acc
     ).astype(float, copy=False)  # bincount gives int64 where nothing is shared
+    # An owned attribute is shared by at least 3 members, so only shared links
+    # are read (every edge took about 2 s per scoring at 10M accounts).
+    owned = shared[_owned_attribute(link_shared[shared], shared_degree)]
+    n_owned = np.bincount(member_links.account[owned], minlength=n_acc)
     footing = np.zeros(n_acc)
-    footing[member] = _footing(
-        member_links.account[edge],
-        _owned_attribute(link_shared[edge], graph.degree[link_attribute[edge]]),
-        n_acc,
-    )[member]
+    footing[member] = n_owned[member] / np.maximum(graph.account_edges[member], 1)
 
     member_shared = shared_weight[member]
     median_shared = _group_weighted_median(member_shared, member_comm, n_comm)
@@ -1447,14 +1448,6 @@ def _owned_attribute(n_members: np.ndarray, degree: np.ndarray) -> np.ndarray:
     :data:`OWNED_MIN_HOLDERS` holders, at least :data:`OWNED_SHARE` of them
     members."""
     return (degree >= OWNED_MIN_HOLDERS) & (n_members >= OWNED_SHARE * degree)
-
-
-def _footing(edge_account: np.ndarray, owned: np.ndarray, n_accounts: int) -> np.ndarray:
-    """Per account, the share of its graph edges (one per entry of
-    ``edge_account``) that ``owned`` marks; 0 for an account without edges."""
-    n_owned = np.bincount(edge_account[owned], minlength=n_accounts)
-    n_edges = np.bincount(edge_account, minlength=n_accounts)
-    return n_owned / np.maximum(n_edges, 1)
 
 
 def _own_evidence(
