@@ -7,7 +7,13 @@ import pytest
 
 import acctgraph as ag
 from acctgraph.communities import Communities
-from acctgraph.scoring import Scores, _completes, attach_on_evidence, merge_on_evidence
+from acctgraph.scoring import (
+    Scores,
+    _completes,
+    _owned_attribute,
+    attach_on_evidence,
+    merge_on_evidence,
+)
 
 
 def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -223,14 +229,13 @@ def test_without_ips_users_whose_footing_is_elsewhere_are_not_flagged_with_a_blo
     assert members["footing"].between(0, 1).all()
 
 
-def test_footing_counts_only_where_the_data_has_no_ip_kind():
+def test_footing_counts_only_where_the_data_has_no_ip_kind(monkeypatch):
     # The same ratings, read as IPs: fit rests on rotation there, and
     # footing leaves the scores as they were.
     events = _block_with_biased_camouflage(seed=0).assign(kind="ip")
     scores = ag.detect(events, random_state=0).accounts["score"]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)
-        unchanged = ag.detect(events, random_state=0).accounts["score"]
+    monkeypatch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
+    unchanged = ag.detect(events, random_state=0).accounts["score"]
     pd.testing.assert_series_equal(scores, unchanged)
 
 
@@ -266,8 +271,6 @@ def test_coarse_groups_are_judged_on_their_own_scores_whatever_their_numbering()
 
 
 def test_an_attribute_is_owned_from_three_holders_nine_tenths_of_them_members():
-    from acctgraph.scoring import _owned_attribute
-
     owned = _owned_attribute(np.array([2, 3, 9, 8, 45, 44]), np.array([2, 3, 10, 10, 50, 50]))
     assert owned.tolist() == [False, True, True, False, True, False]
 
