@@ -166,9 +166,10 @@ no one else, are the cluster's own. Thinned background, density 0.04,
 trial 1: 240 accounts flagged (192 fake) before, 210 (192 fake) with
 footing; the fake users' footing is 0.31-0.75 (median 0.50), that of the
 18 real users still flagged 0.14-0.40. Over the benchmark's 64 cells from
-density 0.03 up, acctgraph is at or above FRAUDAR in 63 instead of 46
-(mean F 0.963 to 0.971 on the thinned background, 0.839 to 0.858 on the
-unthinned one); on the synthetic worlds, which have IPs, nothing changes.
+density 0.03 up, footing alone took acctgraph to at or above FRAUDAR in 63
+instead of 46 (mean F 0.963 to 0.971 on the thinned background, 0.839 to
+0.858 on the unthinned one); on the synthetic worlds, which have IPs,
+nothing changes.
 
 Not with an IP kind: a farm that Leiden cut into pieces owns its card in
 none of them, and rotation and spread already tell a crowd's member from
