@@ -67,7 +67,8 @@ def test_features_of_absent_kinds_are_reported_unavailable_and_contribute_nothin
     world = ag.synth.make_world(2_000, seed=1)
     ips_only = world.events[world.events["kind"] == "ip"]
     result = ag.detect(ips_only, accounts=world.accounts)
-    assert set(result.unavailable_features) == {"asn_spread", "payment_sharing"}
+    # Footing counts only where the data has no IP kind.
+    assert set(result.unavailable_features) == {"asn_spread", "payment_sharing", "footing"}
     assert (result.clusters["contrib_asn_spread"] == 0).all()
     assert (result.clusters["contrib_payment_sharing"] == 0).all()
 
@@ -237,6 +238,45 @@ def test_footing_counts_only_where_the_data_has_no_ip_kind(monkeypatch):
     monkeypatch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
     unchanged = ag.detect(events, random_state=0).accounts["score"]
     pd.testing.assert_series_equal(scores, unchanged)
+
+
+def _sparse_block_in_ratings(seed: int) -> pd.DataFrame:
+    """FRAUDAR's sparsest injected block without camouflage: 200 fake users
+    rating 200 fake objects at density 0.03 (about 6 each), beside 1,000
+    real users rating objects drawn by a power law (the first 30 users 10-30
+    objects each, the rest 1-3)."""
+    rng = np.random.default_rng(seed)
+    popularity = 1.0 / np.arange(1, 1_001) ** 1.1
+    popularity /= popularity.sum()
+    pairs = []
+    for user in range(1_000):
+        k = rng.integers(10, 30) if user < 30 else rng.choice([1, 1, 1, 1, 2, 2, 3])
+        pairs += [(f"u{user:04d}", f"o{o}") for o in rng.choice(1_000, k, False, popularity)]
+    fake, fake_object = np.nonzero(rng.random((200, 200)) < 0.03)
+    pairs += [(f"f{a:03d}", f"x{o:03d}") for a, o in zip(fake, fake_object, strict=True)]
+    events = pd.DataFrame(pairs, columns=["account_id", "value"]).drop_duplicates()
+    return events.assign(kind="object")
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_without_ips_a_sparse_block_that_owns_its_objects_is_flagged(seed, monkeypatch):
+    # Structure, volume and density alone leave the block just under the
+    # threshold (0.48-0.49); that it owns the objects its members share,
+    # as no group of real users does, lifts it over.
+    events = _sparse_block_in_ratings(seed)
+
+    def flagged(result):
+        ids = result.accounts.loc[result.accounts["flagged"], "account_id"]
+        return ids.str.startswith("f").sum(), ids.str.startswith("u").sum()
+
+    result = ag.detect(events, random_state=0)
+    fake, real = flagged(result)
+    assert fake >= 0.9 * 200 and real == 0
+    block = result.accounts.loc[result.accounts["account_id"] == "f000", "cluster_id"].item()
+    clusters = result.clusters.set_index("cluster_id")
+    assert clusters.loc[block, "contrib_footing"] == pytest.approx(1.5)
+    monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "footing", 0.0)
+    assert flagged(ag.detect(events, random_state=0)) == (0, 0)
 
 
 def test_coarse_groups_are_judged_on_their_own_scores_whatever_their_numbering():

@@ -33,8 +33,9 @@ n_flagged              members flagged
 score                  float in [0, 1]
 <feature>              raw value of each score feature (see scoring)
 contrib_<feature>      its contribution to the score's log-odds
-footing                median footing of the core (not a score feature:
-                       what each member's footing is compared with)
+footing                median footing of the core: what each member's
+                       footing is compared with, and a score feature
+                       where the data has no IP kind
 shared_kinds           e.g. ``"ip=7204 payment=72 asn=45"``: shared
                        attributes per kind
 dominant_kind          the kind whose shared attributes tie the cluster
