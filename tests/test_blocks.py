@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import acctgraph as ag
 from acctgraph import blocks
@@ -268,3 +269,18 @@ def test_blocks_within_communities_peeled_in_worker_processes_are_the_one_proces
             np.testing.assert_array_equal(parts[label].attributes, block.attributes)
             assert parts[label].density == block.density
     assert len(one) >= 3
+
+
+def test_a_peeled_block_is_connected_and_leaves_the_other_parts_for_the_next():
+    # Two identical, disjoint blocks: their union is as dense as either, and
+    # the peeling meets it first. Reported as one, it would be a cluster of
+    # accounts that share nothing.
+    rows = [(f"a{a:02d}", f"x{o:02d}") for a in range(20) for o in range(20)]
+    rows += [(f"b{a:02d}", f"y{o:02d}") for a in range(20) for o in range(20)]
+    events = pd.DataFrame(rows, columns=["account_id", "value"]).assign(kind="object")
+    graph = build_graph(load_links(events))
+    first, second = find_dense_blocks(graph, n_blocks=2)
+    ids = graph.links.account_ids.astype(str)
+    assert sorted(ids[first.accounts]) == [f"a{a:02d}" for a in range(20)]
+    assert sorted(ids[second.accounts]) == [f"b{a:02d}" for a in range(20)]
+    assert first.density == pytest.approx(400 * blocks.fraudar_weight(20) / 40)

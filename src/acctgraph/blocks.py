@@ -15,8 +15,9 @@ attributes (camouflage targets, carrier IPs) count little. A node set ``S``
 has density ``g(S) = f(S) / |S|``, ``f`` the summed weight of edges inside
 ``S``. Starting from the whole graph, the node whose edges inside ``S`` weigh
 least is removed, one at a time; the densest ``S`` met on the way is the
-block. Its accounts and attributes are then taken out and the peeling starts
-again, for up to ``n_blocks`` blocks.
+block, or its densest connected part where it falls apart
+(:func:`_densest_component`). Its accounts and attributes are then taken
+out and the peeling starts again, for up to ``n_blocks`` blocks.
 
 Peeling one node at a time costs a Python heap operation per edge: 6 s for
 the 1M edges among the 145,000 densest nodes of a 1M-account log. So on
@@ -45,6 +46,8 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from .graph import AttributeGraph
 from .parallel import check_n_jobs, forked_processes, run_in_parts
@@ -142,6 +145,7 @@ def find_dense_blocks(
         nodes, density = _densest(
             src, dst, weight, n_acc + links.n_attributes, epsilon, exact_below
         )
+        nodes, density = _densest_component(src, dst, weight, nodes, n_acc + links.n_attributes)
         accounts = nodes[nodes < n_acc]
         if len(accounts) < min_accounts:
             break
@@ -305,6 +309,42 @@ def _densest(
             return refined, refined_density
         return nodes, density
     return _peel_exactly(src, dst, weight)
+
+
+def _densest_component(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, nodes: np.ndarray, n_nodes: int
+) -> tuple[np.ndarray, float]:
+    """The densest connected part of the node set ``nodes`` (sorted, out of
+    ``n_nodes``), and its density.
+
+    The peeled set can be disconnected: in a rating graph whose heaviest
+    real raters share nothing with an injected block, the densest set held
+    both, and the two came out as one cluster. Its densest component is at
+    least as dense as the whole (the whole's density is a weighted mean of
+    its components'), so this keeps FRAUDAR's objective and leaves the other
+    components in the graph for the next block.
+    """
+    if len(nodes) == 0:
+        return nodes, 0.0
+    in_set = np.zeros(n_nodes, dtype=bool)
+    in_set[nodes] = True
+    inside = in_set[src] & in_set[dst]
+    n = len(nodes)
+    local_src = np.searchsorted(nodes, src[inside])
+    local_dst = np.searchsorted(nodes, dst[inside])
+    weight = weight[inside]
+    adjacency = sp.coo_matrix(
+        (np.ones(len(local_src), dtype=np.int8), (local_src, local_dst)), shape=(n, n)
+    )
+    n_parts, part = connected_components(adjacency, directed=False)
+    if n_parts == 1:
+        return nodes, float(weight.sum()) / n
+    density = np.bincount(part[local_src], weights=weight, minlength=n_parts) / np.bincount(
+        part, minlength=n_parts
+    )
+    # Ties go to the part holding the smallest node (parts are numbered so).
+    best = int(np.argmax(density))
+    return nodes[part == best], float(density[best])
 
 
 def _peel_in_rounds(
