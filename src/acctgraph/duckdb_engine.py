@@ -473,10 +473,11 @@ def _take_off_duplicates(
     ``gn``; return how many rows were extra."""
     row_key = ", ".join(raw) + ", c, ts"
     # Sorted in DuckDB, which spills to disk beyond its memory limit, and
-    # compared with the next hash: at 1M accounts (31M rows) 4.3-5.4 s
-    # against 9.8-10.9 s for GROUP BY h HAVING count(*) > 1, whose hash
-    # table holds every row's hash (2.3 against 1.3 GB peak). Sorting in
-    # numpy held 2.4 GB at 10M accounts.
+    # compared with the hash before: at 1M accounts (31M rows) 4.3-5.4 s and
+    # 1.3 GB peak, against 9.8-10.9 s and 2.3 GB for GROUP BY h HAVING
+    # count(*) > 1, whose hash table holds every row's hash; at 10M, 42-80 s
+    # and 7.8 GB against 69.5 s and 10.2 GB (single runs on a noisy
+    # machine). Sorting in numpy held 2.4 GB at 10M accounts.
     con.execute(
         f"CREATE TEMP TABLE dup_hashes AS SELECT DISTINCT h FROM (SELECT h, "
         f"lag(h) OVER (ORDER BY h) AS previous FROM (SELECT hash({row_key}) AS h "

@@ -181,7 +181,7 @@ rate too. On that benchmark the sparsest blocks found whole scored just
 around the threshold on structure, volume and density (no camouflage,
 density 0.03, thinned background: 0.49 in trial 3, where a group of 10 real
 traders with core footing 0.28 scored 0.62, and 0.51 in trial 0, where
-their members of membership 0.7-0.9 then fell under it); their core
+the fake users of membership 0.7-0.9 fell under it); the blocks' core
 footing was 0.88-1.0, against 0-0.3 for the real groups that scored
 highest. With the feature, mean F from density 0.03 up went from 0.971 to
 0.980 (thinned) and 0.896 to 0.909 (unthinned), no cell fell, and no
