@@ -582,6 +582,9 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     comm = communities.account_community
     n_comm = communities.n_communities
     present = set(links.kinds)
+    # Footing counts, in the cluster score and in each account's fit, only
+    # where the data has no IP kind (see "Footing" in the module docstring).
+    footing_counts = roles.ip not in present
 
     n_ips = links.attributes_per_account(roles.ip)
     n_asns = links.attributes_per_account(roles.asn)
@@ -682,8 +685,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         unavailable.append("creation_burst")
     if roles.ip not in present or np.isnat(links.first_seen).all():
         unavailable.append("synchrony")
-    # Footing counts only without an IP kind (see "Footing" above).
-    if roles.ip in present:
+    if not footing_counts:
         unavailable.append("footing")
     for feature in unavailable:
         signal[feature] = 0.0
@@ -699,14 +701,13 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     for feature in FEATURE_WEIGHTS:
         clusters[f"contrib_{feature}"] = contrib[feature]
 
-    # Footing counts only without an IP kind, where the rest of fit is
-    # volume alone (see "Footing" in the module docstring).
+    # Without an IP kind the rest of fit is volume alone.
     own = _own_evidence(
         n_ips[member],
         n_asns[member],
         activity[member],
         population_activity,
-        footing[member] if roles.ip not in present else None,
+        footing[member] if footing_counts else None,
     )
     fit = _fit(own, signal, raw, member_comm, unavailable)
     account_score = cluster_score[member_comm] * np.sqrt(membership) * fit
