@@ -127,6 +127,59 @@ def test_growth_adds_accounts_living_in_the_block_and_no_others():
     assert all(a.startswith("f") or a == "late" for a in added)
 
 
+def test_growth_goes_through_the_blocks_own_attributes_only(monkeypatch):
+    # Peeling can keep busy attributes the block shares with a crowd (on an
+    # unthinned rating background, real objects rated by hundreds); their
+    # raters must not grow into the block. "busy0" and "busy1" are held by
+    # 5 block accounts and 30 crowd accounts each.
+    events = _block_in_background(seed=4)
+    crowd = [(f"crowd{a:02d}", f"busy{v}") for a in range(30) for v in range(2)]
+    members = [(f"f{a:03d}", f"busy{v}") for a in range(5) for v in range(2)]
+    late = [("late", "fake001"), ("late", "fake002")]
+    extra = pd.DataFrame(crowd + members + late, columns=["account_id", "value"])
+    graph = build_graph(load_links(pd.concat([events, extra.assign(kind="object")])))
+    links = graph.links
+    (peeled,) = find_dense_blocks(graph, n_blocks=1)
+    busy = np.flatnonzero(np.char.startswith(links.attribute_values.astype(str), "busy"))
+    block = dataclasses.replace(peeled, attributes=np.union1d(peeled.attributes, busy))
+
+    def added(grown):
+        return set(links.account_ids[np.setdiff1d(grown.accounts, block.accounts)])
+
+    assert "late" in added(grow_block(graph, block))
+    assert not any(a.startswith("crowd") for a in added(grow_block(graph, block)))
+    # Through every attribute of the block, the crowd would have joined.
+    monkeypatch.setattr(ag.scoring, "GROW_OWN_SHARE", 0.0)
+    assert {f"crowd{a:02d}" for a in range(30)} <= added(grow_block(graph, block))
+
+
+def _fan_club(seed: int) -> pd.DataFrame:
+    """A sparse random background of 1,000 accounts x 1,000 objects, and a
+    club of 60 accounts rating 40 popular objects at density 0.3, each object
+    also rated by 20 background accounts."""
+    rng = np.random.default_rng(seed)
+    rows = [(f"u{a:04d}", f"o{v:04d}") for a, v in rng.integers(0, 1_000, (1_500, 2))]
+    club, popular = np.nonzero(rng.random((60, 40)) < 0.3)
+    rows += [(f"c{a:02d}", f"pop{v:02d}") for a, v in zip(club, popular, strict=True)]
+    for v in range(40):
+        rows += [(f"u{a:04d}", f"pop{v:02d}") for a in rng.choice(1_000, 20, replace=False)]
+    return pd.DataFrame(rows, columns=["account_id", "value"]).assign(kind="object")
+
+
+def test_without_ips_a_peeled_group_that_owns_none_of_its_objects_is_not_adopted(monkeypatch):
+    # Peeling selects for density, so the club carved out scores as a farm
+    # on density, overlap and cohesion; but it shares every object with 20
+    # outsiders, owns none of them (footing 0), and is not reported.
+    events = _fan_club(seed=0)
+    club = {f"c{a:02d}" for a in range(60)}
+    result = ag.detect(events)
+    assert not result.accounts["flagged"].any()
+    monkeypatch.setattr(ag.scoring, "ADOPT_MIN_FOOTING", 0.0)
+    result = ag.detect(events)
+    flagged = set(result.accounts.loc[result.accounts["flagged"], "account_id"])
+    assert len(flagged & club) >= 50 and flagged <= club
+
+
 def test_a_block_is_adopted_over_its_pieces_but_a_farm_found_whole_is_not_split():
     events = _block_in_background(seed=5, p=0.06, n_block=200)
     graph = build_graph(load_links(events))
