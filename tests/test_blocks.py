@@ -180,6 +180,69 @@ def test_without_ips_a_peeled_group_that_owns_none_of_its_objects_is_not_adopted
     assert len(flagged & club) >= 50 and flagged <= club
 
 
+def _camouflaged_block_behind_a_club(seed: int) -> pd.DataFrame:
+    """1,000 real users rating objects drawn by a power law (the first 30
+    users 10-30 objects each, the rest 1-3); 200 fake users rating 200 fake
+    objects at density 0.04 and as many real objects at random (FRAUDAR's
+    random camouflage); and a club of 40 users rating 30 popular objects at
+    density 0.5, each also rated by 20 of the real users."""
+    rng = np.random.default_rng(seed)
+    popularity = 1.0 / np.arange(1, 1_001) ** 1.1
+    popularity /= popularity.sum()
+    pairs = []
+    for user in range(1_000):
+        k = rng.integers(10, 30) if user < 30 else rng.choice([1, 1, 1, 1, 2, 2, 3])
+        pairs += [(f"u{user:04d}", f"o{o}") for o in rng.choice(1_000, k, False, popularity)]
+    fake, fake_object = np.nonzero(rng.random((200, 200)) < 0.04)
+    pairs += [(f"f{a:03d}", f"x{o:03d}") for a, o in zip(fake, fake_object, strict=True)]
+    for a, k in enumerate(np.bincount(fake, minlength=200)):
+        pairs += [(f"f{a:03d}", f"o{o}") for o in rng.choice(1_000, k, False)]
+    club, popular = np.nonzero(rng.random((40, 30)) < 0.5)
+    pairs += [(f"c{a:02d}", f"pop{v:02d}") for a, v in zip(club, popular, strict=True)]
+    for v in range(30):
+        pairs += [(f"u{a:04d}", f"pop{v:02d}") for a in rng.choice(1_000, 20, replace=False)]
+    events = pd.DataFrame(pairs, columns=["account_id", "value"]).drop_duplicates()
+    return events.assign(kind="object")
+
+
+def test_without_ips_a_block_passed_over_gives_its_place_to_the_next(monkeypatch):
+    # The club is the densest block, but owns none of its objects; the
+    # camouflaged fake block, which Leiden cuts into pieces that score
+    # nothing, is the next block peeled and is found only through it.
+    events = _camouflaged_block_behind_a_club(seed=0)
+    graph = build_graph(load_links(events))
+    first, second = find_dense_blocks(graph, n_blocks=2)
+    assert np.char.startswith(graph.links.account_ids[first.accounts].astype(str), "c").all()
+    assert (
+        np.char.startswith(graph.links.account_ids[second.accounts].astype(str), "f").sum() >= 180
+    )
+
+    def flagged(result):
+        ids = result.accounts.loc[result.accounts["flagged"], "account_id"]
+        return {p: ids.str.startswith(p).sum() for p in "fcu"}
+
+    found = flagged(ag.detect(events))
+    assert found["f"] >= 180 and found["c"] == 0 and found["u"] <= 10
+    monkeypatch.setattr(ag.pipeline, "SPARE_BLOCKS", 0)
+    assert flagged(ag.detect(events)) == {"f": 0, "c": 0, "u": 0}
+
+
+def test_a_block_that_would_not_be_flagged_is_not_adopted():
+    # Carved out, it would be a group of its own that the coarse merge
+    # cannot join again.
+    events = _block_in_background(seed=5, p=0.06, n_block=200)
+    graph = build_graph(load_links(events))
+    pieces = find_communities(graph, seed=0)
+    scores = score_communities(graph, pieces)
+    blocks = find_dense_blocks(graph, n_blocks=1)
+    adopted, adopted_scores = adopt_dense_blocks(graph, pieces, scores, blocks)
+    block_score = adopted_scores.clusters["score"].max()
+    assert block_score >= 0.5
+    kept, _ = adopt_dense_blocks(graph, pieces, scores, blocks, threshold=block_score + 0.01)
+    np.testing.assert_array_equal(kept.account_community, pieces.account_community)
+    assert not np.array_equal(adopted.account_community, pieces.account_community)
+
+
 def test_a_block_is_adopted_over_its_pieces_but_a_farm_found_whole_is_not_split():
     events = _block_in_background(seed=5, p=0.06, n_block=200)
     graph = build_graph(load_links(events))

@@ -34,8 +34,8 @@ leaves such a mixture unused, as it scores below the farm Leiden found.
 Both are deterministic: ties are broken by node number.
 
 The blocks are candidates only: the scoring stage reports one as a cluster
-where, as a whole, it out-scores the communities its accounts came from, or
-scores as high and flags a few more of their accounts
+where, as a whole, it is flagged and out-scores the communities its accounts
+came from, or scores as high and flags a few more of their accounts
 (:func:`acctgraph.scoring.adopt_dense_blocks`).
 """
 

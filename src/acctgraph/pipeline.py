@@ -30,6 +30,7 @@ from .privacy import Pseudonymizer
 from .progress import StageProgress, should_show
 from .results import DetectionResult, build_result
 from .scoring import (
+    SPARE_BLOCKS,
     KindRoles,
     adopt_dense_blocks,
     attach_on_evidence,
@@ -65,6 +66,10 @@ class DetectConfig:
         reported as one cluster where it scores higher whole, or as high
         while flagging a few more accounts (see
         :func:`acctgraph.scoring.adopt_dense_blocks`). 0 turns this off.
+        Where the data has no IP kind, a block that owns none of its
+        objects is passed over, and up to
+        :data:`acctgraph.scoring.SPARE_BLOCKS` more are peeled to take
+        its place.
     split_blocks : bool, default=True
         Peel the densest block out of each community that scores below the
         threshold, and report it as a cluster of its own where it scores as
@@ -368,8 +373,13 @@ def _run_stages(
             n_jobs=n_jobs,
         )
     with stages.stage("blocks"):
+        # Without an IP kind, blocks that own none of their objects are
+        # passed over when adopting, and spare ones take their place.
+        spare = 0 if config.ip_kind in links.kinds or not config.dense_blocks else SPARE_BLOCKS
         blocks = find_dense_blocks(
-            graph, n_blocks=config.dense_blocks, min_accounts=max(10, config.min_cluster_size)
+            graph,
+            n_blocks=config.dense_blocks + spare,
+            min_accounts=max(10, config.min_cluster_size),
         )
     with stages.stage("scoring"):
         roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
@@ -383,6 +393,7 @@ def _run_stages(
             roles=roles,
             min_cluster_size=config.min_cluster_size,
             threshold=config.threshold,
+            n_blocks=config.dense_blocks,
             n_jobs=n_jobs,
         )
         communities, scores = merge_on_evidence(
