@@ -19,6 +19,7 @@ from acctgraph.scoring import (
     grow_block,
     score_communities,
 )
+from rating_worlds import power_law_ratings
 
 
 def _block_in_background(seed: int, p: float = 0.3, n_block: int = 40) -> pd.DataFrame:
@@ -187,12 +188,7 @@ def _camouflaged_block_behind_a_club(seed: int) -> pd.DataFrame:
     random camouflage); and a club of 40 users rating 30 popular objects at
     density 0.5, each also rated by 20 of the real users."""
     rng = np.random.default_rng(seed)
-    popularity = 1.0 / np.arange(1, 1_001) ** 1.1
-    popularity /= popularity.sum()
-    pairs = []
-    for user in range(1_000):
-        k = rng.integers(10, 30) if user < 30 else rng.choice([1, 1, 1, 1, 2, 2, 3])
-        pairs += [(f"u{user:04d}", f"o{o}") for o in rng.choice(1_000, k, False, popularity)]
+    pairs = power_law_ratings(rng)
     fake, fake_object = np.nonzero(rng.random((200, 200)) < 0.04)
     pairs += [(f"f{a:03d}", f"x{o:03d}") for a, o in zip(fake, fake_object, strict=True)]
     for a, k in enumerate(np.bincount(fake, minlength=200)):
@@ -227,15 +223,21 @@ def test_without_ips_a_block_passed_over_gives_its_place_to_the_next(monkeypatch
     assert flagged(ag.detect(events)) == {"f": 0, "c": 0, "u": 0}
 
 
-def test_a_block_that_would_not_be_flagged_is_not_adopted():
-    # Carved out, it would be a group of its own that the coarse merge
-    # cannot join again.
-    events = _block_in_background(seed=5, p=0.06, n_block=200)
-    graph = build_graph(load_links(events))
+def _block_cut_by_modularity():
+    """A 200 x 200 block at density 0.06 in a sparse background: Leiden's
+    pieces, their scores, the block peeled, and the pieces with the block
+    adopted."""
+    graph = build_graph(load_links(_block_in_background(seed=5, p=0.06, n_block=200)))
     pieces = find_communities(graph, seed=0)
     scores = score_communities(graph, pieces)
     blocks = find_dense_blocks(graph, n_blocks=1)
-    adopted, adopted_scores = adopt_dense_blocks(graph, pieces, scores, blocks)
+    return graph, pieces, scores, blocks, *adopt_dense_blocks(graph, pieces, scores, blocks)
+
+
+def test_a_block_that_would_not_be_flagged_is_not_adopted():
+    # Carved out, it would be a group of its own that the coarse merge
+    # cannot join again.
+    graph, pieces, scores, blocks, adopted, adopted_scores = _block_cut_by_modularity()
     block_score = adopted_scores.clusters["score"].max()
     assert block_score >= 0.5
     kept, _ = adopt_dense_blocks(graph, pieces, scores, blocks, threshold=block_score + 0.01)
@@ -244,12 +246,7 @@ def test_a_block_that_would_not_be_flagged_is_not_adopted():
 
 
 def test_a_block_is_adopted_over_its_pieces_but_a_farm_found_whole_is_not_split():
-    events = _block_in_background(seed=5, p=0.06, n_block=200)
-    graph = build_graph(load_links(events))
-    pieces = find_communities(graph, seed=0)
-    scores = score_communities(graph, pieces)
-    blocks = find_dense_blocks(graph, n_blocks=1)
-    adopted, adopted_scores = adopt_dense_blocks(graph, pieces, scores, blocks)
+    graph, pieces, _, blocks, adopted, adopted_scores = _block_cut_by_modularity()
     fake = np.char.startswith(graph.links.account_ids.astype(str), "f")
     assert len(np.unique(pieces.account_community[fake])) > 3  # modularity cut it up
     held = adopted.account_community[fake]

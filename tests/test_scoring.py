@@ -14,6 +14,7 @@ from acctgraph.scoring import (
     attach_on_evidence,
     merge_on_evidence,
 )
+from rating_worlds import power_law_ratings
 
 
 def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -246,12 +247,7 @@ def _sparse_block_in_ratings(seed: int) -> pd.DataFrame:
     real users rating objects drawn by a power law (the first 30 users 10-30
     objects each, the rest 1-3)."""
     rng = np.random.default_rng(seed)
-    popularity = 1.0 / np.arange(1, 1_001) ** 1.1
-    popularity /= popularity.sum()
-    pairs = []
-    for user in range(1_000):
-        k = rng.integers(10, 30) if user < 30 else rng.choice([1, 1, 1, 1, 2, 2, 3])
-        pairs += [(f"u{user:04d}", f"o{o}") for o in rng.choice(1_000, k, False, popularity)]
+    pairs = power_law_ratings(rng)
     fake, fake_object = np.nonzero(rng.random((200, 200)) < 0.03)
     pairs += [(f"f{a:03d}", f"x{o:03d}") for a, o in zip(fake, fake_object, strict=True)]
     events = pd.DataFrame(pairs, columns=["account_id", "value"]).drop_duplicates()
