@@ -34,6 +34,7 @@ from .scoring import (
     KindRoles,
     adopt_dense_blocks,
     attach_on_evidence,
+    footing_counts,
     merge_on_evidence,
     score_communities,
     split_on_evidence,
@@ -372,17 +373,18 @@ def _run_stages(
             else config.resolution * config.coarse_factor,
             n_jobs=n_jobs,
         )
+    roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
     with stages.stage("blocks"):
-        # Without an IP kind, blocks that own none of their objects are
+        # Where footing counts, blocks that own none of their objects are
         # passed over when adopting, and spare ones take their place.
-        spare = 0 if config.ip_kind in links.kinds or not config.dense_blocks else SPARE_BLOCKS
+        with_spares = config.dense_blocks and footing_counts(links.kinds, roles)
+        spare = SPARE_BLOCKS if with_spares else 0
         blocks = find_dense_blocks(
             graph,
             n_blocks=config.dense_blocks + spare,
             min_accounts=max(10, config.min_cluster_size),
         )
     with stages.stage("scoring"):
-        roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
         # Blocks first: a block carved out of Leiden's pieces is a group of
         # its own, so the coarse merge cannot dilute it again.
         communities, scores = adopt_dense_blocks(

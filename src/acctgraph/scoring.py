@@ -305,6 +305,7 @@ from .ingest import Links, concatenated_ranges
 from .parallel import check_n_jobs, forked_processes, run_in_parts
 
 __all__ = [
+    "ADOPT_MIN_FOOTING",
     "BEYOND_STRUCTURE",
     "BIAS",
     "COMPLETION_LIMIT",
@@ -312,11 +313,13 @@ __all__ = [
     "CORE_MEMBERSHIP",
     "CORE_MEMBERSHIP_WITHOUT_IPS",
     "FEATURE_WEIGHTS",
+    "GROW_OWN_SHARE",
     "MERGE_KEEP",
     "MERGE_MARGIN",
     "OWNED_MIN_HOLDERS",
     "OWNED_SHARE",
     "PARALLEL_MIN_LINKS",
+    "SPARE_BLOCKS",
     "STAND_IN_FEATURES",
     "KindRoles",
     "Scores",
@@ -324,6 +327,7 @@ __all__ = [
     "attach_on_evidence",
     "core_membership",
     "effective_bias",
+    "footing_counts",
     "grow_block",
     "merge_on_evidence",
     "score_communities",
@@ -591,9 +595,8 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     comm = communities.account_community
     n_comm = communities.n_communities
     present = set(links.kinds)
-    # Footing counts, in the cluster score and in each account's fit, only
-    # where the data has no IP kind (see "Footing" in the module docstring).
-    footing_counts = roles.ip not in present
+    # In the cluster score and in each account's fit.
+    with_footing = footing_counts(links.kinds, roles)
 
     n_ips = links.attributes_per_account(roles.ip)
     n_asns = links.attributes_per_account(roles.asn)
@@ -694,7 +697,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         unavailable.append("creation_burst")
     if roles.ip not in present or np.isnat(links.first_seen).all():
         unavailable.append("synchrony")
-    if not footing_counts:
+    if not with_footing:
         unavailable.append("footing")
     for feature in unavailable:
         signal[feature] = 0.0
@@ -716,7 +719,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         n_asns[member],
         activity[member],
         population_activity,
-        footing[member] if footing_counts else None,
+        footing[member] if with_footing else None,
     )
     fit = _fit(own, signal, raw, member_comm, unavailable)
     account_score = cluster_score[member_comm] * np.sqrt(membership) * fit
@@ -1476,6 +1479,13 @@ def _block_density(
     n_attributes = np.bincount(own[own >= 0], minlength=n_comm)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.nan_to_num(total / (n_core + n_attributes), nan=0.0)
+
+
+def footing_counts(kinds: list[str], roles: KindRoles) -> bool:
+    """Whether footing counts (in cluster scores, account fits and the
+    adoption of dense blocks): only where none of ``kinds``, the attribute
+    kinds present, is the IP kind (see "Footing" above)."""
+    return roles.ip not in kinds
 
 
 def core_membership(has_ip_kind: bool) -> float:
