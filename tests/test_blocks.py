@@ -18,6 +18,7 @@ from acctgraph.scoring import (
     adopt_dense_blocks,
     grow_block,
     score_communities,
+    trim_block,
 )
 from rating_worlds import power_law_ratings
 
@@ -128,6 +129,83 @@ def test_growth_adds_accounts_living_in_the_block_and_no_others():
     assert all(a.startswith("f") or a == "late" for a in added)
 
 
+def _block_with_a_crowd_kept_by_peeling():
+    """A graph and a block as peeling might leave it: 20 farm accounts
+    rating the farm's 10 objects, one more with 20 objects of its own as
+    well (a hijacked account), and 10 real users with a hanger-on. The
+    real users rate two objects that only they and two farm accounts hold,
+    and 15 busy objects that 40 outsiders rate too."""
+    pairs = [(f"f{a:02d}", f"x{o}") for a in range(20) for o in range(10)]
+    pairs += [("hijacked", f"x{o}") for o in range(10)]
+    pairs += [("hijacked", f"h{o:02d}") for o in range(20)]
+    pairs += [(f"owner{o:02d}", f"h{o:02d}") for o in range(20)]
+    pairs += [(a, f"s{o}") for a in [f"r{r}" for r in range(10)] + ["f00", "f01"] for o in range(2)]
+    pairs += [(f"r{r}", f"b{o:02d}") for r in range(10) for o in range(15)]
+    pairs += [(f"u{u:02d}", f"b{o:02d}") for u in range(40) for o in range(15)]
+    pairs += [("hanger_on", v) for v in ("s0", "s1", "b00", "b01")]
+    events = pd.DataFrame(pairs, columns=["account_id", "value"]).assign(kind="object")
+    graph = build_graph(load_links(events))
+    ids = graph.links.account_ids.astype(str)
+    values = graph.links.attribute_values.astype(str)
+    peeled = np.flatnonzero(~np.char.startswith(ids, "u") & ~np.char.startswith(ids, "owner"))
+    attributes = np.flatnonzero(~np.char.startswith(values, "h"))
+    return graph, blocks.DenseBlock(peeled, attributes, 1.0)
+
+
+def test_trimming_keeps_the_accounts_living_on_the_blocks_own_attributes(monkeypatch):
+    # The real users put 2 of their 17 edges into objects the block owns
+    # (0.16 of their weight): out. The hanger-on puts half of its edges
+    # there, but those objects are owned only while the real users are in
+    # the block: out at the second round. The hijacked account keeps 0.23
+    # of its weight in the farm's objects: in.
+    graph, block = _block_with_a_crowd_kept_by_peeling()
+    ids = graph.links.account_ids.astype(str)
+    kept = set(ids[trim_block(graph, block).accounts])
+    assert kept == {f"f{a:02d}" for a in range(20)} | {"hijacked"}
+    monkeypatch.setattr(ag.scoring, "TRIM_OWN_SHARE", 0.0)
+    assert set(ids[trim_block(graph, block).accounts]) == set(ids[block.accounts])
+
+
+def test_a_block_that_trimming_mostly_drops_is_passed_over(monkeypatch):
+    # A club of 60 accounts rates 40 popular objects (each rated by 30
+    # outsiders too, so the club owns none); 10 of its members also share 5
+    # objects of their own. Trimming keeps those 10: the block is passed
+    # over, and the farm's block, cut into pieces by modularity, takes its
+    # place. Weighed as those 10, it would have taken the farm's.
+    rng = np.random.default_rng(1)
+    club, popular = np.nonzero(rng.random((60, 40)) < 0.3)
+    pairs = [(f"c{a:02d}", f"pop{v:02d}") for a, v in zip(club, popular, strict=True)]
+    pairs += [(f"u{a:04d}", f"pop{v:02d}") for v in range(40) for a in rng.choice(1_000, 30, False)]
+    pairs += [(f"c{a:02d}", f"own{v}") for a in range(10) for v in range(5)]
+    extra = pd.DataFrame(pairs, columns=["account_id", "value"]).assign(kind="object")
+    events = pd.concat([_block_in_background(seed=5, p=0.06, n_block=200), extra])
+    graph = build_graph(load_links(events))
+    ids = graph.links.account_ids.astype(str)
+    values = graph.links.attribute_values.astype(str)
+    club_block = blocks.DenseBlock(
+        np.flatnonzero(np.char.startswith(ids, "c")),
+        np.flatnonzero(~np.char.startswith(values, "o0") & ~np.char.startswith(values, "fake")),
+        1.0,
+    )
+    assert len(trim_block(graph, club_block).accounts) == 10
+    (farm_block,) = find_dense_blocks(graph, n_blocks=1)
+    pieces = find_communities(graph, seed=0)
+    scores = score_communities(graph, pieces)
+    fake = np.char.startswith(ids, "f")
+
+    def farm_share_in_one_cluster(communities):
+        held = communities.account_community[fake]
+        return np.bincount(held[held >= 0]).max() / fake.sum()
+
+    assert farm_share_in_one_cluster(pieces) < 0.5
+    adopt = [club_block, farm_block]
+    adopted, _ = adopt_dense_blocks(graph, pieces, scores, adopt, n_blocks=1)
+    assert farm_share_in_one_cluster(adopted) >= 0.95
+    monkeypatch.setattr(ag.scoring, "TRIM_MIN_KEPT", 0.0)
+    adopted, _ = adopt_dense_blocks(graph, pieces, scores, adopt, n_blocks=1)
+    assert farm_share_in_one_cluster(adopted) < 0.5
+
+
 def test_growth_goes_through_the_blocks_own_attributes_only(monkeypatch):
     # Peeling can keep busy attributes the block shares with a crowd (on an
     # unthinned rating background, real objects rated by hundreds); their
@@ -167,14 +245,23 @@ def _fan_club(seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["account_id", "value"]).assign(kind="object")
 
 
-def test_without_ips_a_peeled_group_that_owns_none_of_its_objects_is_not_adopted(monkeypatch):
+@pytest.mark.parametrize("rule_left", ["footing gate", "trimming"])
+def test_without_ips_a_peeled_group_that_owns_none_of_its_objects_is_not_adopted(
+    monkeypatch, rule_left
+):
     # Peeling selects for density, so the club carved out scores as a farm
     # on density, overlap and cohesion; but it shares every object with 20
-    # outsiders, owns none of them (footing 0), and is not reported.
+    # outsiders and owns none of them. Either rule alone keeps it out: its
+    # footing is 0, and trimming leaves none of its accounts.
     events = _fan_club(seed=0)
     club = {f"c{a:02d}" for a in range(60)}
-    result = ag.detect(events)
-    assert not result.accounts["flagged"].any()
+    assert not ag.detect(events).accounts["flagged"].any()
+    if rule_left == "footing gate":
+        monkeypatch.setattr(ag.scoring, "TRIM_OWN_SHARE", 0.0)
+    else:
+        monkeypatch.setattr(ag.scoring, "ADOPT_MIN_FOOTING", 0.0)
+    assert not ag.detect(events).accounts["flagged"].any()
+    monkeypatch.setattr(ag.scoring, "TRIM_OWN_SHARE", 0.0)
     monkeypatch.setattr(ag.scoring, "ADOPT_MIN_FOOTING", 0.0)
     result = ag.detect(events)
     flagged = set(result.accounts.loc[result.accounts["flagged"], "account_id"])
