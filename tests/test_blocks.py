@@ -232,6 +232,43 @@ def test_growth_goes_through_the_blocks_own_attributes_only(monkeypatch):
     assert {f"crowd{a:02d}" for a in range(30)} <= added(grow_block(graph, block))
 
 
+def test_growth_needs_attributes_the_block_clearly_holds(monkeypatch):
+    # "pop0" and "pop1" are held by 25 block accounts and 20 crowd accounts
+    # (56% inside): the crowd does not grow through them. "thin0" and
+    # "thin1" are held by 3 block accounts and 2 others (60% inside, 2
+    # outside), as a farm's object is by the farm accounts peeling missed:
+    # those two join.
+    events = _block_in_background(seed=4)
+    pairs = [(f"crowd{a:02d}", f"pop{v}") for a in range(20) for v in range(2)]
+    pairs += [(f"f{a:03d}", f"pop{v}") for a in range(25) for v in range(2)]
+    pairs += [(a, f"thin{v}") for a in ("f000", "f001", "f002", "late0", "late1") for v in range(2)]
+    extra = pd.DataFrame(pairs, columns=["account_id", "value"]).assign(kind="object")
+    graph = build_graph(load_links(pd.concat([events, extra])))
+    links = graph.links
+    (peeled,) = find_dense_blocks(graph, n_blocks=1)
+    ids = links.account_ids.astype(str)
+    fake = np.flatnonzero(np.char.startswith(ids, "f"))
+    extra_objects = np.flatnonzero(
+        np.isin(links.attribute_values, ["pop0", "pop1", "thin0", "thin1"])
+    )
+    block = dataclasses.replace(
+        peeled,
+        accounts=np.intersect1d(peeled.accounts, fake),
+        attributes=np.union1d(peeled.attributes, extra_objects),
+    )
+    assert {f"f{a:03d}" for a in range(25)} <= set(ids[block.accounts])
+
+    def added():
+        return set(ids[np.setdiff1d(grow_block(graph, block).accounts, block.accounts)])
+
+    assert added() == {"late0", "late1"}
+    monkeypatch.setattr(ag.scoring, "GROW_OWN_SHARE", 0.5)
+    assert {f"crowd{a:02d}" for a in range(20)} <= added()
+    monkeypatch.setattr(ag.scoring, "GROW_OWN_SHARE", 0.7)
+    monkeypatch.setattr(ag.scoring, "GROW_MAX_OUTSIDE", 0)
+    assert not added() & {"late0", "late1"}
+
+
 def _fan_club(seed: int) -> pd.DataFrame:
     """A sparse random background of 1,000 accounts x 1,000 objects, and a
     club of 60 accounts rating 40 popular objects at density 0.3, each object
