@@ -17,6 +17,7 @@ from acctgraph.scoring import (
     MERGE_MARGIN,
     adopt_dense_blocks,
     grow_block,
+    keep_owning_parts,
     score_communities,
     trim_block,
 )
@@ -267,6 +268,39 @@ def test_growth_needs_attributes_the_block_clearly_holds(monkeypatch):
     monkeypatch.setattr(ag.scoring, "GROW_OWN_SHARE", 0.7)
     monkeypatch.setattr(ag.scoring, "GROW_MAX_OUTSIDE", 0)
     assert not added() & {"late0", "late1"}
+
+
+def test_a_farm_glued_to_a_group_of_real_users_is_cut_from_it(monkeypatch):
+    # The farm (40 accounts rating its 40 objects at density 0.3) also
+    # rates 3 of the objects a group of 40 real users rates at density 0.5,
+    # objects that 10 outsiders each rate too. Peeled as one block, only
+    # the farm's part owns its objects.
+    rng = np.random.default_rng(0)
+    farm, farm_object = np.nonzero(rng.random((40, 40)) < 0.3)
+    pairs = [(f"f{a:02d}", f"x{o:02d}") for a, o in zip(farm, farm_object, strict=True)]
+    pairs += [(f"f{a:02d}", f"pop{o:02d}") for a in range(40) for o in rng.choice(30, 3, False)]
+    group, popular = np.nonzero(rng.random((40, 30)) < 0.5)
+    pairs += [(f"c{a:02d}", f"pop{o:02d}") for a, o in zip(group, popular, strict=True)]
+    pairs += [(f"u{u:03d}", f"pop{o:02d}") for o in range(30) for u in rng.choice(500, 10, False)]
+    events = pd.DataFrame(pairs, columns=["account_id", "value"]).assign(kind="object")
+    graph = build_graph(load_links(events))
+    ids = graph.links.account_ids.astype(str)
+    values = graph.links.attribute_values.astype(str)
+    farm_ids = {f"f{a:02d}" for a in range(40)}
+    glued = blocks.DenseBlock(
+        np.flatnonzero(~np.char.startswith(ids, "u")), np.flatnonzero(values != ""), 1.0
+    )
+    assert set(ids[keep_owning_parts(graph, glued, min_accounts=10).accounts]) == farm_ids
+    farm_block = blocks.DenseBlock(
+        np.flatnonzero(np.char.startswith(ids, "f")),
+        np.flatnonzero(np.char.startswith(values, "x")),
+        1.0,
+    )
+    kept = keep_owning_parts(graph, farm_block, min_accounts=10)
+    np.testing.assert_array_equal(kept.accounts, farm_block.accounts)
+    monkeypatch.setattr(ag.scoring, "SPLIT_KEEP_SHARE", 0.0)
+    kept = keep_owning_parts(graph, glued, min_accounts=10)
+    np.testing.assert_array_equal(kept.accounts, glued.accounts)
 
 
 def _fan_club(seed: int) -> pd.DataFrame:

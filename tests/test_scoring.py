@@ -215,6 +215,10 @@ def test_without_ips_users_whose_footing_is_elsewhere_are_not_flagged_with_a_blo
         accounts = result.accounts
         return accounts.loc[accounts["flagged"], "account_id"]
 
+    # The block's parts that own their objects keep the real raters out
+    # before footing is asked; kept whole, the block holds them.
+    assert not flagged(ag.detect(events, random_state=0)).str.startswith("u").any()
+    monkeypatch.setattr(ag.scoring, "SPLIT_KEEP_SHARE", 0.0)
     result = ag.detect(events, random_state=0)
     monkeypatch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
     without = ag.detect(events, random_state=0)

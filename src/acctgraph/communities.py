@@ -430,6 +430,21 @@ def _partition_component(
     return membership, _coarsen(src, dst, weight, membership, coarse_resolution, seed)
 
 
+def modularity_parts(
+    n_nodes: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    *,
+    resolution: float,
+    seed: int = 0,
+) -> np.ndarray:
+    """Leiden's modularity communities of a graph of ``n_nodes`` nodes given
+    by its edges ``src`` -> ``dst`` (numbered ``0..n_nodes-1``), one label
+    per node: all zeros where no partition beats the whole graph."""
+    return _leiden(n_nodes, src, dst, weight, resolution, seed, "igraph")
+
+
 def _leiden(
     n_nodes: int,
     src: np.ndarray,
