@@ -1030,7 +1030,8 @@ def adopt_dense_blocks(
     alone 0-0.12, but for three groups of 10-17 accounts (0.28-0.55).
 
     A block is weighed as :func:`trim_block` leaves it, grown by
-    :func:`grow_block` and cut by :func:`keep_owning_parts`. One that
+    :func:`grow_block` and, where footing counts (the data has no IP kind),
+    cut by :func:`keep_owning_parts`. One that
     trimming leaves with fewer than :data:`TRIM_MIN_KEPT` of its peeled
     accounts is passed over too: most of it lives on objects it shares with
     others. Where the injected users were most of a peeled block (FRAUDAR's
@@ -1069,6 +1070,8 @@ def adopt_dense_blocks(
     communities : Communities
     scores : Scores
     """
+    # Ownership tells a block's parts apart only where footing counts.
+    cut_to_owning_parts = footing_counts(graph.links.kinds, roles or KindRoles())
     passed_over = 0
     for i, peeled in enumerate(blocks):
         if n_blocks is not None and i - passed_over >= n_blocks:
@@ -1077,9 +1080,9 @@ def adopt_dense_blocks(
         if len(block.accounts) < TRIM_MIN_KEPT * len(peeled.accounts):
             passed_over += 1  # most of it lives elsewhere: a dense crowd, not a block
             continue
-        block = keep_owning_parts(
-            graph, grow_block(graph, block), min_accounts=max(10, min_cluster_size)
-        )
+        block = grow_block(graph, block)
+        if cut_to_owning_parts:
+            block = keep_owning_parts(graph, block, min_accounts=max(10, min_cluster_size))
         held = communities.account_community[block.accounts]
         pieces, counts = np.unique(held[held >= 0], return_counts=True)
         piece_score = scores.clusters["score"].to_numpy()[pieces]
@@ -1568,6 +1571,12 @@ def keep_owning_parts(
     at least :data:`SPLIT_KEEP_SHARE` as much as the part of at least
     ``min_accounts`` accounts that owns most are kept; a farm cut in two
     keeps both halves. A block without inner structure stays whole.
+
+    :func:`adopt_dense_blocks` cuts blocks only where footing counts (the
+    data has no IP kind): ownership is what footing measures, and where
+    accounts rotate IPs, rotation tells a farm's accounts from a crowd's.
+    In bench_quality's worlds, which have IPs, cutting changed no outcome,
+    and at 1M accounts it took 2.8 s (Leiden on the 28,852-account block).
     """
     mask = graph.edge_mask
     account = graph.links.account[mask]
