@@ -97,6 +97,7 @@ __all__ = [
     "check_n_jobs",
     "find_communities",
     "merge_communities",
+    "modularity_parts",
     "move_accounts",
 ]
 
