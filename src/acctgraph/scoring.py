@@ -1071,8 +1071,8 @@ def adopt_dense_blocks(
     communities : Communities
     scores : Scores
     """
-    # Ownership tells a block's parts apart only where footing counts.
-    cut_to_owning_parts = footing_counts(graph.links.kinds, roles or KindRoles())
+    # Footing passes blocks over, and ownership cuts them, only where it counts.
+    with_footing = footing_counts(graph.links.kinds, roles or KindRoles())
     passed_over = 0
     for i, peeled in enumerate(blocks):
         if n_blocks is not None and i - passed_over >= n_blocks:
@@ -1082,7 +1082,7 @@ def adopt_dense_blocks(
             passed_over += 1  # most of it lives elsewhere: a dense crowd, not a block
             continue
         block = grow_block(graph, block)
-        if cut_to_owning_parts:
+        if with_footing:
             block = keep_owning_parts(graph, block, min_accounts=max(10, min_cluster_size))
         held = communities.account_community[block.accounts]
         pieces, counts = np.unique(held[held >= 0], return_counts=True)
@@ -1101,10 +1101,7 @@ def adopt_dense_blocks(
         candidate_scores = _rescore(graph, candidate, [(communities, scores)], roles, n_jobs)
         block_row = candidate_scores.clusters.iloc[candidate.account_community[block.accounts[0]]]
         block_score = block_row["score"]
-        if (
-            "footing" not in candidate_scores.unavailable
-            and block_row["footing"] < ADOPT_MIN_FOOTING
-        ):
+        if with_footing and block_row["footing"] < ADOPT_MIN_FOOTING:
             passed_over += 1  # a peeled group that shares its objects with others: not a block
             continue
         # The accounts the carving touches: the block's and its pieces'.
@@ -1567,8 +1564,9 @@ def keep_owning_parts(
 
     Which parts are the farm's: a farm's objects are held by the farm alone,
     a real group's are rated by others too. A part's ownership is the share
-    of its inner edges' FRAUDAR weight that goes to attributes at least
-    :data:`OWNED_SHARE` of whose holders are the part's accounts. Parts owning
+    of its inner edges' FRAUDAR weight that goes to attributes it owns, as
+    footing counts them (at least :data:`OWNED_MIN_HOLDERS` holders,
+    :data:`OWNED_SHARE` of them the part's accounts). Parts owning
     at least :data:`SPLIT_KEEP_SHARE` as much as the part of at least
     ``min_accounts`` accounts that owns most are kept; a farm cut in two
     keeps both halves. A block without inner structure stays whole.
@@ -1599,7 +1597,7 @@ def keep_owning_parts(
     # Holders of each attribute among the accounts of its own part.
     same = part[src] == part[dst]
     held = np.bincount(dst[same] - n_acc, minlength=len(block.attributes))
-    owned = held >= OWNED_SHARE * graph.degree[block.attributes]
+    owned = _owned_attribute(held, graph.degree[block.attributes])
     inner = np.bincount(part[src][same], weights=weight[same], minlength=n_parts)
     inner_owned = np.bincount(
         part[src][same], weights=(weight * owned[dst - n_acc])[same], minlength=n_parts
