@@ -18,6 +18,7 @@ from acctgraph.scoring import (
     adopt_dense_blocks,
     grow_block,
     keep_owning_parts,
+    merge_on_evidence,
     score_communities,
     trim_block,
 )
@@ -413,6 +414,39 @@ def test_a_block_is_adopted_over_its_pieces_but_a_farm_found_whole_is_not_split(
     # own block cannot out-score by the margin.
     again, _ = adopt_dense_blocks(graph, adopted, adopted_scores, blocks)
     np.testing.assert_array_equal(again.account_community, adopted.account_community)
+
+
+def test_a_block_short_of_the_farm_gives_way_to_the_coarse_group_holding_it_whole():
+    # Peeling reached three quarters of the farm; the coarse group of the
+    # pieces Leiden cut the farm into is the farm whole. Adopted, the block
+    # would be a group of its own and the merge could not report the farm.
+    graph, pieces, scores, blocks, _, _ = _block_cut_by_modularity()
+    fake = np.flatnonzero(np.char.startswith(graph.links.account_ids.astype(str), "f"))
+    held = pieces.account_community[fake]
+    in_farm = np.zeros(pieces.n_communities, dtype=bool)
+    in_farm[held[held >= 0]] = True
+    grouped = dataclasses.replace(
+        pieces, parent=np.where(in_farm, 0, 1 + np.arange(pieces.n_communities))
+    )
+    part = dataclasses.replace(
+        blocks[0], accounts=np.intersect1d(blocks[0].accounts, fake[: int(0.75 * len(fake))])
+    )
+
+    def flagged_fakes(communities):
+        adopted, adopted_scores = adopt_dense_blocks(graph, communities, scores, [part])
+        _, merged_scores = merge_on_evidence(graph, adopted, scores=adopted_scores)
+        flagged = merged_scores.account_features["score"].to_numpy() >= 0.5
+        changed = not np.array_equal(adopted.account_community, communities.account_community)
+        n_fake = np.count_nonzero(flagged[fake])
+        return changed, n_fake, np.count_nonzero(flagged) - n_fake
+
+    # Without the group, the block is the best report there is...
+    adopted, found_alone, others_alone = flagged_fakes(pieces)
+    assert adopted and found_alone < 0.9 * len(fake)
+    # ...with it, the group is reported whole and flags (nearly) the whole farm.
+    adopted, found, others = flagged_fakes(grouped)
+    assert not adopted
+    assert found >= 0.95 * len(fake) and others == 0 == others_alone
 
 
 def test_injected_block_is_flagged_with_few_background_accounts():

@@ -1115,9 +1115,77 @@ def adopt_dense_blocks(
             block_score >= best_piece - margin
             and flagged_before < flagged_after <= (1.0 + COMPLETION_LIMIT) * flagged_before
         )
-        if block_score >= threshold and (block_score > best_piece + margin or completes):
-            communities, scores = candidate, candidate_scores
+        if not (block_score >= threshold and (block_score > best_piece + margin or completes)):
+            continue
+        if _group_does_better(
+            graph,
+            communities,
+            scores,
+            pieces,
+            block_score,
+            flagged_after,
+            roles,
+            margin,
+            threshold,
+            n_jobs,
+        ):
+            continue  # the coarse merge reports the whole group, which carving would break up
+        communities, scores = candidate, candidate_scores
     return communities, scores
+
+
+def _group_does_better(
+    graph: AttributeGraph,
+    communities: Communities,
+    scores: Scores,
+    pieces: np.ndarray,
+    block_score: float,
+    block_flags: int,
+    roles: KindRoles | None,
+    margin: float,
+    threshold: float,
+    n_jobs: int | None,
+) -> bool:
+    """Whether the coarse group holding a block's ``pieces`` (all in one
+    group) is the better report: the coarse merge would take it whole (it
+    scores more than ``margin`` above each of its communities), it scores
+    no more than ``margin`` below the block, and it flags at least
+    ``block_flags`` accounts (as many as the block's carving does).
+
+    An adopted block is a group of its own, so adopting it keeps the merge
+    from reporting the group it came from. Where the group is the farm whole
+    and the block only the part peeling reached, that loses farm accounts:
+    on FRAUDAR's injection benchmark (thinned background, no camouflage,
+    density 0.02, trial 0) the block was 155 of the 200 injected users and
+    scored 0.53, flagging 128, where the group of the pieces Leiden cut the
+    injected users into scored 0.56 and flagged 169.
+    """
+    parent = communities.parent
+    if parent is None or len(pieces) == 0:
+        return False
+    groups = np.unique(parent[pieces])
+    if len(groups) != 1:
+        return False
+    in_group = parent == groups[0]
+    if np.count_nonzero(in_group) < 2:
+        return False
+    label = np.where(in_group, communities.n_communities, np.arange(communities.n_communities))
+    merged = merge_communities(communities, label)
+    merged_scores = _rescore(graph, merged, [(communities, scores)], roles, n_jobs)
+    group_accounts = np.flatnonzero(
+        in_group[np.maximum(communities.account_community, 0)]
+        & (communities.account_community >= 0)
+    )
+    group_row = merged_scores.clusters.iloc[merged.account_community[group_accounts[0]]]
+    best_part = scores.clusters["score"].to_numpy()[in_group].max()
+    group_flags = np.count_nonzero(
+        merged_scores.account_features["score"].to_numpy()[group_accounts] >= threshold
+    )
+    return bool(
+        group_row["score"] > best_part + margin
+        and group_row["score"] >= block_score - margin
+        and group_flags >= block_flags
+    )
 
 
 def split_on_evidence(
