@@ -22,6 +22,8 @@ def test_benchmark_smoke_run_writes_table_and_json(tmp_path):
     (row,) = report["rows"]
     assert row["n_accounts"] == 2000
     assert row["acctgraph"]["recall"] >= 0.95
+    # The plain pipeline over every kind links accounts to IPs, ASNs and cards.
+    assert row["igraph_all"]["n_links"] > row["floor"]["n_links"]
     assert row["acctgraph"]["peak_rss_mib"] > 0
     assert row["ratio_to_floor"] > 0
     assert out.with_suffix(".md").read_text().startswith("# bench_detect")
@@ -87,9 +89,11 @@ def test_scale_benchmark_smoke_run(tmp_path):
     )
     (row,) = json.loads(out.read_text())["rows"]
     assert row["n_rows"] > 50_000
-    for method in ("floor", "acctgraph", "acctgraph_pandas", "igraph", "networkx"):
+    for method in ("floor", "acctgraph", "acctgraph_pandas", "igraph", "igraph_all", "networkx"):
         assert row[method]["wall_s"] > 0, method
     assert row["acctgraph"]["recall"] >= 0.95
+    # The plain pipeline over every kind links accounts to IPs, ASNs and cards.
+    assert row["igraph_all"]["n_links"] > row["floor"]["n_links"]
     assert set(row["acctgraph"]["stage_s"]) == {
         "ingest",
         "graph",
