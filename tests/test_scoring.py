@@ -633,3 +633,29 @@ def test_a_small_farm_left_inside_households_is_split_out():
         attach_accounts=False,
     )
     pd.testing.assert_frame_equal(shuffled.accounts, result.accounts)
+
+
+def test_without_ips_footing_below_the_level_costs_fit_as_its_square():
+    # One cluster whose core's median footing is 0.5 and whose volume every
+    # account shows in full: from 0.4 of the median (0.2) footing counts in
+    # full; a real user riding on the cluster's camouflage at 0.13 keeps
+    # (0.13 / 0.2) ** 2 of the fit, not 0.65 of it.
+    footing = np.array([0.0, 0.1, 0.13, 0.2, 0.5, 1.0])
+    own = {
+        "ip_rotation": np.zeros(6),
+        "asn_spread": np.zeros(6),
+        "volume": np.full(6, 10.0),
+        "footing": footing,
+    }
+    signal = pd.DataFrame({"ip_rotation": [0.0], "asn_spread": [0.0], "volume": [0.8]})
+    raw = pd.DataFrame({"volume": [10.0], "footing": [0.5]})
+    fit = ag.scoring._fit(
+        own, signal, raw, np.zeros(6, dtype=np.int64), ["ip_rotation", "asn_spread"]
+    )
+    np.testing.assert_allclose(fit, [0.0, 0.25, 0.4225, 1.0, 1.0, 1.0])
+    # A cluster whose core owns nothing asks no footing of its members.
+    raw_owning_nothing = raw.assign(footing=[0.0])
+    fit = ag.scoring._fit(
+        own, signal, raw_owning_nothing, np.zeros(6, dtype=np.int64), ["ip_rotation", "asn_spread"]
+    )
+    np.testing.assert_allclose(fit, np.ones(6))
