@@ -22,8 +22,6 @@ def test_benchmark_smoke_run_writes_table_and_json(tmp_path):
     (row,) = report["rows"]
     assert row["n_accounts"] == 2000
     assert row["acctgraph"]["recall"] >= 0.95
-    # The plain pipeline over every kind links accounts to IPs, ASNs and cards.
-    assert row["igraph_all"]["n_links"] > row["floor"]["n_links"]
     assert row["acctgraph"]["peak_rss_mib"] > 0
     assert row["ratio_to_floor"] > 0
     assert out.with_suffix(".md").read_text().startswith("# bench_detect")
