@@ -251,7 +251,10 @@ than :data:`MERGE_MARGIN` above the best community its accounts came from,
 or where it scores about as high and flags a few more of the accounts it
 touches (it completes a farm whose hijacked accounts Leiden put elsewhere).
 It runs before the coarse merge, and the block is a group of its own there,
-so merging cannot dilute it again.
+so merging cannot dilute it again; for the same reason a block is not
+adopted where the coarse group holding all its pieces would be merged, scores
+about as high and flags at least as many accounts: peeling reached only part
+of a farm the group holds whole (:func:`_group_does_better`).
 
 Last, :func:`split_on_evidence` goes the other way: where the data has an
 IP kind, each community scoring below the threshold is peeled on its own
@@ -1176,9 +1179,10 @@ def _group_does_better(
     from reporting the group it came from. Where the group is the farm whole
     and the block only the part peeling reached, that loses farm accounts:
     on FRAUDAR's injection benchmark (thinned background, no camouflage,
-    density 0.02, trial 0) the block was 155 of the 200 injected users and
-    scored 0.53, flagging 128, where the group of the pieces Leiden cut the
-    injected users into scored 0.56 and flagged 169.
+    density 0.03, trial 0) the block was 181 accounts and scored 0.76,
+    flagging 176, where the group of the 13 pieces Leiden cut the injected
+    users into holds all 200 of them, scores 0.82 and flags 184. Over that
+    cell's 5 trials F went from 0.956 to 0.970, and no cell fell.
     """
     parent = communities.parent
     if parent is None or len(pieces) == 0:
