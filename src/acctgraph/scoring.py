@@ -1197,8 +1197,7 @@ def _group_does_better(
     merged = merge_communities(communities, label)
     merged_scores = _rescore(graph, merged, [(communities, scores)], roles, n_jobs)
     group_accounts = np.flatnonzero(
-        in_group[np.maximum(communities.account_community, 0)]
-        & (communities.account_community >= 0)
+        np.isin(communities.account_community, np.flatnonzero(in_group))
     )
     group_row = merged_scores.clusters.iloc[merged.account_community[group_accounts[0]]]
     best_part = scores.clusters["score"].to_numpy()[in_group].max()
