@@ -189,14 +189,16 @@ def run_acctgraph_pandas(folder: Path) -> dict[str, object]:
     return _detect(folder, "pandas")
 
 
-def _read_pairs(folder: Path):
+def _read_log(folder: Path, columns: list[str]):
+    """The request log's ``columns``, every file, read with pandas."""
     import pandas as pd
 
     files = sorted(folder.glob("requests-*.parquet"))
-    frame = pd.concat(
-        [pd.read_parquet(f, columns=["account_id", "ip"]) for f in files], ignore_index=True
-    )
-    return frame.drop_duplicates()
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+
+
+def _read_pairs(folder: Path):
+    return _read_log(folder, ["account_id", "ip"]).drop_duplicates()
 
 
 def _plain_leiden(account_ids, attribute_keys) -> list[int]:
@@ -236,11 +238,7 @@ def run_igraph_all(folder: Path) -> dict[str, object]:
     import pandas as pd
 
     start = time.perf_counter()
-    files = sorted(folder.glob("requests-*.parquet"))
-    log = pd.concat(
-        [pd.read_parquet(f, columns=["account_id", *ATTRIBUTES]) for f in files],
-        ignore_index=True,
-    )
+    log = _read_log(folder, ["account_id", *ATTRIBUTES])
     table = pd.read_parquet(
         folder / "accounts.parquet", columns=["account_id", *ACCOUNT_ATTRIBUTES]
     )
