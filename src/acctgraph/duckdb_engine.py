@@ -512,8 +512,10 @@ def _repeated_hashes(con: Any, hashes: str, n_rows: int) -> np.ndarray:
     for 310M rows, never twice that), which numpy sorts in place with its
     vectorised sort: at 1M accounts (31M rows) 0.17 s, where DuckDB's
     sort, ``lag(h) OVER (ORDER BY h)``, took 2.7 s of which 1.4 s is the
-    scan and hashing both need. DuckDB's ``GROUP BY h HAVING count(*) > 1``
-    was slower still (a hash table of every row).
+    scan and hashing both need; at 10M accounts the ingest went from 210 s
+    to 169 s and the whole run's peak stayed at 14.3 GiB (single runs).
+    DuckDB's ``GROUP BY h HAVING count(*) > 1`` was slower still (a hash
+    table of every row).
     """
     out = np.empty(n_rows, dtype=np.uint64)
     filled = 0

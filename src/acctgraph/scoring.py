@@ -1379,10 +1379,12 @@ def attach_on_evidence(
     so a card pooled by 54 farm accounts weighs 0.14 and a farm account
     whose IPs are its own (each used once) reached ``m`` 0.2-0.5 against a
     reference of 1.86 and stayed in the households' community it was
-    placed in, scored near 0. A pooled card is the farm's own: no office,
-    family or carrier crowd shares one with a flagged farm's members. The
-    10 keeps a family card (a few holders, some inside a flagged cluster)
-    out of the rule. So an account joins a farm only if it holds
+    placed in, scored near 0. A card pooled by ten of a flagged farm's
+    members is the farm's own; an office's card is held by the office,
+    whose cluster is not flagged. The 10 keeps a family card (a few
+    holders, some inside a flagged cluster) out of the rule; no benchmark
+    world has one (2, 5, 10 and 30 give the same results on
+    ``few_proxies``). So an account joins a farm only if it holds
     some of the farm's own infrastructure and shows the farm's behaviour
     itself: a household whose home IP the farm's proxies resell has the
     tie, but neither rotates nor sends the farm's volume, and stays.
