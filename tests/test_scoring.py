@@ -282,6 +282,24 @@ def test_without_ips_a_sparse_block_that_owns_its_objects_is_flagged(seed, monke
     assert flagged(ag.detect(events, random_state=0)) == (0, 0)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_without_ips_a_quiet_fake_user_on_the_block_s_own_objects_is_flagged(seed, monkeypatch):
+    # A fake user rating 2-3 of the block's objects, and nothing else, has
+    # little shared weight and volume beside the block's busier members;
+    # standing only on objects the block owns, it is a member in full.
+    events = _sparse_block_in_ratings(seed)
+
+    def flagged(result):
+        ids = result.accounts.loc[result.accounts["flagged"], "account_id"]
+        return ids.str.startswith("f").sum(), ids.str.startswith("u").sum()
+
+    fake, real = flagged(ag.detect(events, random_state=0))
+    monkeypatch.setattr(ag.scoring, "FULL_FOOTING", 2.0)  # no account in full
+    fake_partial, real_partial = flagged(ag.detect(events, random_state=0))
+    assert fake >= fake_partial + 5
+    assert real == real_partial == 0
+
+
 def test_coarse_groups_are_judged_on_their_own_scores_whatever_their_numbering():
     # A sparse block that Leiden cuts into pieces is reported whole where
     # the group scores higher. The groups' scores are numbered by each
