@@ -421,14 +421,14 @@ _VOLUME_FIT_LEVEL = 0.5
 OWNED_MIN_HOLDERS = 3
 OWNED_SHARE = 0.9
 _FOOTING_FIT_LEVEL = 0.4
+# Below that share, the account's footing counts as the square of its
+# ratio to it (see "Footing" in the module docstring).
+_FOOTING_FIT_POWER = 2.0
 # Footing from which an account, at or above its cluster's median footing
 # and on at least FULL_FOOTING_MIN_OWNED owned attributes, is a member in
 # full: membership and fit 1 (see "Footing").
 FULL_FOOTING = 0.5
 FULL_FOOTING_MIN_OWNED = 2
-# Below that share, the account's footing counts as the square of its
-# ratio to it (see "Footing" in the module docstring).
-_FOOTING_FIT_POWER = 2.0
 # How much a group of communities must out-score the best of its parts to
 # be reported whole.
 MERGE_MARGIN = 0.05
