@@ -258,6 +258,12 @@ def _sparse_block_in_ratings(seed: int) -> pd.DataFrame:
     return events.assign(kind="object")
 
 
+def _flagged_fake_and_real(result) -> tuple[int, int]:
+    """Flagged fake users (ids ``f...``) and real users (ids ``u...``)."""
+    ids = result.accounts.loc[result.accounts["flagged"], "account_id"]
+    return ids.str.startswith("f").sum(), ids.str.startswith("u").sum()
+
+
 @pytest.mark.parametrize("seed", [0, 2])
 def test_without_ips_a_sparse_block_that_owns_its_objects_is_flagged(seed, monkeypatch):
     # Structure, volume and density alone leave the block just under the
@@ -268,18 +274,14 @@ def test_without_ips_a_sparse_block_that_owns_its_objects_is_flagged(seed, monke
     # footing in seeds 1 and 3-7.)
     events = _sparse_block_in_ratings(seed)
 
-    def flagged(result):
-        ids = result.accounts.loc[result.accounts["flagged"], "account_id"]
-        return ids.str.startswith("f").sum(), ids.str.startswith("u").sum()
-
     result = ag.detect(events, random_state=0)
-    fake, real = flagged(result)
+    fake, real = _flagged_fake_and_real(result)
     assert fake >= 0.9 * 200 and real == 0
     block = result.accounts.loc[result.accounts["account_id"] == "f000", "cluster_id"].item()
     clusters = result.clusters.set_index("cluster_id")
     assert clusters.loc[block, "contrib_footing"] == pytest.approx(1.5)
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "footing", 0.0)
-    assert flagged(ag.detect(events, random_state=0)) == (0, 0)
+    assert _flagged_fake_and_real(ag.detect(events, random_state=0)) == (0, 0)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -289,13 +291,9 @@ def test_without_ips_a_quiet_fake_user_on_the_block_s_own_objects_is_flagged(see
     # standing only on objects the block owns, it is a member in full.
     events = _sparse_block_in_ratings(seed)
 
-    def flagged(result):
-        ids = result.accounts.loc[result.accounts["flagged"], "account_id"]
-        return ids.str.startswith("f").sum(), ids.str.startswith("u").sum()
-
-    fake, real = flagged(ag.detect(events, random_state=0))
+    fake, real = _flagged_fake_and_real(ag.detect(events, random_state=0))
     monkeypatch.setattr(ag.scoring, "FULL_FOOTING", 2.0)  # no account in full
-    fake_partial, real_partial = flagged(ag.detect(events, random_state=0))
+    fake_partial, real_partial = _flagged_fake_and_real(ag.detect(events, random_state=0))
     assert fake >= fake_partial + 5
     assert real == real_partial == 0
 
