@@ -55,6 +55,11 @@ logger = logging.getLogger(__name__)
 # the later stages hold: a 10M-account log peaked at 19.8 GB of 24 GB.
 DEFAULT_MEMORY_SHARE = 0.4
 
+# Duplicate rows are looked for among the rows whose account and timestamp
+# recur; where more than this share of the log's rows do, among the rows
+# whose every column's hash recurs (see _take_off_duplicates).
+CANDIDATE_SHARE = 0.01
+
 
 def default_memory_limit() -> str | None:
     """``DEFAULT_MEMORY_SHARE`` of physical memory, in DuckDB's units; None
@@ -479,7 +484,17 @@ def _take_off_duplicates(
     """Take the extra copies of duplicate rows off the grouped links in
     ``gn``; return how many rows were extra. ``n_rows`` is the log's row count."""
     row_key = ", ".join(raw) + ", c, ts"
-    repeated = _repeated_hashes(con, f"SELECT hash({row_key}) FROM ({rows})", n_rows)
+    # Equal rows have equal accounts and timestamps, and hashing those two
+    # reads two columns, not every one: at 1M accounts (31M rows) the scan
+    # takes 1.0 s where the whole row's took 2.1 s, and the candidates it
+    # gives are 11,196 rows against 8,748. Where timestamps are coarse (one
+    # a day, or many requests an account in one second) nearly every row
+    # would be a candidate, and the whole row is hashed instead.
+    key = f"{raw[0]}, ts"
+    repeated, n_candidates = _repeated_hashes(con, f"SELECT hash({key}) FROM ({rows})", n_rows)
+    if n_candidates > CANDIDATE_SHARE * n_rows:
+        key = row_key
+        repeated, _ = _repeated_hashes(con, f"SELECT hash({key}) FROM ({rows})", n_rows)
     if not len(repeated):
         return 0
     con.register("dup_hashes", pd.DataFrame({"h": repeated}))
@@ -487,7 +502,7 @@ def _take_off_duplicates(
     # rows that are truly equal.
     con.execute(
         f"CREATE TEMP TABLE dups AS SELECT {row_key}, count(*) - 1 AS extra "
-        f"FROM ({rows}) WHERE hash({row_key}) IN (SELECT h FROM dup_hashes) "
+        f"FROM ({rows}) WHERE hash({key}) IN (SELECT h FROM dup_hashes) "
         f"GROUP BY {row_key} HAVING count(*) > 1"
     )
     for link_set, gid in zip(link_sets, gids, strict=True):
@@ -504,9 +519,9 @@ def _take_off_duplicates(
     return int(n_extra)
 
 
-def _repeated_hashes(con: Any, hashes: str, n_rows: int) -> np.ndarray:
+def _repeated_hashes(con: Any, hashes: str, n_rows: int) -> tuple[np.ndarray, int]:
     """The values that occur more than once among the ``n_rows`` 64-bit
-    hashes the query ``hashes`` gives, sorted.
+    hashes the query ``hashes`` gives, sorted, and how many rows hold them.
 
     The hashes stream into one preallocated array (8 bytes a row: 2.4 GiB
     for 310M rows, never twice that), which numpy sorts in place with its
@@ -529,7 +544,8 @@ def _repeated_hashes(con: Any, hashes: str, n_rows: int) -> np.ndarray:
         raise RuntimeError(f"duckdb: the log gave {filled} rows, not the {n_rows} it counted")
     out.sort()
     same = out[1:] == out[:-1]
-    return np.unique(out[1:][same])
+    repeated = np.unique(out[1:][same])
+    return repeated, int(same.sum()) + len(repeated)
 
 
 def _observations_by_rows(
