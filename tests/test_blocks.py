@@ -1,13 +1,14 @@
 """Dense blocks: FRAUDAR's peeling, growth and adoption as clusters."""
 
 import dataclasses
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import acctgraph as ag
-from acctgraph import blocks
+from acctgraph import blocks, parallel
 from acctgraph.blocks import find_blocks_within, find_dense_blocks
 from acctgraph.communities import carve_block, find_communities
 from acctgraph.graph import build_graph
@@ -589,3 +590,41 @@ def test_a_peeled_block_is_connected_and_leaves_the_other_parts_for_the_next():
     assert sorted(ids[first.accounts]) == [f"a{a:02d}" for a in range(20)]
     assert sorted(ids[second.accounts]) == [f"b{a:02d}" for a in range(20)]
     assert first.density == pytest.approx(400 * blocks.fraudar_weight(20) / 40)
+
+
+def test_blocks_peeled_beside_the_communities_are_those_peeled_after_them(monkeypatch):
+    # With two processes the peeling runs in a forked worker while Leiden
+    # runs; the result must be the one process's, to the last score.
+    from acctgraph import pipeline
+
+    started = []
+
+    def counted(function, *args):
+        started.append(function.__name__)
+        return parallel.start_in_worker(function, *args)
+
+    monkeypatch.setattr(pipeline, "start_in_worker", counted)
+    events = _block_in_background(seed=6, p=0.06, n_block=200)
+    alone = ag.detect(events, n_jobs=1)
+    assert started == []
+    beside = ag.detect(events, n_jobs=2)
+    assert started == ["_peel"]
+    pd.testing.assert_frame_equal(alone.clusters, beside.clusters)
+    pd.testing.assert_frame_equal(alone.accounts, beside.accounts)
+
+
+def _fail(message: str):
+    raise ValueError(message)
+
+
+def test_a_worker_s_result_and_its_error_reach_the_caller():
+    assert parallel.start_in_worker(np.add, 2, 3)() == 5
+    wait = parallel.start_in_worker(_fail, "bad block")
+    with pytest.raises(ValueError, match="bad block"):
+        wait()
+    # A worker killed (as by the OOM killer) says so rather than hanging.
+    wait = parallel.start_in_worker(os._exit, 3)
+    with pytest.raises(
+        RuntimeError, match="_exit's worker process ended without a result .exit code 3."
+    ):
+        wait()

@@ -28,6 +28,7 @@ __all__ = [
     "forked_processes",
     "processes",
     "run_in_parts",
+    "start_in_worker",
 ]
 
 # The work of the forked workers of the running run_in_parts: set just before
@@ -98,3 +99,48 @@ def _run_part(i: int) -> Any:
     """In a forked worker: part ``i`` of the work set by :func:`run_in_parts`."""
     function, args = _WORK
     return function(i, *args)
+
+
+def start_in_worker(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """Start ``function(*args)`` in a forked worker; returns a function that
+    waits for its result (raising what it raised).
+
+    As with :func:`run_in_parts`, ``args`` reach the worker with the fork and
+    only the result is pickled back. The worker is a bare process writing to
+    a pipe, with no helper thread in this process, so that work started
+    meanwhile may fork workers of its own. Needs :func:`can_fork`.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_send_result, args=(sender, function, args), daemon=True)
+    worker.start()
+    sender.close()
+
+    def result() -> Any:
+        try:
+            failed, value = receiver.recv()
+        except EOFError:
+            worker.join()
+            raise RuntimeError(
+                f"{function.__name__}'s worker process ended without a result "
+                f"(exit code {worker.exitcode})"
+            ) from None
+        finally:
+            receiver.close()
+        worker.join()
+        if failed:
+            raise value
+        return value
+
+    return result
+
+
+def _send_result(sender: Any, function: Callable[..., Any], args: tuple) -> None:
+    """In a forked worker: send ``(failed, result or exception)`` of
+    ``function(*args)``."""
+    try:
+        outcome = (False, function(*args))
+    except BaseException as exc:  # sent to the caller, who raises it
+        outcome = (True, exc)
+    sender.send(outcome)
+    sender.close()

@@ -26,6 +26,7 @@ from .communities import LEIDEN_BACKENDS, check_n_jobs, find_communities
 from .exceptions import ConfigError
 from .graph import build_graph
 from .ingest import ENGINES, TableLike, load_links
+from .parallel import forked_processes, start_in_worker
 from .privacy import Pseudonymizer
 from .progress import StageProgress, should_show
 from .results import DetectionResult, build_result
@@ -249,6 +250,8 @@ def detect(
     n_jobs : int, optional
         Processes that partition large components, and score the clusters
         of a large log, at once; default: every CPU this process may use.
+        With two or more (and ``fork``), the dense blocks are peeled in a
+        worker while the communities are found.
         The result is the same for any value (see
         :func:`acctgraph.communities.find_communities` and
         :func:`acctgraph.scoring.score_communities`). On platforms
@@ -361,6 +364,17 @@ def _run_stages(
             max_attribute_degree=config.max_attribute_degree,
             specificity_exponent=config.specificity_exponent,
         )
+    roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
+    # Where footing counts, blocks that own none of their objects are passed
+    # over when adopting, and spare ones take their place.
+    with_spares = config.dense_blocks and footing_counts(links.kinds, roles)
+    spare = SPARE_BLOCKS if with_spares else 0
+    peel = (graph, config.dense_blocks + spare, max(10, config.min_cluster_size))
+    # Peeling needs only the graph, so it runs in a worker beside the
+    # communities stage, whose Leiden on the largest component keeps one
+    # core (at 1M accounts about 7 s of it); the blocks stage is then the
+    # wait for it.
+    blocks_result = start_in_worker(_peel, *peel) if _runs_beside(n_jobs) else None
     with stages.stage("communities"):
         communities = find_communities(
             graph,
@@ -373,17 +387,8 @@ def _run_stages(
             else config.resolution * config.coarse_factor,
             n_jobs=n_jobs,
         )
-    roles = KindRoles(ip=config.ip_kind, asn=config.asn_kind, payment=config.payment_kind)
     with stages.stage("blocks"):
-        # Where footing counts, blocks that own none of their objects are
-        # passed over when adopting, and spare ones take their place.
-        with_spares = config.dense_blocks and footing_counts(links.kinds, roles)
-        spare = SPARE_BLOCKS if with_spares else 0
-        blocks = find_dense_blocks(
-            graph,
-            n_blocks=config.dense_blocks + spare,
-            min_accounts=max(10, config.min_cluster_size),
-        )
+        blocks = _peel(*peel) if blocks_result is None else blocks_result()
     with stages.stage("scoring"):
         # Blocks first: a block carved out of Leiden's pieces is a group of
         # its own, so the coarse merge cannot dilute it again.
@@ -446,6 +451,16 @@ def _run_stages(
         f"{len(result.clusters):,} clusters, {int(result.accounts['flagged'].sum()):,} flagged"
     )
     return result
+
+
+def _peel(graph, n_blocks: int, min_accounts: int):
+    """The dense blocks of the blocks stage (:func:`find_dense_blocks`)."""
+    return find_dense_blocks(graph, n_blocks=n_blocks, min_accounts=min_accounts)
+
+
+def _runs_beside(n_jobs: int | None) -> bool:
+    """Whether the blocks stage runs in a worker beside the communities stage."""
+    return forked_processes(n_jobs) >= 2
 
 
 def _provenance(config: DetectConfig, links, random_state: object, engine: str) -> dict[str, Any]:
