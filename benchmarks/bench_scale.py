@@ -12,7 +12,7 @@ is its own:
 * ``acctgraph``: ``acctgraph.detect(glob, engine="duckdb")`` end to end,
   with its per-stage wall times, then quality against the planted truth;
   its peak memory counts the worker processes that partition components
-  (sampled; see ``common.TreeMemory``);
+  and peel the dense blocks (sampled; see ``common.TreeMemory``);
 * ``acctgraph_pandas``: the same with the pandas ingest engine;
 * ``igraph``: a plain igraph pipeline a user would write: pandas reads the
   files, drops duplicate (account, IP) pairs, builds the bipartite graph and
