@@ -816,14 +816,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     for feature in FEATURE_WEIGHTS:
         clusters[f"contrib_{feature}"] = contrib[feature]
 
-    # Without an IP kind the rest of fit is volume alone.
-    own = _own_evidence(
-        n_ips[member],
-        n_asns[member],
-        activity[member],
-        population_activity,
-        footing[member] if with_footing else None,
-    )
+    fit_raw = raw
     if with_footing:
         # Fit compares vouched footing, each owned attribute counting as much
         # as its holders stand on owned attributes themselves (see "Footing").
@@ -833,11 +826,16 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
             link_comm[owned] * n_attr + link_attribute[owned],
             graph.account_edges,
         )
-        own["footing"] = vouched[member]
         fit_raw = raw.assign(footing=_group_median(vouched[core], core_comm, n_comm))
-        fit = _fit(own, signal, fit_raw, member_comm, unavailable)
-    else:
-        fit = _fit(own, signal, raw, member_comm, unavailable)
+    # Without an IP kind the rest of fit is volume alone.
+    own = _own_evidence(
+        n_ips[member],
+        n_asns[member],
+        activity[member],
+        population_activity,
+        vouched[member] if with_footing else None,
+    )
+    fit = _fit(own, signal, fit_raw, member_comm, unavailable)
     if with_footing:
         # Standing on the cluster's own attributes as much as its median
         # member does, on them for at least half its edges and on at least
