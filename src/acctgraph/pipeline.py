@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import find_dense_blocks
+from .blocks import DenseBlock, find_dense_blocks
 from .communities import LEIDEN_BACKENDS, check_n_jobs, find_communities
 from .exceptions import ConfigError
-from .graph import build_graph
+from .graph import AttributeGraph, build_graph
 from .ingest import ENGINES, TableLike, load_links
 from .parallel import forked_processes, start_in_worker
 from .privacy import Pseudonymizer
@@ -453,7 +453,7 @@ def _run_stages(
     return result
 
 
-def _peel(graph, n_blocks: int, min_accounts: int):
+def _peel(graph: AttributeGraph, n_blocks: int, min_accounts: int) -> list[DenseBlock]:
     """The dense blocks of the blocks stage (:func:`find_dense_blocks`)."""
     return find_dense_blocks(graph, n_blocks=n_blocks, min_accounts=min_accounts)
 

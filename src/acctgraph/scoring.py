@@ -1509,9 +1509,10 @@ def attach_on_evidence(
     from 0.961 / 0.946 to 0.976 / 0.967, biased from 0.909 / 0.879 to
     0.933 / 0.901, hijacked from 0.931 / 0.926 to 0.945 / 0.931; biased
     camouflage at 0.04 from 0.964 / 0.958 to 0.981 / 0.985. On held-out
-    trials 5-14, 45 rose and 1 fell by 0.001. With 3 other holders instead of 4, real users rating popular
-    objects that fake users camouflage with were attached at density 0.10
-    (random camouflage, thinned: 0.996 to 0.993, behind FRAUDAR).
+    trials 5-14, 45 rose and 1 fell by 0.001. With 3 other holders instead
+    of 4, real users rating popular objects that fake users camouflage with
+    were attached at density 0.10 (random camouflage, thinned: 0.996 to
+    0.993, behind FRAUDAR).
 
     Parameters
     ----------
@@ -1631,8 +1632,7 @@ def attach_on_evidence(
     fit = _fit(own, signal, clusters, farm, scores.unavailable)
     judged = cluster_score[farm] * np.sqrt(membership) * fit
     # Each account's best farm: highest score, then smallest label.
-    best = np.lexsort((farm, -judged, account))
-    best = best[np.r_[True, account[best][1:] != account[best][:-1]]]
+    best = _best_per_account(account, farm, judged)
     best = best[judged[best] >= threshold]
     if len(best) == 0:
         return communities, scores
@@ -1656,7 +1656,7 @@ def _held_by_flagged(
     cluster's attributes (sorted), and that cluster for each.
 
     An attribute is *held by* cluster ``c`` where, of its other holders, at
-    least :data:`HELD_MIN_OTHERS` (3) are there and at least
+    least :data:`HELD_MIN_OTHERS` (4) are there and at least
     :data:`HELD_SHARE` (90%) are ``c``'s flagged members. An account with at
     least :data:`HELD_MIN_ATTRIBUTES` (2) attributes held by ``c``, making
     at least :data:`HELD_MIN_EDGE_SHARE` (25%) of its edges, moves to ``c``
@@ -1690,12 +1690,16 @@ def _held_by_flagged(
         n_held >= HELD_MIN_EDGE_SHARE * graph.account_edges[held_account]
     )
     held_account, held_cluster, n_held = held_account[enough], held_cluster[enough], n_held[enough]
-    if len(held_account) == 0:
-        return held_account, held_cluster
     # Each account's cluster holding most of its attributes, then the smallest label.
-    best = np.lexsort((held_cluster, -n_held, held_account))
-    best = best[np.r_[True, held_account[best][1:] != held_account[best][:-1]]]
+    best = _best_per_account(held_account, held_cluster, n_held)
     return held_account[best], held_cluster[best]
+
+
+def _best_per_account(account: np.ndarray, label: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Indices of each account's row with the highest ``value``, the
+    smallest ``label`` on a tie, in account order."""
+    best = np.lexsort((label, -value, account))
+    return best[np.r_[True, account[best][1:] != account[best][:-1]][: len(best)]]
 
 
 def _attach_unless_sinking(
