@@ -1666,20 +1666,22 @@ def _held_by_flagged(
     n_attr = links.n_attributes
     community = communities.account_community
     flagged = (scores.account_features["score"].to_numpy() >= threshold) & (community >= 0)
-    edges = np.flatnonzero(graph.edge_mask)
-    account, attribute = links.account[edges], links.attribute[edges]
-    # Flagged holders per (cluster, attribute); above half, one cluster at most.
-    on_flagged = flagged[account]
+    # Flagged holders per (cluster, attribute), read from the flagged
+    # accounts' links only; above half, one cluster at most.
+    flagged_links = links.links_of(np.flatnonzero(flagged))
+    flagged_links = flagged_links[graph.edge_mask[flagged_links]]
     pairs, n_flagged = np.unique(
-        community[account[on_flagged]] * n_attr + attribute[on_flagged], return_counts=True
+        community[links.account[flagged_links]] * n_attr + links.attribute[flagged_links],
+        return_counts=True,
     )
     held_by = np.full(n_attr, -1, dtype=np.int64)
     others = graph.degree[pairs % n_attr] - 1
     held = (others >= HELD_MIN_OTHERS) & (n_flagged >= HELD_SHARE * others)
     held_by[pairs[held] % n_attr] = pairs[held] // n_attr
     # The edges of accounts not flagged to attributes held by a cluster they are not in.
-    cluster = held_by[attribute]
-    candidate = (cluster >= 0) & ~flagged[account] & (community[account] != cluster)
+    edges = np.flatnonzero(graph.edge_mask & (held_by >= 0)[links.attribute])
+    account, cluster = links.account[edges], held_by[links.attribute[edges]]
+    candidate = ~flagged[account] & (community[account] != cluster)
     keys, n_held = np.unique(
         account[candidate] * (communities.n_communities + 1) + cluster[candidate],
         return_counts=True,
