@@ -63,6 +63,42 @@ def test_peeling_finds_the_planted_block_and_reports_its_density():
     assert np.isclose(block.density, _density(graph, block.accounts, block.attributes))
 
 
+def _peel_by_scanning(src, dst, weight):
+    """FRAUDAR's greedy peeling written plainly: remove the node of least
+    weighted degree (the smallest on a tie) until none is left, keeping the
+    densest set met."""
+    nodes = np.unique(np.r_[src, dst])
+    alive = {int(v) for v in nodes}
+    best_density, best = weight.sum() / len(alive), set(alive)
+    while alive:
+        keep = np.isin(src, list(alive)) & np.isin(dst, list(alive))
+        priority = {v: 0.0 for v in alive}
+        for a, b, w in zip(src[keep], dst[keep], weight[keep], strict=True):
+            priority[int(a)] += w
+            priority[int(b)] += w
+        gone = min(alive, key=lambda v: (priority[v], v))
+        alive.remove(gone)
+        keep = np.isin(src, list(alive)) & np.isin(dst, list(alive))
+        if alive and weight[keep].sum() / len(alive) > best_density:
+            best_density, best = weight[keep].sum() / len(alive), set(alive)
+    return sorted(best), best_density
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_peeling_removes_the_least_connected_node_each_step(seed):
+    # Integer weights keep every sum exact, so ties are ties on both sides.
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, 15, 60)
+    dst = rng.integers(15, 30, 60)
+    pairs = np.unique(np.c_[src, dst], axis=0)
+    src, dst = pairs[:, 0], pairs[:, 1]
+    weight = rng.integers(1, 4, len(src)).astype(float)
+    nodes, density = blocks._peel_exactly(src, dst, weight)
+    expected_nodes, expected_density = _peel_by_scanning(src, dst, weight)
+    assert nodes.tolist() == expected_nodes
+    assert density == pytest.approx(expected_density)
+
+
 def test_round_peeling_on_large_graphs_keeps_the_block():
     # Below exact_below nodes the peeling is exact; above it, rounds drop
     # every node under (1 + epsilon) times the average and may keep more.
