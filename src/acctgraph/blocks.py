@@ -398,22 +398,19 @@ def _peel_exactly(src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> tuple
     n_left = n
     best_density, best_step = total / n, 0
     removal_order = []
-    # Bound once: this loop runs once per node and once per edge end.
-    pop, push, remove = heapq.heappop, heapq.heappush, removal_order.append
     while heap:
-        p, i = pop(heap)
+        p, i = heapq.heappop(heap)
         if removed[i] or p != current[i]:
             continue  # a stale entry: the node was updated or removed since
         removed[i] = True
-        remove(i)
-        total -= p
+        removal_order.append(i)
+        total -= current[i]
         n_left -= 1
-        start, stop = starts[i], starts[i + 1]
-        for j, w in zip(neighbours[start:stop], neighbour_weight[start:stop], strict=True):
+        for k in range(starts[i], starts[i + 1]):
+            j = neighbours[k]
             if not removed[j]:
-                left = current[j] - w
-                current[j] = left
-                push(heap, (left, j))
+                current[j] -= neighbour_weight[k]
+                heapq.heappush(heap, (current[j], j))
         if n_left and total / n_left > best_density:
             best_density, best_step = total / n_left, len(removal_order)
     gone = np.zeros(n, dtype=bool)
