@@ -1596,34 +1596,41 @@ def attach_on_evidence(
     scores : Scores
     """
     roles = roles or KindRoles()
-    links = graph.links
-    if roles.ip not in set(links.kinds):
-        # Until nothing moves: each account attached makes more of its
-        # attributes held by its new cluster.
-        for _ in range(ATTACH_ROUNDS):
+    with_ips = roles.ip in set(graph.links.kinds)
+    # Without IPs, until nothing moves: each account attached makes more of
+    # its attributes held by its new cluster.
+    for _ in range(1 if with_ips else ATTACH_ROUNDS):
+        if with_ips:
+            moved, target = _tied_to_flagged(graph, communities, scores, roles, threshold)
+        else:
             moved, target = _held_by_flagged(graph, communities, scores, threshold)
-            attached, rescored = _attach_unless_sinking(
-                graph,
-                communities,
-                scores,
-                moved,
-                target,
-                roles,
-                threshold,
-                min_cluster_size,
-                n_jobs,
-            )
-            if attached is communities:
-                break
-            communities, scores = attached, rescored
-        return communities, scores
+        attached, rescored = _attach_unless_sinking(
+            graph, communities, scores, moved, target, roles, threshold, min_cluster_size, n_jobs
+        )
+        if attached is communities:  # nothing moved
+            break
+        communities, scores = attached, rescored
+    return communities, scores
+
+
+def _tied_to_flagged(
+    graph: AttributeGraph,
+    communities: Communities,
+    scores: Scores,
+    roles: KindRoles,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """With an IP kind: the accounts, not flagged, that hold a tie to a
+    flagged cluster and would be flagged as its member (sorted), and that
+    cluster for each (see :func:`attach_on_evidence`)."""
+    links = graph.links
     community = communities.account_community
     cluster_score = scores.clusters["score"].to_numpy()
     is_farm = np.append(cluster_score >= threshold, False)
     slot = np.where(community >= 0, community, communities.n_communities)
     in_farm = is_farm[slot]
     if not in_farm.any():
-        return communities, scores
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     edge = graph.edge_mask
 
     # Each (farm, attribute) pair its members use, sorted by attribute.
@@ -1657,7 +1664,7 @@ def attach_on_evidence(
         edge & uses_farm_attribute[links.attribute] & open_account[links.account]
     )
     if len(candidate) == 0:
-        return communities, scores
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     attribute = links.attribute[candidate]
     first = np.searchsorted(pair_attribute, attribute, side="left")
     n_farms = np.searchsorted(pair_attribute, attribute, side="right") - first
@@ -1712,19 +1719,7 @@ def attach_on_evidence(
     # Each account's best farm: highest score, then smallest label.
     best = _best_per_account(account, farm, judged)
     best = best[judged[best] >= threshold]
-    if len(best) == 0:
-        return communities, scores
-    return _attach_unless_sinking(
-        graph,
-        communities,
-        scores,
-        account[best],
-        farm[best],
-        roles,
-        threshold,
-        min_cluster_size,
-        n_jobs,
-    )
+    return account[best], farm[best]
 
 
 def _held_by_flagged(
@@ -1759,11 +1754,13 @@ def _held_by_flagged(
     held_by[pairs[held] % n_attr] = pairs[held] // n_attr
     edges = np.flatnonzero(graph.edge_mask & (held_by >= 0)[links.attribute])
     account, cluster = links.account[edges], held_by[links.attribute[edges]]
-    # How many attributes its cluster holds each flagged member stands on
-    # (each flagged holder of a held attribute is one of its others' 90%).
+    # Each flagged member's count of attributes its own cluster holds, and
+    # the median per cluster: what an account outside must hold half of.
     by_member = flagged[account] & (community[account] == cluster)
     member_held = np.bincount(account[by_member], minlength=links.n_accounts)
-    typical = _group_median(member_held[flagged], community[flagged], communities.n_communities + 1)
+    members_median = _group_median(
+        member_held[flagged], community[flagged], communities.n_communities + 1
+    )
     # The edges of accounts not flagged to attributes held by a cluster they are not in.
     candidate = ~flagged[account] & (community[account] != cluster)
     keys, n_held = np.unique(
@@ -1774,7 +1771,7 @@ def _held_by_flagged(
     held_cluster = keys % (communities.n_communities + 1)
     edges_of = graph.account_edges[held_account]
     enough = (n_held >= HELD_MIN_ATTRIBUTES) & (n_held >= HELD_MIN_EDGE_SHARE * edges_of)
-    enough |= _as_its_members(n_held, edges_of, typical[held_cluster])
+    enough |= _as_its_members(n_held, edges_of, members_median[held_cluster])
     held_account, held_cluster, n_held = held_account[enough], held_cluster[enough], n_held[enough]
     # Each account's cluster holding most of its attributes, then the smallest label.
     best = _best_per_account(held_account, held_cluster, n_held)
@@ -2181,11 +2178,13 @@ def _held_by_holders(
     return np.bincount(account[held], minlength=n_acc)
 
 
-def _as_its_members(n_held: np.ndarray, edges: np.ndarray, typical: np.ndarray) -> np.ndarray:
+def _as_its_members(
+    n_held: np.ndarray, edges: np.ndarray, members_median: np.ndarray
+) -> np.ndarray:
     """Whether accounts with ``n_held`` held attributes of a cluster, and
     ``edges`` edges in all, stand on it as much as its members do:
     :data:`HELD_MIN_ATTRIBUTES` or more, at least :data:`HELD_MEMBERS_SHARE`
-    of ``typical`` (the members' median count) and at least
+    of ``members_median`` (the members' median count) and at least
     :data:`HELD_LOW_EDGE_SHARE` of ``edges``.
 
     A hijacked account rates 3-8 of a block's objects among 20-36 ratings of
@@ -2202,7 +2201,7 @@ def _as_its_members(n_held: np.ndarray, edges: np.ndarray, typical: np.ndarray) 
     """
     return (
         (n_held >= HELD_MIN_ATTRIBUTES)
-        & (n_held >= HELD_MEMBERS_SHARE * typical)
+        & (n_held >= HELD_MEMBERS_SHARE * members_median)
         & (n_held >= HELD_LOW_EDGE_SHARE * edges)
     )
 
