@@ -222,6 +222,9 @@ def test_without_ips_users_whose_footing_is_elsewhere_are_not_flagged_with_a_blo
     # before footing is asked; kept whole, the block holds them.
     assert not flagged(ag.detect(events, random_state=0)).str.startswith("u").any()
     monkeypatch.setattr(ag.scoring, "SPLIT_KEEP_SHARE", 0.0)
+    # Holding nothing the typical members hold, most of them would also be
+    # left out by that rule; it is off here, to see footing alone.
+    monkeypatch.setattr(ag.scoring, "APART_MIN_OTHERS", 10**9)
     result = ag.detect(events, random_state=0)
     monkeypatch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
     without = ag.detect(events, random_state=0)
@@ -323,6 +326,22 @@ def test_without_ips_members_standing_on_the_block_as_its_members_do_are_flagged
     fake_without, real_without = _flagged_fake_and_real(ag.detect(events, random_state=trial))
     assert fake >= fake_without + 4
     assert real <= real_without
+
+
+@pytest.mark.parametrize("trial", [1, 2])
+def test_without_ips_members_holding_nothing_the_typical_members_hold_are_not_flagged(
+    trial, monkeypatch
+):
+    # Biased camouflage pulls real users rating popular objects into the
+    # block's cluster; none of their objects is held by the block's typical
+    # members, whose median member holds several. Measured: real users
+    # flagged 6 -> 0 and 9 -> 0, fake users 180 and 188 either way.
+    events = _injection("thinned", trial, monkeypatch, "biased", 0.03)
+    fake, real = _flagged_fake_and_real(ag.detect(events, random_state=trial))
+    monkeypatch.setattr(ag.scoring, "APART_MIN_OTHERS", 10**9)  # no attribute held
+    fake_without, real_without = _flagged_fake_and_real(ag.detect(events, random_state=trial))
+    assert real <= real_without - 5
+    assert fake >= fake_without
 
 
 @pytest.mark.parametrize("trial", [0, 2])
