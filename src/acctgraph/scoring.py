@@ -270,7 +270,7 @@ trials), 14 rose and 7 fell: biased camouflage at 0.03 went from 0.935 /
 largest falls were unthinned hijacked 0.03 (0.965 to 0.958) and no
 camouflage at 0.02 (0.954 / 0.953 to 0.951 / 0.948). Mean F from density
 0.03 rose from 0.9938 to 0.9945 (thinned) and 0.9932 to 0.9936
-(unthinned). On held-out trials 5-14, 16 rose and 11 fell, thinned biased
+(unthinned). On held-out trials 5-14, 18 rose and 9 fell, thinned biased
 0.03 went from 0.944 to 0.955, and no cell fell behind FRAUDAR. With 4
 others, as for holding above, biased camouflage at 0.03 rose further
 (thinned 0.953), but an injected object at density 0.02 has about 4
