@@ -368,10 +368,14 @@ def test_held_attributes_are_those_whose_other_holders_are_nearly_all_holders():
     attribute = np.repeat([0, 1, 2, 3, 4], [5, 6, 4, 4, 5])
     holder = np.array([True] * 5 + [False])
     graph = SimpleNamespace(degree=np.array([5, 6, 5, 4, 5]), links=SimpleNamespace(n_attributes=5))
-    n_held = ag.scoring._held_by_holders(
-        holder, account, np.zeros(len(account), dtype=np.int64), attribute, graph
+    n_held, with_three = ag.scoring._held_by_holders(
+        holder, account, np.zeros(len(account), dtype=np.int64), attribute, graph, (4, 3)
     )
     assert n_held.tolist() == [2, 2, 2, 2, 2, 1]
+    # With 3 others enough, attribute 3 (accounts 0-2 and 5) is held for
+    # account 5, whose 3 others are holders, not for accounts 0-2, each of
+    # which has account 5 among its 3 others.
+    assert with_three.tolist() == [2, 2, 2, 2, 2, 2]
 
 
 def test_an_account_stands_on_a_cluster_as_its_members_do_with_enough_of_its_edges():

@@ -921,8 +921,14 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         # has (a hijacked account's own history; see "Footing").
         typical = np.zeros(n_acc, dtype=bool)
         typical[member] = np.sqrt(membership) * fit >= TYPICAL_MEMBER
-        n_held = _held_by_holders(
-            typical, member_links.account[owned], link_comm[owned], link_attribute[owned], graph
+        # Held with 4 others for standing on them, with 3 for holding none.
+        n_held, n_shared = _held_by_holders(
+            typical,
+            member_links.account[owned],
+            link_comm[owned],
+            link_attribute[owned],
+            graph,
+            (HELD_MIN_OTHERS, APART_MIN_OTHERS),
         )
         stands = _as_its_members(
             n_held[member],
@@ -932,14 +938,6 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         # Holding none of the attributes the typical members hold, where the
         # core's median member holds some, a member is not one of them
         # (see "Footing"): a real user that camouflage pulled in.
-        n_shared = _held_by_holders(
-            typical,
-            member_links.account[owned],
-            link_comm[owned],
-            link_attribute[owned],
-            graph,
-            min_others=APART_MIN_OTHERS,
-        )
         apart = (n_shared[member] == 0) & (
             _group_median(n_shared[core], core_comm, n_comm)[member_comm] > 0
         )
@@ -2203,20 +2201,22 @@ def _held_by_holders(
     community: np.ndarray,
     attribute: np.ndarray,
     graph: AttributeGraph,
-    *,
-    min_others: int = HELD_MIN_OTHERS,
-) -> np.ndarray:
+    min_others: tuple[int, ...],
+) -> list[np.ndarray]:
     """For each account, how many of its links (``account``, ``community``,
     ``attribute``: its community's) go to attributes *held* by its
     community's ``holder`` accounts: at least ``min_others`` other holders,
     at least :data:`HELD_SHARE` of them ``holder`` accounts of the same
-    community."""
+    community. One count per value of ``min_others``."""
     n_acc = len(holder)
     codes, _ = pd.factorize(community * graph.links.n_attributes + attribute)
     holders = np.bincount(codes, weights=holder[account])[codes] - holder[account]
     others = graph.degree[attribute] - 1
-    held = (others >= min_others) & (holders >= HELD_SHARE * others)
-    return np.bincount(account[held], minlength=n_acc)
+    nearly_all = holders >= HELD_SHARE * others
+    return [
+        np.bincount(account[nearly_all & (others >= least)], minlength=n_acc)
+        for least in min_others
+    ]
 
 
 def _as_its_members(
