@@ -286,6 +286,14 @@ def test_without_ips_footing_on_objects_the_block_pulled_in_is_not_vouched_for(
     assert fake >= fake_plain - 2
 
 
+def _flagged_with_and_without(events, trial, monkeypatch, setting, value):
+    """(fake, real) accounts flagged in ``events``, then again with the
+    scoring's ``setting`` set to ``value``."""
+    with_it = _flagged_fake_and_real(ag.detect(events, random_state=trial))
+    monkeypatch.setattr(ag.scoring, setting, value)
+    return with_it, _flagged_fake_and_real(ag.detect(events, random_state=trial))
+
+
 @pytest.mark.parametrize(
     ("background", "attack", "density", "trial"),
     [
@@ -303,9 +311,10 @@ def test_without_ips_fake_users_left_outside_the_flagged_block_are_attached(
     # Measured: 174 -> 184, 180 -> 191 and 184 -> 198 fake users flagged,
     # real users 0, 0 and 1 -> 0.
     events = _injection(background, trial, monkeypatch, attack, density)
-    fake, real = _flagged_fake_and_real(ag.detect(events, random_state=trial))
-    monkeypatch.setattr(ag.scoring, "HELD_MIN_ATTRIBUTES", 10**9)  # nobody attached
-    fake_alone, real_alone = _flagged_fake_and_real(ag.detect(events, random_state=trial))
+    # Nobody attached without:
+    (fake, real), (fake_alone, real_alone) = _flagged_with_and_without(
+        events, trial, monkeypatch, "HELD_MIN_ATTRIBUTES", 10**9
+    )
     assert fake >= fake_alone + 5
     assert real <= real_alone
 
@@ -321,9 +330,10 @@ def test_without_ips_members_standing_on_the_block_as_its_members_do_are_flagged
     # members in full. Measured: 188 -> 193 and 179 -> 185 fake users
     # flagged, no real user either way.
     events = _injection("unthinned", trial, monkeypatch, "hijacked", 0.03)
-    fake, real = _flagged_fake_and_real(ag.detect(events, random_state=trial))
-    monkeypatch.setattr(ag.scoring, "TYPICAL_MEMBER", 2.0)  # no member is typical
-    fake_without, real_without = _flagged_fake_and_real(ag.detect(events, random_state=trial))
+    # No member is typical without:
+    (fake, real), (fake_without, real_without) = _flagged_with_and_without(
+        events, trial, monkeypatch, "TYPICAL_MEMBER", 2.0
+    )
     assert fake >= fake_without + 4
     assert real <= real_without
 
@@ -337,9 +347,10 @@ def test_without_ips_members_holding_nothing_the_typical_members_hold_are_not_fl
     # members, whose median member holds several. Measured: real users
     # flagged 6 -> 0 and 9 -> 0, fake users 180 and 188 either way.
     events = _injection("thinned", trial, monkeypatch, "biased", 0.03)
-    fake, real = _flagged_fake_and_real(ag.detect(events, random_state=trial))
-    monkeypatch.setattr(ag.scoring, "APART_MIN_OTHERS", 10**9)  # no attribute held
-    fake_without, real_without = _flagged_fake_and_real(ag.detect(events, random_state=trial))
+    # No attribute held without:
+    (fake, real), (fake_without, real_without) = _flagged_with_and_without(
+        events, trial, monkeypatch, "APART_MIN_OTHERS", 10**9
+    )
     assert real <= real_without - 5
     assert fake >= fake_without
 
@@ -350,9 +361,9 @@ def test_without_ips_attaching_repeats_while_accounts_move(trial, monkeypatch):
     # block's objects held by it, which attaches more. Measured: 186 -> 190
     # and 181 -> 185 fake users flagged, no real user either way.
     events = _injection("unthinned", trial, monkeypatch, "hijacked", 0.03)
-    fake, real = _flagged_fake_and_real(ag.detect(events, random_state=trial))
-    monkeypatch.setattr(ag.scoring, "ATTACH_ROUNDS", 1)
-    fake_once, real_once = _flagged_fake_and_real(ag.detect(events, random_state=trial))
+    (fake, real), (fake_once, real_once) = _flagged_with_and_without(
+        events, trial, monkeypatch, "ATTACH_ROUNDS", 1
+    )
     assert fake >= fake_once + 3
     assert real <= real_once
 
