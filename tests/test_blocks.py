@@ -647,6 +647,9 @@ def test_blocks_peeled_beside_the_communities_are_those_peeled_after_them(monkey
     assert started == ["_peel"]
     pd.testing.assert_frame_equal(alone.clusters, beside.clusters)
     pd.testing.assert_frame_equal(alone.accounts, beside.accounts)
+    # Blocks turned off: nothing to peel, no worker.
+    ag.detect(events, n_jobs=2, dense_blocks=0)
+    assert started == ["_peel"]
 
 
 def _fail(message: str):

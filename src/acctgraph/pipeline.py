@@ -374,7 +374,9 @@ def _run_stages(
     # communities stage, whose Leiden on the largest component keeps one
     # core (at 1M accounts about 7 s of it); the blocks stage is then the
     # wait for it.
-    blocks_result = start_in_worker(_peel, *peel) if _runs_beside(n_jobs) else None
+    # With dense_blocks 0 there is nothing to peel, and no worker to fork.
+    beside = config.dense_blocks > 0 and _runs_beside(n_jobs)
+    blocks_result = start_in_worker(_peel, *peel) if beside else None
     with stages.stage("communities"):
         communities = find_communities(
             graph,
