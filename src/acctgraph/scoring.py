@@ -1799,7 +1799,7 @@ def _held_by_flagged(
     among the holders of attributes more than :data:`HELD_ANCHOR_SHARE`
     (half) of whose other holders are ``c``'s flagged members, each counting
     only those of other communities than its own. Why together: camouflage
-    scatters the fake users a block's clusters miss over the real
+    scatters the fake users that a block's cluster misses over the real
     communities whose objects they also rate, and the block's objects they
     rate are also rated by other missed fake users, so fewer than 90% of
     the objects' other raters are flagged, though all are fake. Unthinned
