@@ -1891,7 +1891,8 @@ def _standing_together(
     Returns
     -------
     account, cluster, n_held : ndarray
-        One row per (account, cluster) standing, sorted by account.
+        One row per (account, cluster) standing, in the order of the
+        accounts' first edges.
     """
     n_labels = int(community.max(initial=-1)) + 2
     pair, keys = pd.factorize(account * n_labels + cluster)
@@ -1911,9 +1912,7 @@ def _standing_together(
         if not (standing & ~enough).any():
             break
         standing &= enough
-    order = np.flatnonzero(standing)
-    order = order[np.argsort(pair_account[order], kind="stable")]
-    return pair_account[order], pair_cluster[order], n_held[order].astype(np.int64)
+    return pair_account[standing], pair_cluster[standing], n_held[standing].astype(np.int64)
 
 
 def _best_per_account(account: np.ndarray, label: np.ndarray, value: np.ndarray) -> np.ndarray:
