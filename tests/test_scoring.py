@@ -72,7 +72,12 @@ def test_features_of_absent_kinds_are_reported_unavailable_and_contribute_nothin
     ips_only = world.events[world.events["kind"] == "ip"]
     result = ag.detect(ips_only, accounts=world.accounts)
     # Footing counts only where the data has no IP kind.
-    assert set(result.unavailable_features) == {"asn_spread", "payment_sharing", "footing"}
+    assert set(result.unavailable_features) == {
+        "asn_spread",
+        "payment_sharing",
+        "footing",
+        "owned",
+    }
     assert (result.clusters["contrib_asn_spread"] == 0).all()
     assert (result.clusters["contrib_payment_sharing"] == 0).all()
 
@@ -158,7 +163,7 @@ def test_farms_are_dense_blocks_and_crowds_are_not():
     assert crowds["density"].max() < 0.9
 
 
-def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_is():
+def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_is(monkeypatch):
     # Accounts rating ~10 of 12,000 objects at random share a few rare objects
     # each: the coarse merge makes them one large community with high specific
     # overlap. Overlap and size alone must not flag it; the planted block,
@@ -181,6 +186,13 @@ def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_
     assert flagged.str.startswith("f").sum() >= 90
     largest = result.clusters.loc[result.clusters["n_accounts"].idxmax()]
     assert largest["n_accounts"] > 1_000 and largest["score"] < 0.5
+    # Holding most accounts, it owns hundreds of objects beyond chance, as
+    # its members are most of their raters; that is no evidence.
+    assert largest["owned"] >= 200 and largest["contrib_owned"] == 0
+    monkeypatch.setattr(ag.scoring, "OWNED_NONE_SHARE", 1.0)
+    monkeypatch.setattr(ag.scoring, "OWNED_FULL_SHARE", 0.95)
+    flagged = ag.detect(events, random_state=0).accounts.query("flagged")["account_id"]
+    assert flagged.str.startswith("u").sum() >= 500
 
 
 def _block_with_biased_camouflage(seed: int) -> pd.DataFrame:
@@ -222,6 +234,9 @@ def test_without_ips_users_whose_footing_is_elsewhere_are_not_flagged_with_a_blo
     # before footing is asked; kept whole, the block holds them.
     assert not flagged(ag.detect(events, random_state=0)).str.startswith("u").any()
     monkeypatch.setattr(ag.scoring, "SPLIT_KEEP_SHARE", 0.0)
+    # What the block owns lifts its cluster's score, and with it the fit
+    # of members of any footing; off here, to see footing alone.
+    monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
     # Holding nothing the typical members hold, most of them would also be
     # left out by that rule; it is off here, to see footing alone.
     monkeypatch.setattr(ag.scoring, "APART_MIN_OTHERS", 10**9)
@@ -330,6 +345,9 @@ def test_without_ips_members_standing_on_the_block_as_its_members_do_are_flagged
     # members in full. Measured: 188 -> 194 and 172 -> 179 fake users
     # flagged, no real user either way.
     events = _injection("unthinned", trial, monkeypatch, "hijacked", 0.03)
+    # What the block owns lifts its cluster's score, and so every member's;
+    # off here, to see this rule alone.
+    monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
     # No member is typical without:
     (fake, real), (fake_without, real_without) = _flagged_with_and_without(
         events, trial, monkeypatch, "TYPICAL_MEMBER", 2.0
@@ -512,7 +530,52 @@ def test_without_ips_a_sparse_block_that_owns_its_objects_is_flagged(seed, monke
     clusters = result.clusters.set_index("cluster_id")
     assert clusters.loc[block, "contrib_footing"] == pytest.approx(1.5)
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "footing", 0.0)
+    # How many objects it owns lifts it over too; without both, it stays under.
+    monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
     assert _flagged_fake_and_real(ag.detect(events, random_state=0)) == (0, 0)
+
+
+@pytest.mark.parametrize(("background", "trial"), [("thinned", 1), ("unthinned", 0)])
+def test_without_ips_a_block_owning_many_objects_is_flagged_at_density_0_02(
+    background, trial, monkeypatch
+):
+    # Hijacked accounts rating 4 of the block's objects each (density 0.02)
+    # among their own histories: the block is found whole but scores
+    # 0.27-0.43 on overlap, volume, density and footing. It owns about a
+    # hundred objects, each rated by its members only; no group of real
+    # users owns more than about 20. Measured: 159 and 156 fake users
+    # flagged, no real user.
+    events = _injection(background, trial, monkeypatch, "hijacked", 0.02)
+    result = ag.detect(events, random_state=trial)
+    fake, real = _flagged_fake_and_real(result)
+    assert fake >= 140 and real == 0
+    block = result.accounts.loc[result.accounts["flagged"], "cluster_id"].mode()[0]
+    assert result.clusters.set_index("cluster_id").loc[block, "owned"] >= 80
+    monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
+    assert _flagged_fake_and_real(ag.detect(events, random_state=trial)) == (0, 0)
+
+
+def test_owned_attributes_are_counted_beyond_what_a_community_owns_by_chance(monkeypatch):
+    # Accounts 0-3 are community 0, 4-9 community 1, one edge each; account
+    # 10, in none, has 5. Attributes of 3, 3, 4 and 2 holders: an attribute
+    # of 3 is owned by chance with probability q**3, one of 4 with q**4
+    # (0.9 of 4 holders is 4), with q the community's share of the 15 edges.
+    graph = SimpleNamespace(
+        degree=np.array([3, 3, 4, 2]),
+        account_edges=np.array([1] * 10 + [5]),
+        links=SimpleNamespace(n_attributes=4),
+    )
+    comm = np.array([0] * 4 + [1] * 6 + [-1])
+    # Community 0 owns attributes 0 and 1 (pairs may repeat), community 1 attribute 2.
+    owned = (np.array([0, 0, 0, 1]), np.array([0, 0, 1, 2]))
+    # Below the signal's low end (25) counts are kept as they are.
+    assert ag.scoring._owned_beyond_chance(graph, comm, 2, *owned).tolist() == [2.0, 1.0]
+    monkeypatch.setitem(ag.scoring._LOG_SQUASH, "owned", (1, 200))
+    q0, q1 = 4 / 15, 6 / 15
+    np.testing.assert_allclose(
+        ag.scoring._owned_beyond_chance(graph, comm, 2, *owned),
+        [2 - (2 * q0**3 + q0**4), 1 - (2 * q1**3 + q1**4)],
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -524,6 +587,8 @@ def test_without_ips_a_quiet_fake_user_on_the_block_s_own_objects_is_flagged(see
     # too: that rule is left out here, to see this one alone.)
     events = _sparse_block_in_ratings(seed)
     monkeypatch.setattr(ag.scoring, "TYPICAL_MEMBER", 2.0)
+    # As is what the block owns, which lifts every member's score.
+    monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
 
     fake, real = _flagged_fake_and_real(ag.detect(events, random_state=0))
     monkeypatch.setattr(ag.scoring, "FULL_FOOTING", 2.0)  # no account in full
