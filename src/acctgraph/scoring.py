@@ -437,7 +437,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+# bdtrc, not scipy.stats.binom: importing scipy.stats takes 35 MiB.
+from scipy.special import bdtrc
 
 from .blocks import DenseBlock, find_blocks_within, fraudar_weight
 from .communities import (
@@ -2391,7 +2393,8 @@ def _owned_beyond_chance(
     # The fewest members that own an attribute of h holders, as
     # _owned_attribute compares.
     least = np.ceil(OWNED_SHARE * holders)
-    chance = stats.binom.sf(least[None, :] - 1, holders[None, :], share[:, None]) @ n_attributes
+    # bdtrc(k, n, p) = P(Binom(n, p) > k).
+    chance = bdtrc(least[None, :] - 1, holders[None, :], share[:, None]) @ n_attributes
     n_owned[judged] = np.maximum(n_owned[judged] - chance, 0.0)
     return n_owned
 
