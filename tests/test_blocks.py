@@ -372,6 +372,8 @@ def test_without_ips_a_peeled_group_that_owns_none_of_its_objects_is_not_adopted
     assert not ag.detect(events).accounts["flagged"].any()
     monkeypatch.setattr(ag.scoring, "TRIM_OWN_SHARE", 0.0)
     monkeypatch.setattr(ag.scoring, "ADOPT_MIN_FOOTING", 0.0)
+    # Density on owned objects alone would hold it at 0 too.
+    monkeypatch.setattr(ag.scoring, "DENSITY_ON_OWNED", False)
     result = ag.detect(events)
     flagged = set(result.accounts.loc[result.accounts["flagged"], "account_id"])
     assert len(flagged & club) >= 50 and flagged <= club
@@ -523,6 +525,8 @@ def test_a_block_that_completes_a_flagged_community_is_adopted(monkeypatch):
     # about.
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "footing", 0.0)
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
+    # So is density on owned objects alone, for the same reason.
+    monkeypatch.setattr(ag.scoring, "DENSITY_ON_OWNED", False)
     graph, split, fake, farm = _farm_with_strays(3)
     scores = score_communities(graph, split)
     assert (scores.account_features["score"].to_numpy()[fake[:3]] < 0.5).all()

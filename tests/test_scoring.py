@@ -235,8 +235,10 @@ def test_without_ips_users_whose_footing_is_elsewhere_are_not_flagged_with_a_blo
     assert not flagged(ag.detect(events, random_state=0)).str.startswith("u").any()
     monkeypatch.setattr(ag.scoring, "SPLIT_KEEP_SHARE", 0.0)
     # What the block owns lifts its cluster's score, and with it the fit
-    # of members of any footing; off here, to see footing alone.
+    # of members of any footing, as does density on owned objects alone;
+    # both off here, to see footing alone.
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
+    monkeypatch.setattr(ag.scoring, "DENSITY_ON_OWNED", False)
     # Holding nothing the typical members hold, most of them would also be
     # left out by that rule; it is off here, to see footing alone.
     monkeypatch.setattr(ag.scoring, "APART_MIN_OTHERS", 10**9)
@@ -345,9 +347,11 @@ def test_without_ips_members_standing_on_the_block_as_its_members_do_are_flagged
     # members in full. Measured: 188 -> 194 and 172 -> 179 fake users
     # flagged, no real user either way.
     events = _injection("unthinned", trial, monkeypatch, "hijacked", 0.03)
-    # What the block owns lifts its cluster's score, and so every member's;
-    # off here, to see this rule alone.
+    # What the block owns lifts its cluster's score, and so every member's,
+    # as does density on owned objects alone; both off here, to see this
+    # rule alone.
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
+    monkeypatch.setattr(ag.scoring, "DENSITY_ON_OWNED", False)
     # No member is typical without:
     (fake, real), (fake_without, real_without) = _flagged_with_and_without(
         events, trial, monkeypatch, "TYPICAL_MEMBER", 2.0
@@ -553,6 +557,20 @@ def test_without_ips_a_block_owning_many_objects_is_flagged_at_density_0_02(
     assert result.clusters.set_index("cluster_id").loc[block, "owned"] >= 80
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
     assert _flagged_fake_and_real(ag.detect(events, random_state=trial)) == (0, 0)
+
+
+def test_without_ips_density_counts_only_the_edges_to_objects_a_cluster_owns(monkeypatch):
+    # Random camouflage at density 0.09, unthinned background, trial 2: 22
+    # real users who all rate the same few objects, which others rate too,
+    # were dense at 1.35 and flagged beside the block; on the 4 objects they
+    # own, their density is 0.40. Measured: 11 -> 0 real users flagged, the
+    # same 200 fake users.
+    events = _injection("unthinned", 2, monkeypatch, "random", 0.09)
+    (fake, real), (fake_every_edge, real_every_edge) = _flagged_with_and_without(
+        events, 2, monkeypatch, "DENSITY_ON_OWNED", False
+    )
+    assert real == 0 and real_every_edge >= 10
+    assert fake >= fake_every_edge
 
 
 def test_owned_attributes_are_counted_beyond_what_a_community_owns_by_chance(monkeypatch):
