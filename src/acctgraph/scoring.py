@@ -554,11 +554,6 @@ _VOLUME_FIT_LEVEL = 0.5
 OWNED_MIN_HOLDERS = 3
 OWNED_SHARE = 0.9
 _FOOTING_FIT_LEVEL = 0.4
-# Without an IP kind, an account standing on a flagged cluster's attributes
-# joins it (see _held_by_flagged and attach_on_evidence): on at least
-# HELD_MIN_ATTRIBUTES attributes, each with HELD_MIN_OTHERS other holders,
-# HELD_SHARE of them the cluster's flagged members, that make
-# HELD_MIN_EDGE_SHARE of its edges, or as many as its members stand on.
 # Without an IP kind, density counts only the edges to owned attributes
 # (see "Footing"); False counts every edge, as with IPs.
 DENSITY_ON_OWNED = True
@@ -566,6 +561,11 @@ DENSITY_ON_OWNED = True
 # full, and from which it counts for nothing (see "Footing").
 OWNED_FULL_SHARE = 0.25
 OWNED_NONE_SHARE = 0.5
+# Without an IP kind, an account standing on a flagged cluster's attributes
+# joins it (see _held_by_flagged and attach_on_evidence): on at least
+# HELD_MIN_ATTRIBUTES attributes, each with HELD_MIN_OTHERS other holders,
+# HELD_SHARE of them the cluster's flagged members, that make
+# HELD_MIN_EDGE_SHARE of its edges, or as many as its members stand on.
 HELD_MIN_OTHERS = 4
 HELD_SHARE = 0.9
 HELD_MIN_ATTRIBUTES = 2
