@@ -559,6 +559,23 @@ def test_without_ips_a_block_owning_many_objects_is_flagged_at_density_0_02(
     assert _flagged_fake_and_real(ag.detect(events, random_state=trial)) == (0, 0)
 
 
+def test_the_chance_count_leaves_out_only_degrees_that_add_under_a_millionth():
+    # Shares from 0 to 0.45 (ratios e * q / 0.9 on both sides of 0.9), 5,000
+    # distinct degrees: the truncated sum matches every degree's.
+    rng = np.random.default_rng(0)
+    holders = np.arange(3, 5_003)
+    n_attributes = rng.integers(1, 1_000, len(holders))
+    share = np.concatenate([rng.random(50) * 0.3, [0.31, 0.45]])
+    every_degree = ag.scoring._binomial_tails(share, np.ceil(0.9 * holders), holders) @ n_attributes
+    np.testing.assert_allclose(
+        ag.scoring._owned_by_chance(share, holders, n_attributes), every_degree, rtol=0, atol=1e-6
+    )
+    # An attribute of 3 holders is owned by chance only with all 3 members.
+    assert ag.scoring._owned_by_chance(np.array([0.5]), np.array([3]), np.array([2]))[0] == (
+        pytest.approx(2 * 0.5**3)
+    )
+
+
 def test_without_ips_density_counts_only_the_edges_to_objects_a_cluster_owns(monkeypatch):
     # Random camouflage at density 0.09, unthinned background, trial 2: 22
     # real users who all rate the same few objects, which others rate too,
