@@ -2444,7 +2444,7 @@ def _owned_by_chance(
     sets of members that would own it), so where that ratio is under 0.9,
     degrees past the one from which all attributes together add under 1e-6
     are left out: a graph can hold thousands of distinct degrees (3,000
-    communities by 5,000 degrees took 9 s). Shares above about 0.3, at most
+    communities by 5,000 degrees took 1.2 s). Shares above about 0.3, at most
     three communities, are summed over every degree.
     """
     # The fewest members that own an attribute of h holders, as
