@@ -597,6 +597,7 @@ def test_owned_attributes_are_counted_beyond_what_a_community_owns_by_chance(mon
     # (0.9 of 4 holders is 4), with q the community's share of the 15 edges.
     graph = SimpleNamespace(
         degree=np.array([3, 3, 4, 2]),
+        in_graph=np.ones(4, dtype=bool),
         account_edges=np.array([1] * 10 + [5]),
         links=SimpleNamespace(n_attributes=4),
     )

@@ -2409,8 +2409,8 @@ def _owned_beyond_chance(
     By chance: were each attribute's ``h`` holders drawn at random, each in
     the community with probability ``q``, its share of the graph's edges,
     the attribute would be owned with probability ``P(Binom(h, q) >= 0.9
-    h)``; that is summed over every attribute of 3 holders or more and taken
-    off. Communities owning fewer than the ``owned`` signal's low end keep
+    h)``; that is summed over every attribute node of 3 holders or more and
+    taken off. Communities owning fewer than the ``owned`` signal's low end keep
     their count: their signal is 0 either way, and the sum costs a row of
     binomial tails per community.
     """
@@ -2424,9 +2424,12 @@ def _owned_beyond_chance(
     member = comm >= 0
     share = np.bincount(comm[member], weights=edges[member], minlength=n_comm)[judged]
     share /= max(int(edges.sum()), 1)
-    holders, n_attributes = np.unique(
-        graph.degree[graph.degree >= OWNED_MIN_HOLDERS], return_counts=True
-    )
+    # Over the graph's attribute nodes (hubs left out can own nothing), by
+    # number of holders: a count per degree, not a sort of every attribute,
+    # as each scoring does this again.
+    of_degree = np.bincount(graph.degree[graph.in_graph])
+    holders = np.flatnonzero(of_degree[OWNED_MIN_HOLDERS:]) + OWNED_MIN_HOLDERS
+    n_attributes = of_degree[holders]
     n_owned[judged] = np.maximum(
         n_owned[judged] - _owned_by_chance(share, holders, n_attributes), 0
     )
