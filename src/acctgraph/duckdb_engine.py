@@ -34,6 +34,7 @@ from .ingest import (
     COUNT,
     KIND,
     MAX_COUNT,
+    NOT_A_TIMESTAMP,
     TS,
     VALUE,
     IngestReport,
@@ -59,6 +60,9 @@ DEFAULT_MEMORY_SHARE = 0.4
 # recur; where more than this share of the log's rows do, among the rows
 # whose every column's hash recurs (see _take_off_duplicates).
 CANDIDATE_SHARE = 0.01
+# Microseconds (DuckDB's timestamps) either side of 1970 that nanoseconds
+# (the pandas engine's) still hold.
+_MAX_EPOCH_US = np.iinfo(np.int64).max // 1000
 
 
 def default_memory_limit() -> str | None:
@@ -145,16 +149,28 @@ def _blank(column: str) -> str:
 
 
 def _time(column: str, column_type: str) -> str:
-    """SQL for a column as a naive UTC timestamp (numbers are unix seconds)."""
+    """SQL for a column as a naive UTC timestamp (numbers are unix seconds),
+    NULL outside what the pandas engine's nanoseconds hold (see
+    :data:`acctgraph.ingest.TIME_RANGE`), as where it does not parse."""
     col = _q(column)
     if column_type.startswith("TIMESTAMP WITH TIME ZONE"):
-        return f"timezone('UTC', {col})"
-    if column_type.startswith("TIMESTAMP") or column_type == "DATE":
-        return f"CAST({col} AS TIMESTAMP)"
-    if column_type in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "HUGEINT"):
-        return f"CAST(to_timestamp(CAST({col} AS DOUBLE)) AT TIME ZONE 'UTC' AS TIMESTAMP)"
-    text = _text(column, column_type)
-    return f"timezone('UTC', TRY_CAST(NULLIF({text}, '') AS TIMESTAMPTZ))"
+        time = f"timezone('UTC', {col})"
+    elif column_type.startswith("TIMESTAMP") or column_type == "DATE":
+        time = f"CAST({col} AS TIMESTAMP)"
+    elif column_type in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "HUGEINT"):
+        seconds = f"CAST({col} AS DOUBLE)"
+        # Guarded: to_timestamp fails the whole query beyond its own range
+        # (about 290,000 years), where NULL names the rows.
+        time = (
+            f"CASE WHEN abs({seconds}) <= {_MAX_EPOCH_US / 1e6!r} THEN "
+            f"CAST(to_timestamp({seconds}) AT TIME ZONE 'UTC' AS TIMESTAMP) END"
+        )
+    else:
+        text = _text(column, column_type)
+        time = f"timezone('UTC', TRY_CAST(NULLIF({text}, '') AS TIMESTAMPTZ))"
+    return (
+        f"CASE WHEN epoch_us({time}) BETWEEN {-_MAX_EPOCH_US} AND {_MAX_EPOCH_US} THEN {time} END"
+    )
 
 
 def _scan(paths: list[Path]) -> str:
@@ -287,12 +303,14 @@ def _load(
         count_sql = "CAST(1 AS BIGINT)"
     if TS in types:
         ts_sql = _time(TS, types[TS])
-        blank = (
-            f"{_q(TS)} IS NULL"
-            if types[TS] != "VARCHAR"
-            else f"NULLIF({_text(TS, 'VARCHAR')}, '') IS NULL"
-        )
-        check.rows(f"{ts_sql} IS NULL AND NOT ({blank})", TS, "not a timestamp", _q(TS))
+        if types[TS] == "VARCHAR":
+            blank = f"NULLIF({_text(TS, 'VARCHAR')}, '') IS NULL"
+        elif types[TS] in ("DOUBLE", "FLOAT"):
+            # NaN is how pandas writes a missing number, and its engine reads it so.
+            blank = f"{_q(TS)} IS NULL OR isnan({_q(TS)})"
+        else:
+            blank = f"{_q(TS)} IS NULL"
+        check.rows(f"{ts_sql} IS NULL AND NOT ({blank})", TS, NOT_A_TIMESTAMP, _q(TS))
     else:
         ts_sql = "CAST(NULL AS TIMESTAMP)"
 

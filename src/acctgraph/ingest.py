@@ -64,6 +64,12 @@ _MAX_ROWS_SHOWN = 5
 ENGINES = ("pandas", "duckdb")
 # Largest count one row may carry: sums over billions of rows stay in int64.
 MAX_COUNT = 10**9
+# Timestamps are held as datetime64[ns], which spans 1677-09-21 to
+# 2262-04-11. Casting a value outside that span to it wraps around without a
+# word: a millisecond epoch read as seconds became a date in November 2024,
+# the year 3000 one in 1830. Such values are refused like unparseable ones.
+TIME_RANGE = "1677-09-22 to 2262-04-11"
+NOT_A_TIMESTAMP = f"not a timestamp from {TIME_RANGE} (numbers are unix seconds)"
 
 
 @dataclass(frozen=True)
@@ -403,15 +409,30 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
         parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    bad = (parsed.isna() & series.notna()).to_numpy()
+    held = _as_nanoseconds(parsed.to_numpy())
+    bad = np.isnat(held) & series.notna().to_numpy()
     if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
         # Empty strings are missing timestamps, not unparseable ones.
         bad = bad & series.astype(str).str.strip().ne("").to_numpy()
     if bad.any():
         where = np.flatnonzero(bad)
         shown = ", ".join(_show(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
-        problems.append(f"column {column!r}: not a timestamp: {shown} at {_rows_text(where)}")
-    return parsed.to_numpy(dtype="datetime64[ns]")
+        problems.append(f"column {column!r}: {NOT_A_TIMESTAMP}: {shown} at {_rows_text(where)}")
+    return held
+
+
+def _as_nanoseconds(values: np.ndarray) -> np.ndarray:
+    """Naive datetime64 ``values`` of any unit as datetime64[ns], NaT where a
+    value lies outside what nanoseconds hold (see :data:`TIME_RANGE`)."""
+    unit, _ = np.datetime_data(values.dtype)
+    ticks = values.view(np.int64)
+    # int64's smallest value is NaT itself; every unit pandas keeps is a
+    # whole number of nanoseconds.
+    limit = np.iinfo(np.int64).max // int(np.timedelta64(1, unit) // np.timedelta64(1, "ns"))
+    outside = (ticks > limit) | (ticks < -limit)
+    held = values.astype("datetime64[ns]")
+    held[outside] = np.datetime64("NaT")
+    return held
 
 
 def _normalise_attribute_spec(
