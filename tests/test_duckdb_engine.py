@@ -1,5 +1,8 @@
 """The DuckDB engine gives what the pandas engine gives, from files."""
 
+import os
+import subprocess
+import sys
 from unittest import mock
 
 import numpy as np
@@ -468,3 +471,44 @@ def test_the_ends_of_the_time_range_are_read_and_an_accounts_table_is_held_to_it
             ag.load_links(
                 tmp_path / "events.parquet", accounts=tmp_path / "accounts.parquet", engine=engine
             )
+
+
+def test_nanoseconds_are_kept_as_the_pandas_engine_keeps_them(tmp_path):
+    # DuckDB's casts round to microseconds: the rows 1 ns apart below became
+    # duplicates, and .123456500 became .123457.
+    instants = np.array(
+        [1_735_725_600_123_456_500, 1_735_725_600_123_456_501, -1], dtype="datetime64[ns]"
+    )
+    pd.DataFrame(
+        {"account_id": ["a", "b", "c"], "created_at": instants, "card": ["c1", "c1", "c2"]}
+    ).to_parquet(tmp_path / "accounts.parquet")
+    for stored in (pa.array(instants), pa.array(instants, pa.timestamp("ns", "UTC"))):
+        events = pa.table(
+            {"account_id": ["a", "a", "b"], "kind": ["ip"] * 3, "value": ["1"] * 3, "ts": stored}
+        )
+        pq.write_table(events, tmp_path / "events.parquet")
+        options = {
+            "accounts": tmp_path / "accounts.parquet",
+            "account_attributes": {"card": "payment"},
+        }
+        by_duckdb = ag.load_links(tmp_path / "events.parquet", engine="duckdb", **options)
+        _same_links(ag.load_links(tmp_path / "events.parquet", **options), by_duckdb)
+        assert by_duckdb.report.n_duplicate_rows == 0
+        np.testing.assert_array_equal(by_duckdb.created_at, instants)
+
+
+def test_text_times_without_a_zone_are_utc_whatever_the_machine_zone(tmp_path):
+    (tmp_path / "events.csv").write_text("account_id,kind,value,ts\na,ip,1,2025-01-01 10:00:00\n")
+    read = (
+        "import acctgraph as ag, sys; "
+        "print(ag.load_links(sys.argv[1], engine='duckdb').first_seen[0])"
+    )
+    for zone in ("America/New_York", "Asia/Kolkata"):
+        shown = subprocess.run(
+            [sys.executable, "-c", read, str(tmp_path / "events.csv")],
+            env={**os.environ, "TZ": zone},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert shown == "2025-01-01T10:00:00.000000000", zone

@@ -98,6 +98,10 @@ def _session(memory_limit: str | None) -> Iterator[Any]:
                 con.execute(f"SET memory_limit = '{memory_limit}'")
             # Aggregation order is set by ORDER BY.
             con.execute("SET preserve_insertion_order = false")
+            # Text without a zone is UTC, as the pandas engine reads it; by
+            # default DuckDB reads it in the machine's zone, and a log read in
+            # New York came out 5 hours later than in London.
+            con.execute("SET TimeZone = 'UTC'")
             yield con
         finally:
             con.close()
@@ -153,6 +157,11 @@ def _time(column: str, column_type: str) -> str:
     NULL outside what the pandas engine's nanoseconds hold (see
     :data:`acctgraph.ingest.TIME_RANGE`), as where it does not parse."""
     col = _q(column)
+    if column_type in ("TIMESTAMP_NS", "TIMESTAMPTZ_NS"):
+        # Nanoseconds, as the pandas engine holds them and always within its
+        # range: the casts below round to microseconds, which made rows a
+        # nanosecond apart duplicates. The session's zone is UTC.
+        return f"CAST({col} AS TIMESTAMP_NS)"
     if column_type.startswith("TIMESTAMP WITH TIME ZONE"):
         time = f"timezone('UTC', {col})"
     elif column_type.startswith("TIMESTAMP") or column_type == "DATE":
@@ -351,7 +360,7 @@ def _load(
         # Grouped here: two columns of the accounts table may hold one card.
         con.execute(
             "INSERT INTO obs SELECT account, kind, value, sum(count), "
-            "min(CAST(ts AS TIMESTAMP)), max(CAST(ts AS TIMESTAMP)) FROM extra_obs "
+            "min(CAST(ts AS TIMESTAMP_NS)), max(CAST(ts AS TIMESTAMP_NS)) FROM extra_obs "
             "GROUP BY account, kind, value"
         )
         one_row_per_link &= wide is not None and not set(per_account.values()) & set(kinds)
@@ -469,7 +478,9 @@ def _observations_by_raw_values(
     )
     # Normalising is one-to-one here, so the groups of raw values already are
     # the links: no grouping again (21 s of a 10M-account log).
-    kept = "c, first_ts, last_ts"
+    # Links are held in nanoseconds whatever the log's unit, so that the
+    # accounts table's creation times join them unrounded (see _time).
+    kept = "c, CAST(first_ts AS TIMESTAMP_NS) AS first_ts, CAST(last_ts AS TIMESTAMP_NS) AS last_ts"
     if wide is None:
         parts = f"SELECT v0 AS a, v1 AS k, v2 AS v, {kept} FROM gn"
     else:
@@ -584,7 +595,10 @@ def _observations_by_rows(
     con.execute(f"CREATE TEMP TABLE rows AS SELECT {distinct}{keys} FROM ({rows_sql})")
     # Aggregate to one row per link while values are still text, so that the
     # joins to integer codes below see links, not requests.
-    aggregate = "sum(c) AS c, min(ts) AS first_ts, max(ts) AS last_ts"
+    aggregate = (
+        "sum(c) AS c, CAST(min(ts) AS TIMESTAMP_NS) AS first_ts, "
+        "CAST(max(ts) AS TIMESTAMP_NS) AS last_ts"
+    )
     if wide is None:
         con.execute(
             f"CREATE TEMP TABLE obs AS SELECT a, k, v, {aggregate} FROM rows GROUP BY a, k, v"
