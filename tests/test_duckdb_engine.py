@@ -512,3 +512,26 @@ def test_text_times_without_a_zone_are_utc_whatever_the_machine_zone(tmp_path):
             check=True,
         ).stdout.strip()
         assert shown == "2025-01-01T10:00:00.000000000", zone
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seconds=st.lists(st.floats(-2e9, 9e9) | st.integers(-(2**31), 2**33), min_size=1, max_size=8)
+)
+def test_unix_seconds_are_read_to_the_same_microsecond_by_both_engines(tmp_path_factory, seconds):
+    # Through nanoseconds the pandas engine kept a float's noise (0.1 s
+    # became 0.099999905 s) where DuckDB rounds to the microsecond.
+    path = tmp_path_factory.mktemp("log") / "events.parquet"
+    pd.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(len(seconds))],
+            "kind": "ip",
+            "value": "1",
+            "ts": seconds,
+        }
+    ).to_parquet(path)
+    by_pandas = ag.load_links(path)
+    _same_links(by_pandas, ag.load_links(path, engine="duckdb"))
+    assert (by_pandas.first_seen.view(np.int64) % 1000 == 0).all()

@@ -34,6 +34,7 @@ from .ingest import (
     COUNT,
     KIND,
     MAX_COUNT,
+    MAX_EPOCH_US,
     NOT_A_TIMESTAMP,
     TS,
     VALUE,
@@ -60,9 +61,6 @@ DEFAULT_MEMORY_SHARE = 0.4
 # recur; where more than this share of the log's rows do, among the rows
 # whose every column's hash recurs (see _take_off_duplicates).
 CANDIDATE_SHARE = 0.01
-# Microseconds (DuckDB's timestamps) either side of 1970 that nanoseconds
-# (the pandas engine's) still hold.
-_MAX_EPOCH_US = np.iinfo(np.int64).max // 1000
 
 
 def default_memory_limit() -> str | None:
@@ -171,15 +169,13 @@ def _time(column: str, column_type: str) -> str:
         # Guarded: to_timestamp fails the whole query beyond its own range
         # (about 290,000 years), where NULL names the rows.
         time = (
-            f"CASE WHEN abs({seconds}) <= {_MAX_EPOCH_US / 1e6!r} THEN "
+            f"CASE WHEN abs({seconds}) <= {MAX_EPOCH_US / 1e6!r} THEN "
             f"CAST(to_timestamp({seconds}) AT TIME ZONE 'UTC' AS TIMESTAMP) END"
         )
     else:
         text = _text(column, column_type)
         time = f"timezone('UTC', TRY_CAST(NULLIF({text}, '') AS TIMESTAMPTZ))"
-    return (
-        f"CASE WHEN epoch_us({time}) BETWEEN {-_MAX_EPOCH_US} AND {_MAX_EPOCH_US} THEN {time} END"
-    )
+    return f"CASE WHEN epoch_us({time}) BETWEEN {-MAX_EPOCH_US} AND {MAX_EPOCH_US} THEN {time} END"
 
 
 def _scan(paths: list[Path]) -> str:

@@ -70,6 +70,8 @@ MAX_COUNT = 10**9
 # the year 3000 one in 1830. Such values are refused like unparseable ones.
 TIME_RANGE = "1677-09-22 to 2262-04-11"
 NOT_A_TIMESTAMP = f"not a timestamp from {TIME_RANGE} (numbers are unix seconds)"
+# Microseconds either side of 1970 that nanoseconds still hold.
+MAX_EPOCH_US = np.iinfo(np.int64).max // 1000
 
 
 @dataclass(frozen=True)
@@ -400,16 +402,18 @@ def _parse_count(series: pd.Series, column: str, problems: list[str]) -> np.ndar
 
 
 def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarray:
-    """Timestamps as naive UTC datetime64[ns]; numbers are unix seconds."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        parsed = series
-    elif pd.api.types.is_numeric_dtype(series.dtype):
-        parsed = pd.to_datetime(series, unit="s", errors="coerce", utc=True)
+    """Timestamps as naive UTC datetime64[ns]; numbers are unix seconds, to
+    the microsecond."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        held = _as_nanoseconds(_seconds_as_times(series.to_numpy(dtype=float, na_value=np.nan)))
     else:
-        parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    held = _as_nanoseconds(parsed.to_numpy())
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            parsed = series
+        else:
+            parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        held = _as_nanoseconds(parsed.to_numpy())
     bad = np.isnat(held) & series.notna().to_numpy()
     if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
         # Empty strings are missing timestamps, not unparseable ones.
@@ -419,6 +423,22 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
         shown = ", ".join(_show(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
         problems.append(f"column {column!r}: {NOT_A_TIMESTAMP}: {shown} at {_rows_text(where)}")
     return held
+
+
+def _seconds_as_times(seconds: np.ndarray) -> np.ndarray:
+    """Unix ``seconds`` (float) as datetime64[us], NaT where not finite or
+    beyond :data:`MAX_EPOCH_US`.
+
+    Rounded to the microsecond, to nearest even, as DuckDB's
+    ``to_timestamp`` rounds them (equal on 200,000 random values and on
+    ties): through nanoseconds, a float's noise showed (0.1 s became
+    0.099999905 s) and the engines differed.
+    """
+    micros = np.round(seconds * 1e6)
+    within = np.abs(micros) <= MAX_EPOCH_US  # False for NaN
+    times = np.full(len(seconds), np.datetime64("NaT"), dtype="datetime64[us]")
+    times[within] = micros[within].astype(np.int64).view("datetime64[us]")
+    return times
 
 
 def _as_nanoseconds(values: np.ndarray) -> np.ndarray:
