@@ -1,6 +1,7 @@
 """The DuckDB engine gives what the pandas engine gives, from files."""
 
 import os
+import re
 import subprocess
 import sys
 from unittest import mock
@@ -17,6 +18,7 @@ from pandas.testing import assert_frame_equal
 import acctgraph as ag
 from acctgraph import duckdb_engine
 from acctgraph.cli import main
+from acctgraph.ingest import ISO_TIME
 
 LINK_FIELDS = (
     "account_ids",
@@ -535,3 +537,59 @@ def test_unix_seconds_are_read_to_the_same_microsecond_by_both_engines(tmp_path_
     by_pandas = ag.load_links(path)
     _same_links(by_pandas, ag.load_links(path, engine="duckdb"))
     assert (by_pandas.first_seen.view(np.int64) % 1000 == 0).all()
+
+
+_NOT_ISO = [
+    "12:00",  # pandas read it as noon today: another time each day
+    "01/02/2025",  # month or day first?
+    "Jan 5 2025",
+    "20250101",
+    "1735725600",
+    "Thu, 02 Jan 2025 10:00:00 GMT",
+    "2025-01-01 10:00:00.1234567",
+    "2025-01-01 24:00:00",
+]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.lists(
+        st.from_regex(ISO_TIME, fullmatch=True) | st.sampled_from(_NOT_ISO) | st.text(max_size=12),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_both_engines_read_the_same_text_times_and_refuse_the_same(tmp_path_factory, texts):
+    path = tmp_path_factory.mktemp("log") / "events.parquet"
+    pd.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(len(texts))],
+            "kind": "ip",
+            "value": "1",
+            "ts": texts,
+        }
+    ).to_parquet(path)
+    read = {}
+    for engine in ("pandas", "duckdb"):
+        try:
+            read[engine] = ag.load_links(path, engine=engine)
+        except ag.SchemaError as exc:
+            read[engine] = str(exc).count("not a timestamp")
+    if isinstance(read["pandas"], int) or isinstance(read["duckdb"], int):
+        assert read["pandas"] == read["duckdb"] == 1
+    else:
+        # Nothing outside the grammar was read as a time.
+        assert all(re.fullmatch(ISO_TIME, t.strip()) for t in texts if t.strip())
+        _same_links(read["pandas"], read["duckdb"])
+
+
+@pytest.mark.parametrize("text", _NOT_ISO)
+def test_text_that_is_not_an_iso_time_is_refused_not_guessed(tmp_path, text):
+    pd.DataFrame({"account_id": ["a"], "kind": "ip", "value": "1", "ts": [text]}).to_csv(
+        tmp_path / "events.csv", index=False
+    )
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.SchemaError, match="ISO 8601 text"):
+            ag.load_links(tmp_path / "events.csv", engine=engine)

@@ -32,6 +32,7 @@ from .ingest import (
     _MAX_ROWS_SHOWN,
     ACCOUNT_ID,
     COUNT,
+    ISO_TIME,
     KIND,
     MAX_COUNT,
     MAX_EPOCH_US,
@@ -174,7 +175,10 @@ def _time(column: str, column_type: str) -> str:
         )
     else:
         text = _text(column, column_type)
-        time = f"timezone('UTC', TRY_CAST(NULLIF({text}, '') AS TIMESTAMPTZ))"
+        time = (
+            f"CASE WHEN regexp_full_match({text}, '{ISO_TIME}') "
+            f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END"
+        )
     return f"CASE WHEN epoch_us({time}) BETWEEN {-MAX_EPOCH_US} AND {MAX_EPOCH_US} THEN {time} END"
 
 

@@ -69,7 +69,19 @@ MAX_COUNT = 10**9
 # word: a millisecond epoch read as seconds became a date in November 2024,
 # the year 3000 one in 1830. Such values are refused like unparseable ones.
 TIME_RANGE = "1677-09-22 to 2262-04-11"
-NOT_A_TIMESTAMP = f"not a timestamp from {TIME_RANGE} (numbers are unix seconds)"
+NOT_A_TIMESTAMP = (
+    f"not a timestamp from {TIME_RANGE} (ISO 8601 text, or unix seconds in a numeric column)"
+)
+# Text timestamps both engines read alike: an ISO 8601 date, optionally a
+# time to the microsecond, optionally a zone (Z, an offset or " UTC"; none
+# is UTC). Other text is refused, not guessed: pandas' own parser read
+# "12:00" as noon today (another time each day), "01/02/2025" month first
+# and "20250101" as a date, where DuckDB refused all three.
+ISO_TIME = (
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?| UTC)?"
+)
 # Microseconds either side of 1970 that nanoseconds still hold.
 MAX_EPOCH_US = np.iinfo(np.int64).max // 1000
 
@@ -406,14 +418,13 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
     the microsecond."""
     if pd.api.types.is_numeric_dtype(series.dtype):
         held = _as_nanoseconds(_seconds_as_times(series.to_numpy(dtype=float, na_value=np.nan)))
-    else:
-        if pd.api.types.is_datetime64_any_dtype(series.dtype):
-            parsed = series
-        else:
-            parsed = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+    elif pd.api.types.is_datetime64_any_dtype(series.dtype):
+        parsed = series
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         held = _as_nanoseconds(parsed.to_numpy())
+    else:
+        held = _text_times(series)
     bad = np.isnat(held) & series.notna().to_numpy()
     if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
         # Empty strings are missing timestamps, not unparseable ones.
@@ -422,6 +433,32 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
         where = np.flatnonzero(bad)
         shown = ", ".join(_show(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
         problems.append(f"column {column!r}: {NOT_A_TIMESTAMP}: {shown} at {_rows_text(where)}")
+    return held
+
+
+def _text_times(series: pd.Series) -> np.ndarray:
+    """Times of a text (or object) column as naive UTC datetime64[ns], NaT
+    where the text is not :data:`ISO_TIME` or the time is out of range;
+    objects that are not text (datetimes) as pandas reads them."""
+    held = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
+        series.dtype
+    ):
+        is_text = series.notna().to_numpy()
+    else:
+        is_text = series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    text = series[is_text].astype(str).str.strip()
+    iso = text.str.fullmatch(ISO_TIME).to_numpy(dtype=bool)
+    parts = [
+        # The one zone name ISO_TIME allows; text without a zone is UTC too.
+        (np.flatnonzero(is_text)[iso], text[iso].str.removesuffix(" UTC"), "ISO8601"),
+        (np.flatnonzero(~is_text & series.notna().to_numpy()), None, "mixed"),
+    ]
+    for rows, values, text_format in parts:
+        if len(rows):
+            values = series.iloc[rows] if values is None else values
+            parsed = pd.to_datetime(values, errors="coerce", utc=True, format=text_format)
+            held[rows] = _as_nanoseconds(parsed.dt.tz_convert(None).to_numpy())
     return held
 
 
