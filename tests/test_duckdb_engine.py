@@ -1,5 +1,7 @@
 """The DuckDB engine gives what the pandas engine gives, from files."""
 
+import datetime
+import decimal
 import os
 import re
 import subprocess
@@ -593,3 +595,49 @@ def test_text_that_is_not_an_iso_time_is_refused_not_guessed(tmp_path, text):
     for engine in ("pandas", "duckdb"):
         with pytest.raises(ag.SchemaError, match="ISO 8601 text"):
             ag.load_links(tmp_path / "events.csv", engine=engine)
+
+
+_STORED_VALUES = {
+    "float32": pa.array(np.array([0.1, 2.0], dtype=np.float32)),
+    "decimal": pa.array([decimal.Decimal("1.50"), decimal.Decimal("2")], pa.decimal128(10, 2)),
+    "boolean": pa.array([True, False]),
+    "date": pa.array([datetime.date(2025, 1, 2), datetime.date(1999, 12, 31)]),
+    "uint8": pa.array(np.array([1, 200], dtype=np.uint8)),
+    "dictionary": pa.array(["x", " y"]).dictionary_encode(),
+}
+_STORED_NOT_TEXT = {
+    "timestamp": pa.array(
+        np.array(["2025-01-01", "2025-01-01T10:00:00.5"], dtype="datetime64[us]")
+    ),
+    "bytes": pa.array([b"ab", b"\x00\xff"]),  # not UTF-8: the pandas engine crashed
+    "list": pa.array([[1, 2], [3]]),
+    "struct": pa.array([{"a": 1}, {"a": 2}]),
+}
+
+
+@pytest.mark.parametrize("stored", list(_STORED_VALUES), ids=list(_STORED_VALUES))
+def test_values_stored_as_numbers_booleans_or_dates_are_read_alike(tmp_path, stored):
+    # Before, DuckDB wrote True as 'true', 2.00 as '2' and a float32 unwidened.
+    pq.write_table(
+        pa.table({"account_id": ["a", "b"], "v": _STORED_VALUES[stored]}), tmp_path / "e.parquet"
+    )
+    _same_links(
+        ag.load_links(tmp_path / "e.parquet", attributes=["v"]),
+        ag.load_links(tmp_path / "e.parquet", attributes=["v"], engine="duckdb"),
+    )
+
+
+@pytest.mark.parametrize("stored", list(_STORED_NOT_TEXT), ids=list(_STORED_NOT_TEXT))
+def test_values_with_no_text_form_are_refused_naming_the_column(tmp_path, stored):
+    pq.write_table(
+        pa.table({"account_id": ["a", "b"], "v": _STORED_NOT_TEXT[stored]}), tmp_path / "e.parquet"
+    )
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.SchemaError, match="column 'v': not text, a number"):
+            ag.load_links(tmp_path / "e.parquet", attributes=["v"], engine=engine)
+    with pytest.raises(ag.SchemaError, match="column 'account_id': not text, a number"):
+        ag.detect(
+            pd.DataFrame(
+                {"account_id": _STORED_NOT_TEXT[stored].to_pandas(), "kind": "ip", "value": "1"}
+            )
+        )

@@ -37,6 +37,7 @@ from .ingest import (
     MAX_COUNT,
     MAX_EPOCH_US,
     NOT_A_TIMESTAMP,
+    NOT_TEXT,
     TS,
     VALUE,
     IngestReport,
@@ -121,15 +122,21 @@ _WHITESPACE_CLASS = f"[{_WHITESPACE}]"
 
 def _text(column: str, column_type: str, source: str | None = None) -> str:
     """SQL for a column as trimmed text, as the pandas engine writes it: whole
-    floats below 2**53 as integers, everything else as its text. ``source``
+    floats below 2**53 as integers, everything else as Python writes it. ``source``
     is SQL for the column's values where they are not read from ``column``."""
     col = source or _q(column)
-    if column_type in ("DOUBLE", "FLOAT", "REAL") or column_type.startswith("DECIMAL"):
+    if column_type in ("DOUBLE", "FLOAT", "REAL"):
+        # pandas widens a float32 to float64 before writing it.
+        col = f"CAST({col} AS DOUBLE)"
         text = (
             f"CASE WHEN isfinite({col}) AND {col} = round({col}) AND abs({col}) < 9007199254740992 "
             f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
         )
+    elif column_type == "BOOLEAN":
+        # Python's spelling, not SQL's.
+        text = f"CASE WHEN {col} THEN 'True' WHEN NOT {col} THEN 'False' END"
     else:
+        # A decimal keeps its scale ('2.00'), as str(Decimal) does.
         text = f"CAST({col} AS VARCHAR)"
     # trim() with a character set is slow (26 s on 31M values against 2 s
     # for the scan), so it runs only where an end is whitespace, which
@@ -138,6 +145,17 @@ def _text(column: str, column_type: str, source: str | None = None) -> str:
         f"CASE WHEN regexp_matches({text}, '^{_WHITESPACE_CLASS}') "
         f"OR regexp_matches({text}, '{_WHITESPACE_CLASS}$') "
         f"THEN trim({text}, '{_WHITESPACE}') ELSE {text} END"
+    )
+
+
+def _has_text_form(column_type: str) -> bool:
+    """Whether identifiers or attribute values of this DuckDB type have a text
+    both engines write alike (see :data:`acctgraph.ingest.NOT_TEXT`)."""
+    return (
+        # '"NULL"': a column of nulls only, as pandas writes one.
+        column_type in ("VARCHAR", "BOOLEAN", "DATE", "FLOAT", "DOUBLE", '"NULL"')
+        or column_type.startswith("DECIMAL")
+        or column_type.removeprefix("U") in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
     )
 
 
@@ -300,6 +318,13 @@ def _load(
         found = sorted(c for c in types if c not in ("filename", "file_row_number"))
         raise SchemaError([f"missing column(s) {missing}; found {found}"], source="events")
 
+    not_text = [
+        f"column {c!r}: {NOT_TEXT} (values of type {types[c]})"
+        for c in required
+        if not _has_text_form(types[c])
+    ]
+    if not_text:
+        raise SchemaError(not_text, source="events")
     check = _Checker(con, "events")
     account_sql = _text(ACCOUNT_ID, types[ACCOUNT_ID])
     check.rows(_blank(ACCOUNT_ID), ACCOUNT_ID, "null or empty value(s)")

@@ -72,6 +72,7 @@ TIME_RANGE = "1677-09-22 to 2262-04-11"
 NOT_A_TIMESTAMP = (
     f"not a timestamp from {TIME_RANGE} (ISO 8601 text, or unix seconds in a numeric column)"
 )
+NOT_TEXT = "not text, a number, a boolean or a date; store it as text"
 # Text timestamps both engines read alike: an ISO 8601 date, optionally a
 # time to the microsecond, optionally a zone (Z, an offset or " UTC"; none
 # is UTC). Other text is refused, not guessed: pandas' own parser read
@@ -351,12 +352,73 @@ def _rows_text(positions: np.ndarray) -> str:
     return f"rows {shown}" + (f" and {more} more" if more > 0 else "")
 
 
-def _clean_strings(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Trimmed strings and a mask of null or empty entries."""
+# What identifiers and attribute values may be stored as: each has one text
+# both engines write alike. Times, bytes and nested values have none (bytes
+# that are not UTF-8 crashed the pandas engine; the engines wrote
+# timestamps and lists differently).
+_TEXT_LIKE = {
+    "string",
+    "empty",
+    "integer",
+    "mixed-integer",
+    "integer-na",
+    "floating",
+    "mixed-integer-float",
+    "decimal",
+    "boolean",
+    "date",
+    "mixed",
+}
+_NOT_TEXT = (bytes, list, tuple, dict, set, np.ndarray)
+
+
+def _not_text_kind(series: pd.Series) -> str | None:
+    """The kind of values in ``series`` that have no text form acctgraph
+    reads (see :data:`_TEXT_LIKE`), or None."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _not_text_kind(pd.Series(dtype.categories, dtype=object))
+    if isinstance(dtype, pd.ArrowDtype):
+        kind = dtype.pyarrow_dtype
+        text_like = (
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind)
+            or pa.types.is_floating(kind)
+            or pa.types.is_decimal(kind)
+            or pa.types.is_boolean(kind)
+            or pa.types.is_date(kind)
+        )
+        return None if text_like else str(kind)
+    if (
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        and not (pd.api.types.is_object_dtype(dtype))
+    ):
+        return None
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind not in _TEXT_LIKE:
+        return kind
+    if kind == "mixed" and series.map(lambda v: isinstance(v, _NOT_TEXT)).any():
+        return "mixed, with bytes or nested values"
+    return None
+
+
+def _clean_strings(
+    series: pd.Series, column: str, problems: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trimmed strings and a mask of null or empty entries; where the values
+    have no text form, a problem naming ``column`` and placeholders."""
+    kind = _not_text_kind(series)
+    if kind is not None:
+        problems.append(f"column {column!r}: {NOT_TEXT} (values of type {kind})")
+        return np.full(len(series), "", dtype=object), np.zeros(len(series), dtype=bool)
     if isinstance(series.dtype, pd.CategoricalDtype):
         # Clean each category once, then index: O(categories), not O(rows), and
         # every row shares its category's string object.
-        categories, bad = _clean_strings(pd.Series(series.cat.categories, dtype=object))
+        categories, bad = _clean_strings(
+            pd.Series(series.cat.categories, dtype=object), column, problems
+        )
         codes = series.cat.codes.to_numpy()
         missing = codes < 0
         if len(categories) == 0:
@@ -382,7 +444,7 @@ def _clean_strings(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _check_identifier(
     frame: pd.DataFrame, column: str, problems: list[str], *, lower: bool = False
 ) -> np.ndarray:
-    values, bad = _clean_strings(frame[column])
+    values, bad = _clean_strings(frame[column], column, problems)
     if bad.any():
         problems.append(
             f"column {column!r}: {int(bad.sum())} null or empty value(s) at {_rows_text(np.flatnonzero(bad))}"
@@ -650,7 +712,7 @@ def _events_to_long(
             "ts": ts[first],
         }
     else:
-        cleaned = {column: _clean_strings(frame[column]) for column in wide}
+        cleaned = {column: _clean_strings(frame[column], column, problems) for column in wide}
         first = _first_occurrences(
             TS in frame,
             account,
@@ -741,7 +803,7 @@ def _accounts_to_long(
             k: [] for k in ("account", "kind", "value", "count", "ts")
         }
         for column, kind_name in per_account.items():
-            values, empty = _clean_strings(frame[column])
+            values, empty = _clean_strings(frame[column], column, problems)
             keep = ~empty
             parts["account"].append(ids[keep])
             parts["kind"].append(np.full(int(keep.sum()), kind_name, dtype=object))
