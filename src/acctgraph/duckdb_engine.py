@@ -329,10 +329,14 @@ def _load(
     account_sql = _text(ACCOUNT_ID, types[ACCOUNT_ID])
     check.rows(_blank(ACCOUNT_ID), ACCOUNT_ID, "null or empty value(s)")
     if COUNT in types:
-        num = f"TRY_CAST({_text(COUNT, types[COUNT])} AS DOUBLE)"
+        text = _text(COUNT, types[COUNT])
+        # DuckDB reads '1_000' as a number; pandas, like the README, does not.
+        num = f"(CASE WHEN NOT contains({text}, '_') THEN TRY_CAST({text} AS DOUBLE) END)"
         bad = f"({num} IS NULL OR NOT isfinite({num}) OR {num} < 1 OR {num} > {MAX_COUNT} OR {num} <> round({num}))"
         check.rows(bad, COUNT, f"must be a whole number in [1, {MAX_COUNT:.0e}]", _q(COUNT))
-        count_sql = f"CAST({num} AS BIGINT)"
+        # TRY_: the fast path sums every row's count before it learns of a
+        # bad one, and casting 'inf' to an integer failed the whole query.
+        count_sql = f"TRY_CAST({num} AS BIGINT)"
     else:
         count_sql = "CAST(1 AS BIGINT)"
     if TS in types:
