@@ -663,3 +663,22 @@ def test_counts_written_as_text_are_read_or_refused_alike(tmp_path, count):
     else:
         _same_links(read["pandas"], read["duckdb"])
         assert read["duckdb"].count[0] == float(count)
+
+
+def test_one_error_lists_the_problems_of_both_tables_in_both_engines(tmp_path):
+    # The DuckDB engine raised at the events' problems and never read the
+    # accounts table, so a second run showed its problems.
+    pd.DataFrame({"account_id": ["a", ""], "kind": "ip", "value": "1"}).to_parquet(
+        tmp_path / "events.parquet"
+    )
+    pd.DataFrame({"account_id": ["a", "a"]}).to_parquet(tmp_path / "accounts.parquet")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.SchemaError) as caught:
+            ag.load_links(
+                tmp_path / "events.parquet", accounts=tmp_path / "accounts.parquet", engine=engine
+            )
+        assert caught.value.source == "events and accounts"
+        problems = caught.value.problems
+        assert len(problems) == 2
+        assert problems[0].startswith("events: column 'account_id': 1 null or empty")
+        assert problems[1].startswith("accounts: column 'account_id': 1 duplicated account id")

@@ -658,12 +658,7 @@ def load_links(
         )
     except SchemaError as exc:
         errors.append(exc)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise SchemaError(
-            [f"{e.source}: {p}" for e in errors for p in e.problems], source="events and accounts"
-        )
+    raise_together(errors)
     if extra_long is not None:
         long = {key: np.concatenate([long[key], extra_long[key]]) for key in long}
     if pseudonymizer is not None:
@@ -675,6 +670,18 @@ def load_links(
         report = replace(report, pseudonymized=True)
 
     return _aggregate(long, account_ids_table, created_table, account_frame, report)
+
+
+def raise_together(errors: list[SchemaError | None]) -> None:
+    """Raise the errors of the events and accounts tables (None where a table
+    had none) as one, which lists every problem of both."""
+    errors = [e for e in errors if e is not None]
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise SchemaError(
+            [f"{e.source}: {p}" for e in errors for p in e.problems], source="events and accounts"
+        )
 
 
 def _events_to_long(
