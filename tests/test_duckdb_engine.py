@@ -2,6 +2,7 @@
 
 import datetime
 import decimal
+import gzip
 import os
 import re
 import subprocess
@@ -682,3 +683,19 @@ def test_one_error_lists_the_problems_of_both_tables_in_both_engines(tmp_path):
         assert len(problems) == 2
         assert problems[0].startswith("events: column 'account_id': 1 null or empty")
         assert problems[1].startswith("accounts: column 'account_id': 1 duplicated account id")
+
+
+def test_csv_files_are_read_in_one_dialect_by_both_engines(tmp_path):
+    # DuckDB refused .csv.gz, .tsv and .txt files the pandas engine reads,
+    # and sniffed a semicolon file's delimiter where pandas refused it.
+    rows = "account_id{0}kind{0}value\na{0}ip{0}1\nb{0}ip{0}1\n"
+    with gzip.open(tmp_path / "day1.csv.gz", "wt") as out:
+        out.write(rows.format(","))
+    (tmp_path / "day2.tsv").write_text(rows.format("\t"))
+    (tmp_path / "day3.txt").write_text(rows.format(","))
+    for name in ("day1.csv.gz", "day2.tsv", "day3.txt"):
+        _same_links(ag.load_links(tmp_path / name), ag.load_links(tmp_path / name, engine="duckdb"))
+    (tmp_path / "semicolons.csv").write_text(rows.format(";"))
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.SchemaError, match="seems to be delimited by ';'"):
+            ag.load_links(tmp_path / "semicolons.csv", engine=engine)

@@ -43,6 +43,7 @@ from .ingest import (
     IngestReport,
     Links,
     _accounts_to_long,
+    _delimiter_hint,
     _expand_paths,
     _normalise_attribute_spec,
     raise_together,
@@ -203,21 +204,38 @@ def _time(column: str, column_type: str) -> str:
 
 def _scan(paths: list[Path]) -> str:
     """A table function reading every file, with its name and row numbers."""
-    suffixes = {p.suffix.lower() for p in paths}
+    formats = {_file_format(p) for p in paths}
     listed = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
-    if suffixes <= {".parquet", ".pq"}:
+    if formats == {"parquet"}:
         return (
             f"read_parquet({listed}, filename = true, file_row_number = true, union_by_name = true)"
         )
-    if suffixes <= {".csv"}:
-        # Number CSV rows ourselves: 0-based within each file, as parquet does.
+    if len(formats) == 1 and None not in formats:
+        # The pandas engine's dialect: a header row and one delimiter, never
+        # sniffed (DuckDB read a semicolon file the pandas engine refused).
+        # CSV rows are numbered here: 0-based within each file, as parquet's.
         return (
             f"(SELECT *, row_number() OVER (PARTITION BY filename) - 1 AS file_row_number "
-            f"FROM read_csv({listed}, all_varchar = true, filename = true, union_by_name = true))"
+            f"FROM read_csv({listed}, all_varchar = true, header = true, "
+            f"delim = '{formats.pop()}', filename = true, union_by_name = true))"
         )
     raise InputFileError(
-        f"engine='duckdb' reads .parquet, .pq or .csv files of one kind; got {sorted(suffixes)}"
+        "engine='duckdb' reads .parquet, .pq, .csv, .csv.gz, .txt or .tsv files of one kind; "
+        f"got {sorted({p.name for p in paths})[:5]}"
     )
+
+
+def _file_format(path: Path) -> str | None:
+    """ "parquet", a CSV file's delimiter, or None; as the pandas engine reads
+    files (:func:`acctgraph.ingest.read_table`)."""
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz", ".txt")):
+        return ","
+    if name.endswith(".tsv"):
+        return "\t"
+    return None
 
 
 class _Checker:
@@ -365,7 +383,14 @@ def _observations(con: Any, paths: list[Path], wide: dict[str, str] | None) -> I
     missing = [c for c in required if c not in types]
     if missing:
         found = sorted(c for c in types if c not in ("filename", "file_row_number"))
-        raise SchemaError([f"missing column(s) {missing}; found {found}"], source="events")
+        hint = "" if wide else " (for a wide log, name its attribute columns with attributes=)"
+        raise SchemaError(
+            [
+                f"missing column(s) {missing}; found {found}{hint}"
+                + _delimiter_hint(pd.DataFrame(columns=found))
+            ],
+            source="events",
+        )
 
     not_text = [
         f"column {c!r}: {NOT_TEXT} (values of type {types[c]})"
