@@ -1,3 +1,5 @@
+import datetime
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -182,3 +184,27 @@ def test_problems_in_events_and_accounts_are_reported_together():
     assert info.value.source == "events and accounts"
     assert any(p.startswith("events: column 'account_id'") for p in info.value.problems)
     assert any(p.startswith("accounts: column 'created_at'") for p in info.value.problems)
+
+
+def test_numbers_among_objects_are_unix_seconds_and_booleans_are_not_times():
+    # pandas read a number in an object column as nanoseconds: 1970, silently.
+    ts = pd.Series(
+        [
+            1_735_725_600,
+            1_735_725_600.5,
+            datetime.datetime(2025, 1, 1, 10),
+            "2025-01-01 10:00",
+            None,
+        ],
+        dtype=object,
+    )
+    events = pd.DataFrame({"account_id": list("abcde"), "kind": "ip", "value": "1", "ts": ts})
+    first_seen = ag.load_links(events).first_seen
+    expected = pd.to_datetime(
+        ["2025-01-01 10:00:00", "2025-01-01 10:00:00.5"] + ["2025-01-01 10:00:00"] * 2,
+        format="ISO8601",
+    )
+    np.testing.assert_array_equal(first_seen[:4], expected.to_numpy())
+    assert np.isnat(first_seen[4])
+    with pytest.raises(ag.SchemaError, match=r"'ts': not a timestamp.*: True, False at rows 0, 1"):
+        ag.load_links(events.head(2).assign(ts=[True, False]))

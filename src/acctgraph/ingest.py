@@ -478,7 +478,10 @@ def _parse_count(series: pd.Series, column: str, problems: list[str]) -> np.ndar
 def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarray:
     """Timestamps as naive UTC datetime64[ns]; numbers are unix seconds, to
     the microsecond."""
-    if pd.api.types.is_numeric_dtype(series.dtype):
+    if pd.api.types.is_bool_dtype(series.dtype):
+        # Not times, in either engine.
+        held = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
+    elif pd.api.types.is_numeric_dtype(series.dtype):
         held = _as_nanoseconds(_seconds_as_times(series.to_numpy(dtype=float, na_value=np.nan)))
     elif pd.api.types.is_datetime64_any_dtype(series.dtype):
         parsed = series
@@ -500,28 +503,51 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
 
 def _text_times(series: pd.Series) -> np.ndarray:
     """Times of a text (or object) column as naive UTC datetime64[ns], NaT
-    where the text is not :data:`ISO_TIME` or the time is out of range;
-    objects that are not text (datetimes) as pandas reads them."""
+    where the text is not :data:`ISO_TIME` or the time is out of range.
+    In an object column, numbers are unix seconds and other objects
+    (datetimes) are read as pandas reads them."""
     held = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
+    present = series.notna().to_numpy()
     if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
         series.dtype
     ):
-        is_text = series.notna().to_numpy()
+        kind = np.where(present, _TEXT, _OTHER)
     else:
-        is_text = series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        kind = series.map(_value_kind).to_numpy(dtype=np.int8)
+    is_text = kind == _TEXT
     text = series[is_text].astype(str).str.strip()
     iso = text.str.fullmatch(ISO_TIME).to_numpy(dtype=bool)
-    parts = [
+    rows = np.flatnonzero(is_text)[iso]
+    if len(rows):
         # The one zone name ISO_TIME allows; text without a zone is UTC too.
-        (np.flatnonzero(is_text)[iso], text[iso].str.removesuffix(" UTC"), "ISO8601"),
-        (np.flatnonzero(~is_text & series.notna().to_numpy()), None, "mixed"),
-    ]
-    for rows, values, text_format in parts:
-        if len(rows):
-            values = series.iloc[rows] if values is None else values
-            parsed = pd.to_datetime(values, errors="coerce", utc=True, format=text_format)
-            held[rows] = _as_nanoseconds(parsed.dt.tz_convert(None).to_numpy())
+        parsed = pd.to_datetime(
+            text[iso].str.removesuffix(" UTC"), errors="coerce", utc=True, format="ISO8601"
+        )
+        held[rows] = _as_nanoseconds(parsed.dt.tz_convert(None).to_numpy())
+    # pandas reads a number among objects as nanoseconds: 1970, silently.
+    rows = np.flatnonzero(kind == _NUMBER)
+    if len(rows):
+        seconds = series.iloc[rows].to_numpy(dtype=float)
+        held[rows] = _as_nanoseconds(_seconds_as_times(seconds))
+    rows = np.flatnonzero((kind == _OTHER) & present)
+    if len(rows):
+        parsed = pd.to_datetime(series.iloc[rows], errors="coerce", utc=True, format="mixed")
+        held[rows] = _as_nanoseconds(parsed.dt.tz_convert(None).to_numpy())
     return held
+
+
+_TEXT, _NUMBER, _OTHER = 0, 1, 2
+
+
+def _value_kind(value: object) -> int:
+    """Text, a number (not a boolean) or another object, for :func:`_text_times`."""
+    if isinstance(value, str):
+        return _TEXT
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    ):
+        return _NUMBER
+    return _OTHER
 
 
 def _seconds_as_times(seconds: np.ndarray) -> np.ndarray:
