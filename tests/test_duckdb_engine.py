@@ -699,3 +699,17 @@ def test_csv_files_are_read_in_one_dialect_by_both_engines(tmp_path):
     for engine in ("pandas", "duckdb"):
         with pytest.raises(ag.SchemaError, match="seems to be delimited by ';'"):
             ag.load_links(tmp_path / "semicolons.csv", engine=engine)
+
+
+@pytest.mark.parametrize("width", [np.uint32, np.uint64, np.int32, np.int16])
+def test_unix_seconds_in_integers_of_any_width_are_read_alike(tmp_path, width):
+    # DuckDB read unsigned integers as text, which is not a time, and refused
+    # the file the pandas engine read.
+    seconds = np.array([1_735_725_600 if np.iinfo(width).max > 2**31 else 30_000, 5], dtype=width)
+    pq.write_table(
+        pa.table({"account_id": ["a", "b"], "kind": ["ip"] * 2, "value": ["1"] * 2, "ts": seconds}),
+        tmp_path / "events.parquet",
+    )
+    by_pandas = ag.load_links(tmp_path / "events.parquet")
+    _same_links(by_pandas, ag.load_links(tmp_path / "events.parquet", engine="duckdb"))
+    np.testing.assert_array_equal(by_pandas.first_seen.view(np.int64) // 10**9, seconds)

@@ -157,8 +157,13 @@ def _has_text_form(column_type: str) -> bool:
         # '"NULL"': a column of nulls only, as pandas writes one.
         column_type in ("VARCHAR", "BOOLEAN", "DATE", "FLOAT", "DOUBLE", '"NULL"')
         or column_type.startswith("DECIMAL")
-        or column_type.removeprefix("U") in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+        or _is_integer(column_type)
     )
+
+
+def _is_integer(column_type: str) -> bool:
+    """Whether a DuckDB type is an integer, signed or not."""
+    return column_type.removeprefix("U") in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
 
 
 def _blank(column: str) -> str:
@@ -185,7 +190,7 @@ def _time(column: str, column_type: str) -> str:
         time = f"timezone('UTC', {col})"
     elif column_type.startswith("TIMESTAMP") or column_type == "DATE":
         time = f"CAST({col} AS TIMESTAMP)"
-    elif column_type in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "HUGEINT"):
+    elif column_type in ("DOUBLE", "FLOAT") or _is_integer(column_type):
         seconds = f"CAST({col} AS DOUBLE)"
         # Guarded: to_timestamp fails the whole query beyond its own range
         # (about 290,000 years), where NULL names the rows.
