@@ -42,6 +42,25 @@ def _same_links(a, b):
     assert a.report == b.report
 
 
+def _log_of_times(folder, times):
+    """A long log, one account per time in ``times`` (a list or an Arrow
+    array), written as parquet to ``folder``; its path."""
+    n = len(times)
+    path = folder / "events.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": [f"a{i}" for i in range(n)],
+                "kind": ["ip"] * n,
+                "value": ["1"] * n,
+                "ts": times,
+            }
+        ),
+        path,
+    )
+    return path
+
+
 def test_same_result_as_pandas_on_a_world_in_daily_files(small_world, tmp_path):
     events = small_world.events
     day = events["ts"].dt.month
@@ -444,13 +463,7 @@ def test_both_engines_read_any_stored_log_alike_or_both_refuse_it(tmp_path_facto
     ids=["milliseconds", "year 3000", "year 3000 UTC", "date 1500", "text 3000", "1e300"],
 )
 def test_timestamps_nanoseconds_cannot_hold_are_refused_not_wrapped_around(tmp_path, stored):
-    path = tmp_path / "events.parquet"
-    pq.write_table(
-        pa.table(
-            {"account_id": ["a", "b"], "kind": ["ip", "ip"], "value": ["1", "1"], "ts": stored}
-        ),
-        path,
-    )
+    path = _log_of_times(tmp_path, stored)
     for engine in ("pandas", "duckdb"):
         with pytest.raises(
             ag.SchemaError,
@@ -528,15 +541,7 @@ def test_text_times_without_a_zone_are_utc_whatever_the_machine_zone(tmp_path):
 def test_unix_seconds_are_read_to_the_same_microsecond_by_both_engines(tmp_path_factory, seconds):
     # Through nanoseconds the pandas engine kept a float's noise (0.1 s
     # became 0.099999905 s) where DuckDB rounds to the microsecond.
-    path = tmp_path_factory.mktemp("log") / "events.parquet"
-    pd.DataFrame(
-        {
-            "account_id": [f"a{i}" for i in range(len(seconds))],
-            "kind": "ip",
-            "value": "1",
-            "ts": seconds,
-        }
-    ).to_parquet(path)
+    path = _log_of_times(tmp_path_factory.mktemp("log"), seconds)
     by_pandas = ag.load_links(path)
     _same_links(by_pandas, ag.load_links(path, engine="duckdb"))
     assert (by_pandas.first_seen.view(np.int64) % 1000 == 0).all()
@@ -565,15 +570,7 @@ _NOT_ISO = [
     )
 )
 def test_both_engines_read_the_same_text_times_and_refuse_the_same(tmp_path_factory, texts):
-    path = tmp_path_factory.mktemp("log") / "events.parquet"
-    pd.DataFrame(
-        {
-            "account_id": [f"a{i}" for i in range(len(texts))],
-            "kind": "ip",
-            "value": "1",
-            "ts": texts,
-        }
-    ).to_parquet(path)
+    path = _log_of_times(tmp_path_factory.mktemp("log"), texts)
     read = {}
     for engine in ("pandas", "duckdb"):
         try:
@@ -706,10 +703,7 @@ def test_unix_seconds_in_integers_of_any_width_are_read_alike(tmp_path, width):
     # DuckDB read unsigned integers as text, which is not a time, and refused
     # the file the pandas engine read.
     seconds = np.array([1_735_725_600 if np.iinfo(width).max > 2**31 else 30_000, 5], dtype=width)
-    pq.write_table(
-        pa.table({"account_id": ["a", "b"], "kind": ["ip"] * 2, "value": ["1"] * 2, "ts": seconds}),
-        tmp_path / "events.parquet",
-    )
-    by_pandas = ag.load_links(tmp_path / "events.parquet")
-    _same_links(by_pandas, ag.load_links(tmp_path / "events.parquet", engine="duckdb"))
+    path = _log_of_times(tmp_path, pa.array(seconds))
+    by_pandas = ag.load_links(path)
+    _same_links(by_pandas, ag.load_links(path, engine="duckdb"))
     np.testing.assert_array_equal(by_pandas.first_seen.view(np.int64) // 10**9, seconds)
