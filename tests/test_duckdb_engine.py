@@ -707,3 +707,16 @@ def test_unix_seconds_in_integers_of_any_width_are_read_alike(tmp_path, width):
     by_pandas = ag.load_links(path)
     _same_links(by_pandas, ag.load_links(path, engine="duckdb"))
     np.testing.assert_array_equal(by_pandas.first_seen.view(np.int64) // 10**9, seconds)
+
+
+def test_booleans_are_not_counts_in_either_engine(tmp_path):
+    # The pandas engine read True as a count of 1; DuckDB refused it.
+    events = pd.DataFrame(
+        {"account_id": ["a", "b"], "kind": "ip", "value": "1", "count": [True, True]}
+    )
+    events.to_parquet(tmp_path / "events.parquet")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.SchemaError, match="'count': must be a whole number.*True, True"):
+            ag.load_links(tmp_path / "events.parquet", engine=engine)
+    with pytest.raises(ag.SchemaError, match="'count': must be a whole number.*True at rows 1$"):
+        ag.load_links(events.assign(count=pd.Series([2, True], dtype=object)))

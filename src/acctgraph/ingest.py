@@ -455,8 +455,14 @@ def _check_identifier(
 
 
 def _parse_count(series: pd.Series, column: str, problems: list[str]) -> np.ndarray:
-    numeric = pd.to_numeric(series, errors="coerce")
-    values = numeric.to_numpy(dtype=float, na_value=np.nan)
+    # A boolean is not a count, in either engine (DuckDB reads no number in True).
+    if pd.api.types.is_bool_dtype(series.dtype):
+        values = np.full(len(series), np.nan)
+    else:
+        numbers = series
+        if pd.api.types.is_object_dtype(series.dtype):
+            numbers = series.mask(series.map(lambda v: isinstance(v, (bool, np.bool_))))
+        values = pd.to_numeric(numbers, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
         bad = (
             ~np.isfinite(values)
