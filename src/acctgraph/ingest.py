@@ -484,6 +484,8 @@ def _parse_count(series: pd.Series, column: str, problems: list[str]) -> np.ndar
 def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarray:
     """Timestamps as naive UTC datetime64[ns]; numbers are unix seconds, to
     the microsecond."""
+    # Empty strings are missing timestamps, not unparseable ones.
+    blank = np.zeros(len(series), dtype=bool)
     if pd.api.types.is_bool_dtype(series.dtype):
         # Not times, in either engine.
         held = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -495,11 +497,8 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         held = _as_nanoseconds(parsed.to_numpy())
     else:
-        held = _text_times(series)
-    bad = np.isnat(held) & series.notna().to_numpy()
-    if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
-        # Empty strings are missing timestamps, not unparseable ones.
-        bad = bad & series.astype(str).str.strip().ne("").to_numpy()
+        held, blank = _text_times(series)
+    bad = np.isnat(held) & series.notna().to_numpy() & ~blank
     if bad.any():
         where = np.flatnonzero(bad)
         shown = ", ".join(_show(series.iloc[i]) for i in where[:_MAX_ROWS_SHOWN])
@@ -507,11 +506,11 @@ def _parse_time(series: pd.Series, column: str, problems: list[str]) -> np.ndarr
     return held
 
 
-def _text_times(series: pd.Series) -> np.ndarray:
+def _text_times(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Times of a text (or object) column as naive UTC datetime64[ns], NaT
-    where the text is not :data:`ISO_TIME` or the time is out of range.
-    In an object column, numbers are unix seconds and other objects
-    (datetimes) are read as pandas reads them."""
+    where the text is not :data:`ISO_TIME` or the time is out of range, and
+    a mask of the text that is blank. In an object column, numbers are unix
+    seconds and other objects (datetimes) are read as pandas reads them."""
     held = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
     present = series.notna().to_numpy()
     if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
@@ -522,6 +521,8 @@ def _text_times(series: pd.Series) -> np.ndarray:
         kind = series.map(_value_kind).to_numpy(dtype=np.int8)
     is_text = kind == _TEXT
     text = series[is_text].astype(str).str.strip()
+    blank = np.zeros(len(series), dtype=bool)
+    blank[is_text] = (text == "").to_numpy(dtype=bool)
     iso = text.str.fullmatch(ISO_TIME).to_numpy(dtype=bool)
     rows = np.flatnonzero(is_text)[iso]
     if len(rows):
@@ -539,7 +540,7 @@ def _text_times(series: pd.Series) -> np.ndarray:
     if len(rows):
         parsed = pd.to_datetime(series.iloc[rows], errors="coerce", utc=True, format="mixed")
         held[rows] = _as_nanoseconds(parsed.dt.tz_convert(None).to_numpy())
-    return held
+    return held, blank
 
 
 _TEXT, _NUMBER, _OTHER = 0, 1, 2
