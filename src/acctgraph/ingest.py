@@ -369,7 +369,7 @@ _TEXT_LIKE = {
     "date",
     "mixed",
 }
-_NOT_TEXT = (bytes, list, tuple, dict, set, np.ndarray)
+_NESTED_OR_BYTES = (bytes, list, tuple, dict, set, np.ndarray)
 
 
 def _not_text_kind(series: pd.Series) -> str | None:
@@ -399,7 +399,7 @@ def _not_text_kind(series: pd.Series) -> str | None:
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind not in _TEXT_LIKE:
         return kind
-    if kind == "mixed" and series.map(lambda v: isinstance(v, _NOT_TEXT)).any():
+    if kind == "mixed" and series.map(lambda v: isinstance(v, _NESTED_OR_BYTES)).any():
         return "mixed, with bytes or nested values"
     return None
 
@@ -691,7 +691,7 @@ def load_links(
         )
     except SchemaError as exc:
         errors.append(exc)
-    raise_together(errors)
+    _raise_together(errors)
     if extra_long is not None:
         long = {key: np.concatenate([long[key], extra_long[key]]) for key in long}
     if pseudonymizer is not None:
@@ -705,7 +705,7 @@ def load_links(
     return _aggregate(long, account_ids_table, created_table, account_frame, report)
 
 
-def raise_together(errors: list[SchemaError | None]) -> None:
+def _raise_together(errors: list[SchemaError | None]) -> None:
     """Raise the errors of the events and accounts tables (None where a table
     had none) as one, which lists every problem of both."""
     errors = [e for e in errors if e is not None]
