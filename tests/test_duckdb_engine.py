@@ -720,3 +720,89 @@ def test_booleans_are_not_counts_in_either_engine(tmp_path):
             ag.load_links(tmp_path / "events.parquet", engine=engine)
     with pytest.raises(ag.SchemaError, match="'count': must be a whole number.*True at rows 1$"):
         ag.load_links(events.assign(count=pd.Series([2, True], dtype=object)))
+
+
+_HEADER = "account_id,kind,value,ts\n"
+_ROW = "acct-{0},ip,10.0.0.{0},2025-01-01 10:00:00\n"
+
+
+@pytest.mark.parametrize(
+    ("faulty", "line", "fault"),
+    [
+        # pandas padded a short record with nulls: a request without a time.
+        ("secret-id,ip,10.0.0.9\n", 4, "3 fields where the header has 4"),
+        ("secret-id,ip,10.0.0.9,2025-01-01 10:00:00,x\n", 4, "5 fields where the header has 4"),
+        ("   \n", 4, "1 field where the header has 4"),
+        # DuckDB's sniffer kept the quote as a character.
+        ('secret-id,ip,"10.0.0.9,2025-01-01 10:00:00\n', 4, "a quote is opened and never closed"),
+    ],
+)
+def test_a_faulty_csv_record_is_refused_by_both_engines_naming_only_its_line(
+    tmp_path, faulty, line, fault
+):
+    rows = [_ROW.format(i) for i in range(2)] + [faulty] + [_ROW.format(i) for i in range(2, 5)]
+    path = tmp_path / "events.csv"
+    path.write_text(_HEADER + "".join(rows))
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.InputFileError) as caught:
+            ag.load_links(path, engine=engine)
+        assert str(caught.value) == f"events: {str(path)!r} line {line}: {fault}"
+        # Both readers' own messages quote the record: an identifier.
+        assert "secret" not in str(caught.value)
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_a_faulty_csv_record_deep_in_a_file_is_found_by_both_engines(tmp_path):
+    # Beyond DuckDB's sniffing sample (20,480 rows): the scan itself finds it.
+    rows = [_ROW.format(i) for i in range(30_000)]
+    rows[25_000] = "secret-id,ip\n"
+    path = tmp_path / "events.csv"
+    path.write_text(_HEADER + "".join(rows))
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.InputFileError, match="line 25002: 2 fields where the header has 4$"):
+            ag.load_links(path, engine=engine)
+
+
+def test_a_short_record_of_a_wide_csv_log_is_refused_not_read_as_empty_cells(tmp_path):
+    # The pandas engine read the missing cells as not observed.
+    path = tmp_path / "requests.csv"
+    path.write_text("account_id,ip,asn\na,1,5\nb,1\nc,1,5\n")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.InputFileError, match="line 3: 2 fields where the header has 3$"):
+            ag.load_links(path, attributes=["ip", "asn"], engine=engine)
+
+
+def test_records_one_field_longer_than_the_header_are_refused_unless_it_is_empty(tmp_path):
+    # Where every record had one more field, pandas took the first column for
+    # an index and read every column one place off: the accounts were 'ip'.
+    shifted = tmp_path / "shifted.csv"
+    shifted.write_text("account_id,kind,value\na,ip,1,x\nb,ip,1,y\n")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.InputFileError, match="line 2: 4 fields where the header has 3$"):
+            ag.load_links(shifted, engine=engine)
+    # An empty last field is a delimiter ending the line, as some exports
+    # write; both read it as absent, on every line or only some.
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("account_id,kind,value\na,ip,1,\nb,ip,1\nc,ip,1,\n")
+    by_pandas = ag.load_links(trailing)
+    assert list(by_pandas.account_ids) == ["a", "b", "c"]
+    _same_links(by_pandas, ag.load_links(trailing, engine="duckdb"))
+
+
+def test_csv_headers_are_read_alike_by_both_engines(tmp_path):
+    # A column named twice: pandas renamed one 'x.1', DuckDB 'x_1'.
+    twice = tmp_path / "twice.csv"
+    twice.write_text("account_id,kind,value,value\na,ip,1,2\n")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(
+            ag.InputFileError, match=r"names column\(s\) \['value'\] more than once"
+        ):
+            ag.load_links(twice, engine=engine)
+    # A frame written with its index has an unnamed first column; files of
+    # one glob may order their columns differently; empty lines are skipped.
+    frame = pd.DataFrame({"kind": ["ip", "ip"], "account_id": ["a", "b"], "value": ["1", "1"]})
+    frame.to_csv(tmp_path / "day1.csv")
+    (tmp_path / "day2.csv").write_text("\ufeffvalue,account_id,kind\n2,c,asn\n\n1,d,ip\n")
+    by_pandas = ag.load_links(str(tmp_path / "day*.csv"))
+    assert by_pandas.n_links == 4 and list(by_pandas.account_ids) == ["a", "b", "c", "d"]
+    _same_links(by_pandas, ag.load_links(str(tmp_path / "day*.csv"), engine="duckdb"))

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .csvfiles import csv_delimiter, csv_header, faulty_csv_error
 from .exceptions import ConfigError, InputFileError, SchemaError
 from .ingest import (
     _MAX_ROWS_SHOWN,
@@ -210,37 +211,62 @@ def _time(column: str, column_type: str) -> str:
 def _scan(paths: list[Path]) -> str:
     """A table function reading every file, with its name and row numbers."""
     formats = {_file_format(p) for p in paths}
-    listed = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
     if formats == {"parquet"}:
         return (
-            f"read_parquet({listed}, filename = true, file_row_number = true, union_by_name = true)"
+            f"read_parquet({_listed(paths)}, filename = true, file_row_number = true, "
+            "union_by_name = true)"
         )
     if len(formats) == 1 and None not in formats:
-        # The pandas engine's dialect: a header row and one delimiter, never
-        # sniffed (DuckDB read a semicolon file the pandas engine refused).
-        # CSV rows are numbered here: 0-based within each file, as parquet's.
-        return (
-            f"(SELECT *, row_number() OVER (PARTITION BY filename) - 1 AS file_row_number "
-            f"FROM read_csv({listed}, all_varchar = true, header = true, "
-            f"delim = '{formats.pop()}', filename = true, union_by_name = true))"
-        )
+        return _csv_scan(paths, formats.pop())
     raise InputFileError(
         "engine='duckdb' reads .parquet, .pq, .csv, .csv.gz, .txt or .tsv files of one kind; "
         f"got {sorted({p.name for p in paths})[:5]}"
     )
 
 
+def _csv_scan(paths: list[Path], delimiter: str) -> str:
+    """CSV files read in the dialect of :mod:`acctgraph.csvfiles`, every
+    column text, rows numbered 0-based within each file, as parquet's.
+
+    Nothing is sniffed: each file's columns are its header's, read in
+    Python, so that DuckDB checks every record's width (its sniffer read
+    a semicolon file the pandas engine refused, and kept an unclosed quote
+    as a character). Files with one header are read together; files with
+    different headers are joined by column name.
+    """
+    by_header: dict[tuple[str, ...], list[Path]] = {}
+    for path in paths:
+        by_header.setdefault(tuple(csv_header(path, delimiter, "events")), []).append(path)
+    reads = []
+    for header, files in by_header.items():
+        columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header) + "}"
+        reads.append(
+            f"SELECT * FROM read_csv({_listed(files)}, header = true, auto_detect = false, "
+            f"columns = {columns}, delim = {_literal(delimiter)}, quote = '\"', escape = '\"', "
+            "filename = true)"
+        )
+    return (
+        "(SELECT *, row_number() OVER (PARTITION BY filename) - 1 AS file_row_number "
+        f"FROM ({' UNION ALL BY NAME '.join(reads)}))"
+    )
+
+
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _listed(paths: list[Path]) -> str:
+    """``paths`` as an SQL list of string literals."""
+    return "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
+
+
 def _file_format(path: Path) -> str | None:
     """ "parquet", a CSV file's delimiter, or None; as the pandas engine reads
     files (:func:`acctgraph.ingest.read_table`)."""
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
+    if path.name.lower().endswith((".parquet", ".pq")):
         return "parquet"
-    if name.endswith((".csv", ".csv.gz", ".txt")):
-        return ","
-    if name.endswith(".tsv"):
-        return "\t"
-    return None
+    return csv_delimiter(path)
 
 
 class _Checker:
@@ -338,6 +364,13 @@ def _load(
         report, events_error = _observations(con, paths, wide), None
     except SchemaError as exc:
         report, events_error = None, exc
+    except Exception as exc:  # noqa: BLE001 - DuckDB's errors, of every class
+        # DuckDB finds a faulty CSV record while scanning, and its message
+        # quotes the record; the error names its line instead.
+        error = faulty_csv_error(paths, "events") if "CSV" in str(exc) else None
+        if error is None:
+            raise
+        raise error from None
     account_frame = None if accounts is None else read_table(accounts, name="accounts")
     # The accounts table (one row per account) is small: pandas validates it.
     try:

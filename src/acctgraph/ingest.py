@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .csvfiles import csv_delimiter, read_csv_strictly
 from .exceptions import ConfigError, InputFileError, SchemaError
 from .privacy import Pseudonymizer
 
@@ -322,9 +323,11 @@ def _read_one(path: Path, name: str) -> pd.DataFrame:
     try:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
-        if suffix in (".csv", ".tsv", ".txt") or path.name.endswith(".csv.gz"):
-            sep = "\t" if suffix == ".tsv" else ","
-            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+        delimiter = csv_delimiter(path)
+        if delimiter is not None:
+            return read_csv_strictly(path, delimiter, name)
+    except InputFileError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear error
         kind = "parquet" if suffix in (".parquet", ".pq") else "CSV"
         raise InputFileError(
