@@ -806,3 +806,16 @@ def test_csv_headers_are_read_alike_by_both_engines(tmp_path):
     by_pandas = ag.load_links(str(tmp_path / "day*.csv"))
     assert by_pandas.n_links == 4 and list(by_pandas.account_ids) == ["a", "b", "c", "d"]
     _same_links(by_pandas, ag.load_links(str(tmp_path / "day*.csv"), engine="duckdb"))
+
+
+def test_a_glob_of_csv_and_tsv_files_is_read_alike_by_both_engines(tmp_path):
+    # DuckDB refused it, where the pandas engine read both.
+    (tmp_path / "day1.csv").write_text("account_id,kind,value\na,ip,1\nb,ip,1\n")
+    (tmp_path / "day2.tsv").write_text("account_id\tkind\tvalue\nc\tip\t1\n")
+    files = str(tmp_path / "day*")
+    by_pandas = ag.load_links(files)
+    assert list(by_pandas.account_ids) == ["a", "b", "c"]
+    _same_links(by_pandas, ag.load_links(files, engine="duckdb"))
+    (tmp_path / "day3.parquet").write_bytes(b"")
+    with pytest.raises(ag.InputFileError, match="not both at once"):
+        ag.load_links(files, engine="duckdb")

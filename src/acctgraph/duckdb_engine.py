@@ -216,29 +216,31 @@ def _scan(paths: list[Path]) -> str:
             f"read_parquet({_listed(paths)}, filename = true, file_row_number = true, "
             "union_by_name = true)"
         )
-    if len(formats) == 1 and None not in formats:
-        return _csv_scan(paths, formats.pop())
+    if "parquet" not in formats and None not in formats:
+        return _csv_scan(paths)
     raise InputFileError(
-        "engine='duckdb' reads .parquet, .pq, .csv, .csv.gz, .txt or .tsv files of one kind; "
-        f"got {sorted({p.name for p in paths})[:5]}"
+        "engine='duckdb' reads .parquet and .pq files, or .csv, .csv.gz, .txt and .tsv "
+        f"files, not both at once; got {sorted({p.name for p in paths})[:5]}"
     )
 
 
-def _csv_scan(paths: list[Path], delimiter: str) -> str:
+def _csv_scan(paths: list[Path]) -> str:
     """CSV files read in the dialect of :mod:`acctgraph.csvfiles`, every
     column text, rows numbered 0-based within each file, as parquet's.
 
     Nothing is sniffed: each file's columns are its header's, read in
     Python, so that DuckDB checks every record's width (its sniffer read
     a semicolon file the pandas engine refused, and kept an unclosed quote
-    as a character). Files with one header are read together; files with
-    different headers are joined by column name.
+    as a character). Files with one delimiter and header are read together;
+    the others are joined by column name.
     """
-    by_header: dict[tuple[str, ...], list[Path]] = {}
+    by_header: dict[tuple[str, tuple[str, ...]], list[Path]] = {}
     for path in paths:
-        by_header.setdefault(tuple(csv_header(path, delimiter, "events")), []).append(path)
+        delimiter = csv_delimiter(path)
+        key = (delimiter, tuple(csv_header(path, delimiter, "events")))
+        by_header.setdefault(key, []).append(path)
     reads = []
-    for header, files in by_header.items():
+    for (delimiter, header), files in by_header.items():
         columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header) + "}"
         reads.append(
             f"SELECT * FROM read_csv({_listed(files)}, header = true, auto_detect = false, "
