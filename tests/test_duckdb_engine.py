@@ -819,3 +819,22 @@ def test_a_glob_of_csv_and_tsv_files_is_read_alike_by_both_engines(tmp_path):
     (tmp_path / "day3.parquet").write_bytes(b"")
     with pytest.raises(ag.InputFileError, match="not both at once"):
         ag.load_links(files, engine="duckdb")
+
+
+def test_csv_text_that_is_not_utf8_is_refused_by_both_engines_naming_its_line(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"account_id,kind,value\na,ip,1\nsecret-\xff,ip,1\n")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.InputFileError, match="line 3: not UTF-8 text$"):
+            ag.load_links(path, engine=engine)
+
+
+def test_a_csv_fault_duckdb_finds_and_python_does_not_is_named_without_its_record(tmp_path):
+    # Should the two ever disagree, DuckDB's message, which quotes the
+    # record from its second line on, is cut to its first.
+    path = tmp_path / "events.csv"
+    path.write_text("account_id,kind,value\nsecret-id,ip\n")
+    with mock.patch.object(duckdb_engine, "faulty_csv_error", return_value=None):
+        with pytest.raises(ag.InputFileError, match=r"CSV Error on Line: 2\)$") as caught:
+            ag.load_links(path, engine="duckdb")
+    assert "secret" not in str(caught.value)

@@ -27,6 +27,7 @@ import csv
 import gzip
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -50,12 +51,19 @@ def csv_delimiter(path: Path) -> str | None:
     return None
 
 
-def _open_text(path: Path) -> IO[str]:
-    # utf-8-sig: a byte-order mark is not part of the first column's name,
-    # as neither pyarrow nor DuckDB reads it so.
+def _open_binary(path: Path) -> IO[bytes]:
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _text_lines(binary: IO[bytes]) -> Iterator[str]:
+    """The file's lines, each decoded on its own, so that text that is not
+    UTF-8 fails at its own line (a decoding reader fails a chunk ahead)."""
+    for i, raw in enumerate(binary):
+        # utf-8-sig: a byte-order mark is not part of the first column's
+        # name, as neither pyarrow nor DuckDB reads it so.
+        yield raw.decode("utf-8-sig" if i == 0 else "utf-8")
 
 
 def csv_header(path: Path, delimiter: str, name: str) -> list[str]:
@@ -69,8 +77,8 @@ def csv_header(path: Path, delimiter: str, name: str) -> list[str]:
         names a column twice (the engines would rename one, each its own way).
     """
     try:
-        with _open_text(path) as f:
-            header = next(csv.reader(f, delimiter=delimiter), [])
+        with _open_binary(path) as f:
+            header = next(csv.reader(_text_lines(f), delimiter=delimiter), [])
     except (OSError, UnicodeDecodeError, EOFError, csv.Error) as exc:
         raise InputFileError(
             f"{name}: cannot read {str(path)!r} as CSV ({type(exc).__name__}: {exc})"
@@ -96,8 +104,8 @@ def csv_fault(path: Path, delimiter: str) -> str | None:
     # A quote never closed makes the rest of the file one field, longer than
     # the csv module's default limit allows.
     limit = csv.field_size_limit(sys.maxsize)
-    with _open_text(path) as f:
-        reader = csv.reader(f, delimiter=delimiter, strict=True)
+    with _open_binary(path) as f:
+        reader = csv.reader(_text_lines(f), delimiter=delimiter, strict=True)
         line = 1
         try:
             width = len(next(reader, []))

@@ -367,11 +367,14 @@ def _load(
     except SchemaError as exc:
         report, events_error = None, exc
     except Exception as exc:  # noqa: BLE001 - DuckDB's errors, of every class
-        # DuckDB finds a faulty CSV record while scanning, and its message
-        # quotes the record; the error names its line instead.
-        error = faulty_csv_error(paths, "events") if "CSV" in str(exc) else None
-        if error is None:
+        if "CSV" not in str(exc):
             raise
+        # DuckDB finds a faulty CSV record while scanning, and its message
+        # quotes the record from its second line on; the error names the
+        # line instead.
+        error = faulty_csv_error(paths, "events") or InputFileError(
+            f"events: cannot read the CSV files ({str(exc).splitlines()[0]})"
+        )
         raise error from None
     account_frame = None if accounts is None else read_table(accounts, name="accounts")
     # The accounts table (one row per account) is small: pandas validates it.
