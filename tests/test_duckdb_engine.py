@@ -838,3 +838,53 @@ def test_a_csv_fault_duckdb_finds_and_python_does_not_is_named_without_its_recor
         with pytest.raises(ag.InputFileError, match=r"CSV Error on Line: 2\)$") as caught:
             ag.load_links(path, engine="duckdb")
     assert "secret" not in str(caught.value)
+
+
+_CSV_FIELDS = ["a", "b", "ip", "IP", "1", "", " ", '"q,1"', '"x""y"', '"two\nlines"', 'x"y']
+# Quoting faults pyarrow reads where DuckDB refuses them.
+_CSV_FAULTS = ['"x"y', '"open']
+
+
+@st.composite
+def csv_texts(draw):
+    """The text of a small CSV or TSV log (account_id, kind, value) with
+    quoted values, empty lines and records of the wrong width."""
+    sep = draw(st.sampled_from([",", "\t"]))
+    lines = [sep.join(["account_id", "kind", "value"])]
+    fields = st.sampled_from(_CSV_FIELDS + _CSV_FAULTS * draw(st.booleans()))
+    for _ in range(draw(st.integers(0, 8))):
+        shape = draw(st.sampled_from(["record"] * 3 + ["empty", "short", "long", "trailing"]))
+        record = [draw(fields) for _ in range(3)]
+        if shape == "empty":
+            record = [draw(st.sampled_from(["", " "]))]
+        elif shape == "short":
+            record = record[: draw(st.integers(1, 2))]
+        elif shape == "long":
+            record.append(draw(fields))
+        elif shape == "trailing":
+            record.append("")
+        lines.append(sep.join(record))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    return sep, end.join(lines) + draw(st.sampled_from(["", end]))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=csv_texts())
+def test_both_engines_read_any_csv_text_alike_or_refuse_it_with_one_message(tmp_path_factory, text):
+    sep, body = text
+    path = tmp_path_factory.mktemp("log") / ("events.tsv" if sep == "\t" else "events.csv")
+    path.write_text(body, newline="")
+    read = {}
+    for engine in ("pandas", "duckdb"):
+        try:
+            read[engine] = ag.load_links(path, engine=engine)
+        except ag.InputFileError as exc:
+            read[engine] = str(exc)
+        except ag.SchemaError as exc:  # rows are named each engine's way
+            read[engine] = type(exc)
+    if isinstance(read["pandas"], ag.Links) and isinstance(read["duckdb"], ag.Links):
+        _same_links(read["pandas"], read["duckdb"])
+    else:
+        assert read["pandas"] == read["duckdb"]
