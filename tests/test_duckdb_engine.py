@@ -3,6 +3,8 @@
 import datetime
 import decimal
 import gzip
+import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 import acctgraph as ag
-from acctgraph import duckdb_engine
+from acctgraph import duckdb_engine, ingest
 from acctgraph.cli import main
 from acctgraph.ingest import ISO_TIME
 
@@ -69,13 +71,13 @@ def test_same_result_as_pandas_on_a_world_in_daily_files(small_world, tmp_path):
     small_world.accounts.to_parquet(tmp_path / "accounts.parquet")
     glob = str(tmp_path / "events-*.parquet")
     accounts = tmp_path / "accounts.parquet"
-    links = ag.load_links(glob, accounts=accounts)
+    links = ag.load_links(glob, accounts=accounts, engine="pandas")
     _same_links(links, ag.load_links(glob, accounts=accounts, engine="duckdb"))
     # Links come sorted by (account, attribute), each pair once: the results
     # stage orders cluster_links by relying on it.
     key = links.account * links.n_attributes + links.attribute
     assert (np.diff(key) > 0).all()
-    by_pandas = ag.detect(glob, accounts=accounts)
+    by_pandas = ag.detect(glob, accounts=accounts, engine="pandas")
     by_duckdb = ag.detect(glob, accounts=accounts, engine="duckdb", memory_limit="1GB")
     for name in ("accounts", "clusters", "evidence", "cluster_links", "timeline"):
         assert_frame_equal(getattr(by_pandas, name), getattr(by_duckdb, name))
@@ -104,7 +106,9 @@ def test_same_links_from_a_wide_csv_log_with_account_attributes(tmp_path):
         "attributes": {"client_ip": "ip", "asn": "asn"},
         "account_attributes": {"card": "payment"},
     }
-    pandas_links = ag.load_links(tmp_path / "requests.csv", accounts=accounts, **spec)
+    pandas_links = ag.load_links(
+        tmp_path / "requests.csv", accounts=accounts, **spec, engine="pandas"
+    )
     duckdb_links = ag.load_links(
         tmp_path / "requests.csv", accounts=accounts, engine="duckdb", **spec
     )
@@ -149,7 +153,9 @@ def test_links_named_twice_are_counted_once_as_with_pandas(tmp_path, spec):
         {"account_id": ["a", "b", "c"], "card_1": ["p1", "p3", None], "card_2": ["p1", None, "p1"]}
     )
     table = accounts if "account_attributes" in spec else None
-    by_pandas = ag.load_links(tmp_path / "requests.parquet", accounts=table, **spec)
+    by_pandas = ag.load_links(
+        tmp_path / "requests.parquet", accounts=table, **spec, engine="pandas"
+    )
     by_duckdb = ag.load_links(
         tmp_path / "requests.parquet", accounts=table, engine="duckdb", **spec
     )
@@ -162,7 +168,7 @@ def test_same_tokens_when_pseudonymized(small_world, tmp_path):
     small_world.events.to_parquet(tmp_path / "events.parquet")
     p = ag.Pseudonymizer("key-of-at-least-sixteen-bytes", clear_kinds={"asn"})
     _same_links(
-        ag.load_links(tmp_path / "events.parquet", pseudonymizer=p),
+        ag.load_links(tmp_path / "events.parquet", pseudonymizer=p, engine="pandas"),
         ag.load_links(tmp_path / "events.parquet", pseudonymizer=p, engine="duckdb"),
     )
 
@@ -302,7 +308,7 @@ def test_fast_and_exact_paths_agree_with_pandas_on_duplicates_and_dirty_values(
         mock.patch.object(duckdb_engine, "CANDIDATE_SHARE", candidate_share),
     ):
         by_duckdb = ag.load_links(path, attributes=["ip", "asn"], engine="duckdb")
-    _same_links(ag.load_links(path, attributes=["ip", "asn"]), by_duckdb)
+    _same_links(ag.load_links(path, attributes=["ip", "asn"], engine="pandas"), by_duckdb)
     if clean:
         assert "exact path" not in caplog.text
         assert by_duckdb.report.n_duplicate_rows == len(frame) - len(frame.drop_duplicates())
@@ -320,7 +326,9 @@ def test_pseudonymized_accounts_table_ids_are_tokens_as_with_pandas(tmp_path):
         {"account_id": ["a3", "zz_no_events", "a1", "a2"], "team": ["x", "y", "z", "w"]}
     )
     pseudonymizer = ag.Pseudonymizer(key=b"k" * 32)
-    by_pandas = ag.load_links(events, accounts=accounts, pseudonymizer=pseudonymizer)
+    by_pandas = ag.load_links(
+        events, accounts=accounts, pseudonymizer=pseudonymizer, engine="pandas"
+    )
     by_duckdb = ag.load_links(
         tmp_path / "events.parquet",
         accounts=accounts,
@@ -510,7 +518,9 @@ def test_nanoseconds_are_kept_as_the_pandas_engine_keeps_them(tmp_path):
             "account_attributes": {"card": "payment"},
         }
         by_duckdb = ag.load_links(tmp_path / "events.parquet", engine="duckdb", **options)
-        _same_links(ag.load_links(tmp_path / "events.parquet", **options), by_duckdb)
+        _same_links(
+            ag.load_links(tmp_path / "events.parquet", **options, engine="pandas"), by_duckdb
+        )
         assert by_duckdb.report.n_duplicate_rows == 0
         np.testing.assert_array_equal(by_duckdb.created_at, instants)
 
@@ -542,7 +552,7 @@ def test_unix_seconds_are_read_to_the_same_microsecond_by_both_engines(tmp_path_
     # Through nanoseconds the pandas engine kept a float's noise (0.1 s
     # became 0.099999905 s) where DuckDB rounds to the microsecond.
     path = _log_of_times(tmp_path_factory.mktemp("log"), seconds)
-    by_pandas = ag.load_links(path)
+    by_pandas = ag.load_links(path, engine="pandas")
     _same_links(by_pandas, ag.load_links(path, engine="duckdb"))
     assert (by_pandas.first_seen.view(np.int64) % 1000 == 0).all()
 
@@ -620,7 +630,7 @@ def test_values_stored_as_numbers_booleans_or_dates_are_read_alike(tmp_path, sto
         pa.table({"account_id": ["a", "b"], "v": _STORED_VALUES[stored]}), tmp_path / "e.parquet"
     )
     _same_links(
-        ag.load_links(tmp_path / "e.parquet", attributes=["v"]),
+        ag.load_links(tmp_path / "e.parquet", attributes=["v"], engine="pandas"),
         ag.load_links(tmp_path / "e.parquet", attributes=["v"], engine="duckdb"),
     )
 
@@ -704,7 +714,7 @@ def test_unix_seconds_in_integers_of_any_width_are_read_alike(tmp_path, width):
     # the file the pandas engine read.
     seconds = np.array([1_735_725_600 if np.iinfo(width).max > 2**31 else 30_000, 5], dtype=width)
     path = _log_of_times(tmp_path, pa.array(seconds))
-    by_pandas = ag.load_links(path)
+    by_pandas = ag.load_links(path, engine="pandas")
     _same_links(by_pandas, ag.load_links(path, engine="duckdb"))
     np.testing.assert_array_equal(by_pandas.first_seen.view(np.int64) // 10**9, seconds)
 
@@ -784,7 +794,7 @@ def test_records_one_field_longer_than_the_header_are_refused_unless_it_is_empty
     # write; both read it as absent, on every line or only some.
     trailing = tmp_path / "trailing.csv"
     trailing.write_text("account_id,kind,value\na,ip,1,\nb,ip,1\nc,ip,1,\n")
-    by_pandas = ag.load_links(trailing)
+    by_pandas = ag.load_links(trailing, engine="pandas")
     assert list(by_pandas.account_ids) == ["a", "b", "c"]
     _same_links(by_pandas, ag.load_links(trailing, engine="duckdb"))
 
@@ -803,7 +813,7 @@ def test_csv_headers_are_read_alike_by_both_engines(tmp_path):
     frame = pd.DataFrame({"kind": ["ip", "ip"], "account_id": ["a", "b"], "value": ["1", "1"]})
     frame.to_csv(tmp_path / "day1.csv")
     (tmp_path / "day2.csv").write_text("\ufeffvalue,account_id,kind\n2,c,asn\n\n1,d,ip\n")
-    by_pandas = ag.load_links(str(tmp_path / "day*.csv"))
+    by_pandas = ag.load_links(str(tmp_path / "day*.csv"), engine="pandas")
     assert by_pandas.n_links == 4 and list(by_pandas.account_ids) == ["a", "b", "c", "d"]
     _same_links(by_pandas, ag.load_links(str(tmp_path / "day*.csv"), engine="duckdb"))
 
@@ -813,7 +823,7 @@ def test_a_glob_of_csv_and_tsv_files_is_read_alike_by_both_engines(tmp_path):
     (tmp_path / "day1.csv").write_text("account_id,kind,value\na,ip,1\nb,ip,1\n")
     (tmp_path / "day2.tsv").write_text("account_id\tkind\tvalue\nc\tip\t1\n")
     files = str(tmp_path / "day*")
-    by_pandas = ag.load_links(files)
+    by_pandas = ag.load_links(files, engine="pandas")
     assert list(by_pandas.account_ids) == ["a", "b", "c"]
     _same_links(by_pandas, ag.load_links(files, engine="duckdb"))
     (tmp_path / "day3.parquet").write_bytes(b"")
@@ -888,3 +898,37 @@ def test_both_engines_read_any_csv_text_alike_or_refuse_it_with_one_message(tmp_
         _same_links(read["pandas"], read["duckdb"])
     else:
         assert read["pandas"] == read["duckdb"]
+
+
+def test_auto_reads_files_with_duckdb_and_frames_with_pandas(small_world, tmp_path):
+    # The default: DuckDB where it is installed and files are given, so that
+    # `acctgraph detect logs/*.parquet` never holds the raw log in pandas.
+    small_world.events.to_parquet(tmp_path / "events.parquet")
+    path = tmp_path / "events.parquet"
+    assert ag.detect(path).provenance["engine"] == "duckdb"
+    assert ag.detect(small_world.events).provenance["engine"] == "pandas"
+    assert ingest.resolve_engine("pandas", path) == "pandas"
+    # A mix of parquet and CSV, which DuckDB does not read at once, and a
+    # machine without duckdb: pandas.
+    small_world.events.head(50).to_csv(tmp_path / "events.csv", index=False)
+    assert ingest.resolve_engine("auto", str(tmp_path / "events.*")) == "pandas"
+    assert ingest.resolve_engine("auto", tmp_path / "events.csv") == "duckdb"
+    real_find_spec = importlib.util.find_spec
+    with mock.patch.object(
+        importlib.util,
+        "find_spec",
+        side_effect=lambda name, *a: None if name == "duckdb" else real_find_spec(name, *a),
+    ):
+        assert ingest.resolve_engine("auto", path) == "pandas"
+    with pytest.raises(ag.ConfigError, match="engine must be one of"):
+        ingest.resolve_engine("spark", path)
+
+
+def test_cli_reads_files_with_duckdb_by_default(small_world, tmp_path):
+    small_world.events.to_parquet(tmp_path / "events.parquet")
+    out = tmp_path / "out"
+    assert main(["detect", str(tmp_path / "events.parquet"), "--out", str(out)]) == 0
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["engine"] == "duckdb"
+    by_pandas = ag.detect(small_world.events)
+    assert_frame_equal(pd.read_parquet(out / "accounts.parquet"), by_pandas.accounts)

@@ -121,12 +121,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine",
         choices=ENGINES,
-        default="pandas",
-        help="ingest engine; duckdb reads the files out of core (default pandas)",
+        default="auto",
+        help="ingest engine; duckdb reads the files out of core (default auto: duckdb "
+        "where it is installed)",
     )
     p.add_argument(
         "--memory-limit",
-        help="with --engine duckdb: DuckDB's memory limit, e.g. 8GB (default: 40%% of RAM)",
+        help="where DuckDB reads: its memory limit, e.g. 8GB (default: 40%% of RAM)",
     )
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument(

@@ -25,7 +25,7 @@ from .blocks import DenseBlock, find_dense_blocks
 from .communities import LEIDEN_BACKENDS, check_n_jobs, find_communities
 from .exceptions import ConfigError
 from .graph import AttributeGraph, build_graph
-from .ingest import ENGINES, TableLike, load_links
+from .ingest import ENGINES, TableLike, load_links, resolve_engine
 from .parallel import forked_processes, start_in_worker
 from .privacy import Pseudonymizer
 from .progress import StageProgress, should_show
@@ -214,7 +214,7 @@ def detect(
     payment_kind: str = "payment",
     leiden_backend: str = "igraph",
     pseudonymizer: Pseudonymizer | None = None,
-    engine: str = "pandas",
+    engine: str = "auto",
     memory_limit: str | None = None,
     n_jobs: int | None = None,
     random_state: int | np.random.Generator | None = 0,
@@ -241,12 +241,15 @@ def detect(
     pseudonymizer : Pseudonymizer, optional
         Replace account ids and attribute values by keyed tokens at ingest,
         so the result, its exports and the logs hold no raw identifier.
-    engine : {"pandas", "duckdb"}, default="pandas"
+    engine : {"auto", "pandas", "duckdb"}, default="auto"
         Ingest engine; ``"duckdb"`` reads event files out of core and gives
-        the same result (see :func:`acctgraph.ingest.load_links`).
+        the same result; ``"auto"`` is DuckDB for files where the duckdb
+        package is installed, pandas otherwise (see
+        :func:`acctgraph.ingest.load_links`). The provenance names the
+        engine that read.
     memory_limit : str, optional
-        DuckDB's memory limit with ``engine="duckdb"``, e.g. ``"8GB"``;
-        default 40% of physical memory.
+        Where DuckDB reads: its memory limit, e.g. ``"8GB"``; default 40% of
+        physical memory.
     n_jobs : int, optional
         Processes that partition large components, and score the clusters
         of a large log, at once; default: every CPU this process may use.
@@ -305,6 +308,8 @@ def detect(
         seed=_resolve_seed(random_state),
         leiden_backend=leiden_backend,
     )
+    # The provenance names the engine that read, not "auto".
+    engine = resolve_engine(engine, events)
     start = time.perf_counter()
     stages = StageProgress(list(STAGES), should_show(progress))
     try:
