@@ -747,12 +747,14 @@ _ROW = "acct-{0},ip,10.0.0.{0},2025-01-01 10:00:00\n"
         ('secret-id,ip,"10.0.0.9,2025-01-01 10:00:00\n', 4, "a quote is opened and never closed"),
     ],
 )
+@pytest.mark.parametrize("name", ["events.csv", "events.csv.gz"])
 def test_a_faulty_csv_record_is_refused_by_both_engines_naming_only_its_line(
-    tmp_path, faulty, line, fault
+    tmp_path, faulty, line, fault, name
 ):
     rows = [_ROW.format(i) for i in range(2)] + [faulty] + [_ROW.format(i) for i in range(2, 5)]
-    path = tmp_path / "events.csv"
-    path.write_text(_HEADER + "".join(rows))
+    path = tmp_path / name
+    with (gzip.open if name.endswith(".gz") else open)(path, "wt") as out:
+        out.write(_HEADER + "".join(rows))
     for engine in ("pandas", "duckdb"):
         with pytest.raises(ag.InputFileError) as caught:
             ag.load_links(path, engine=engine)
