@@ -794,11 +794,13 @@ def test_records_one_field_longer_than_the_header_are_refused_unless_it_is_empty
             ag.load_links(shifted, engine=engine)
     # An empty last field is a delimiter ending the line, as some exports
     # write; both read it as absent, on every line or only some.
-    trailing = tmp_path / "trailing.csv"
-    trailing.write_text("account_id,kind,value\na,ip,1,\nb,ip,1\nc,ip,1,\n")
-    by_pandas = ag.load_links(trailing, engine="pandas")
-    assert list(by_pandas.account_ids) == ["a", "b", "c"]
-    _same_links(by_pandas, ag.load_links(trailing, engine="duckdb"))
+    for records in ("a,ip,1,\nb,ip,1\nc,ip,1,\n", "a,ip,1,\nb,ip,2,\nc,ip,1,\n"):
+        trailing = tmp_path / "trailing.csv"
+        trailing.write_text("account_id,kind,value\n" + records)
+        by_pandas = ag.load_links(trailing, engine="pandas")
+        assert list(by_pandas.account_ids) == ["a", "b", "c"]
+        assert list(by_pandas.attribute_values) == ["1", "2"][: 1 + ("2," in records)]
+        _same_links(by_pandas, ag.load_links(trailing, engine="duckdb"))
 
 
 def test_csv_headers_are_read_alike_by_both_engines(tmp_path):
