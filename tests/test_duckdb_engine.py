@@ -44,6 +44,14 @@ def _same_links(a, b):
     assert a.report == b.report
 
 
+def _refused_by_both_engines(path, match, **options):
+    """Both engines refuse the log at ``path`` with an InputFileError
+    matching ``match``."""
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ag.InputFileError, match=match):
+            ag.load_links(path, engine=engine, **options)
+
+
 def _log_of_times(folder, times):
     """A long log, one account per time in ``times`` (a list or an Arrow
     array), written as parquet to ``folder``; its path."""
@@ -770,18 +778,16 @@ def test_a_faulty_csv_record_deep_in_a_file_is_found_by_both_engines(tmp_path):
     rows[25_000] = "secret-id,ip\n"
     path = tmp_path / "events.csv"
     path.write_text(_HEADER + "".join(rows))
-    for engine in ("pandas", "duckdb"):
-        with pytest.raises(ag.InputFileError, match="line 25002: 2 fields where the header has 4$"):
-            ag.load_links(path, engine=engine)
+    _refused_by_both_engines(path, "line 25002: 2 fields where the header has 4$")
 
 
 def test_a_short_record_of_a_wide_csv_log_is_refused_not_read_as_empty_cells(tmp_path):
     # The pandas engine read the missing cells as not observed.
     path = tmp_path / "requests.csv"
     path.write_text("account_id,ip,asn\na,1,5\nb,1\nc,1,5\n")
-    for engine in ("pandas", "duckdb"):
-        with pytest.raises(ag.InputFileError, match="line 3: 2 fields where the header has 3$"):
-            ag.load_links(path, attributes=["ip", "asn"], engine=engine)
+    _refused_by_both_engines(
+        path, "line 3: 2 fields where the header has 3$", attributes=["ip", "asn"]
+    )
 
 
 def test_records_one_field_longer_than_the_header_are_refused_unless_it_is_empty(tmp_path):
@@ -789,9 +795,7 @@ def test_records_one_field_longer_than_the_header_are_refused_unless_it_is_empty
     # an index and read every column one place off: the accounts were 'ip'.
     shifted = tmp_path / "shifted.csv"
     shifted.write_text("account_id,kind,value\na,ip,1,x\nb,ip,1,y\n")
-    for engine in ("pandas", "duckdb"):
-        with pytest.raises(ag.InputFileError, match="line 2: 4 fields where the header has 3$"):
-            ag.load_links(shifted, engine=engine)
+    _refused_by_both_engines(shifted, "line 2: 4 fields where the header has 3$")
     # An empty last field is a delimiter ending the line, as some exports
     # write; both read it as absent, on every line or only some.
     for records in ("a,ip,1,\nb,ip,1\nc,ip,1,\n", "a,ip,1,\nb,ip,2,\nc,ip,1,\n"):
@@ -807,11 +811,7 @@ def test_csv_headers_are_read_alike_by_both_engines(tmp_path):
     # A column named twice: pandas renamed one 'x.1', DuckDB 'x_1'.
     twice = tmp_path / "twice.csv"
     twice.write_text("account_id,kind,value,value\na,ip,1,2\n")
-    for engine in ("pandas", "duckdb"):
-        with pytest.raises(
-            ag.InputFileError, match=r"names column\(s\) \['value'\] more than once"
-        ):
-            ag.load_links(twice, engine=engine)
+    _refused_by_both_engines(twice, r"names column\(s\) \['value'\] more than once")
     # A frame written with its index has an unnamed first column; files of
     # one glob may order their columns differently; empty lines are skipped.
     frame = pd.DataFrame({"kind": ["ip", "ip"], "account_id": ["a", "b"], "value": ["1", "1"]})
@@ -838,9 +838,7 @@ def test_a_glob_of_csv_and_tsv_files_is_read_alike_by_both_engines(tmp_path):
 def test_csv_text_that_is_not_utf8_is_refused_by_both_engines_naming_its_line(tmp_path):
     path = tmp_path / "events.csv"
     path.write_bytes(b"account_id,kind,value\na,ip,1\nsecret-\xff,ip,1\n")
-    for engine in ("pandas", "duckdb"):
-        with pytest.raises(ag.InputFileError, match="line 3: not UTF-8 text$"):
-            ag.load_links(path, engine=engine)
+    _refused_by_both_engines(path, "line 3: not UTF-8 text$")
 
 
 def test_a_csv_fault_duckdb_finds_and_python_does_not_is_named_without_its_record(tmp_path):

@@ -631,12 +631,13 @@ def resolve_engine(engine: str, events: TableLike) -> str:
         return engine
     if isinstance(events, (pd.DataFrame, pa.Table)) or importlib.util.find_spec("duckdb") is None:
         return "pandas"
+    files = _expand_paths(events, "events")
     # DuckDB reads parquet or CSV files, not both at once; pandas reads a mix.
-    kinds = {
-        "parquet" if p.name.lower().endswith((".parquet", ".pq")) else csv_delimiter(p) is not None
-        for p in _expand_paths(events, "events")
-    }
-    return "duckdb" if kinds in ({"parquet"}, {True}) else "pandas"
+    if all(p.name.lower().endswith((".parquet", ".pq")) for p in files) or all(
+        csv_delimiter(p) is not None for p in files
+    ):
+        return "duckdb"
+    return "pandas"
 
 
 # --------------------------------------------------------------------------- #
