@@ -47,7 +47,7 @@ from .csvfiles import csv_delimiter, read_csv_strictly
 from .exceptions import ConfigError, InputFileError, SchemaError
 from .privacy import Pseudonymizer
 
-__all__ = ["IngestReport", "Links", "load_links", "read_table"]
+__all__ = ["IngestReport", "Links", "load_links", "read_table", "resolve_engine"]
 
 logger = logging.getLogger(__name__)
 
