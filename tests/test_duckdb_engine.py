@@ -934,3 +934,30 @@ def test_cli_reads_files_with_duckdb_by_default(small_world, tmp_path):
     assert provenance["engine"] == "duckdb"
     by_pandas = ag.detect(small_world.events)
     assert_frame_equal(pd.read_parquet(out / "accounts.parquet"), by_pandas.accounts)
+
+
+def test_a_glob_of_files_storing_times_apart_goes_to_pandas_not_wrongly_through_duckdb(tmp_path):
+    # A daily log whose time column changed type: DuckDB's union of the files
+    # failed to convert unix seconds beside timestamps (ConversionException),
+    # and read them as text beside text, refusing them as no time.
+    _log_of_times(tmp_path, pa.array(np.array(["2025-01-01T10:00"], dtype="datetime64[us]")))
+    (tmp_path / "events.parquet").rename(tmp_path / "day1.parquet")
+    _log_of_times(tmp_path, pa.array([1_735_812_000]))
+    (tmp_path / "events.parquet").rename(tmp_path / "day2.parquet")
+    files = str(tmp_path / "day*.parquet")
+    with pytest.raises(
+        ag.SchemaError,
+        match="'ts': stored as times in 'day1.parquet', numbers in 'day2.parquet'; the DuckDB",
+    ):
+        ag.load_links(files, engine="duckdb")
+    assert ingest.resolve_engine("auto", files) == "pandas"
+    # One link, account a0 on IP 1, seen on both days.
+    links = ag.load_links(files)
+    seen = np.r_[links.first_seen, links.last_seen].view(np.int64) // 10**9
+    np.testing.assert_array_equal(seen, [1_735_725_600, 1_735_812_000])
+    # Times stored one way in different units, or numbers as integers and
+    # floats, DuckDB reads as pandas does.
+    _log_of_times(tmp_path, pa.array([1_735_812_000.5]))
+    (tmp_path / "events.parquet").rename(tmp_path / "day1.parquet")
+    assert ingest.resolve_engine("auto", files) == "duckdb"
+    _same_links(ag.load_links(files, engine="pandas"), ag.load_links(files, engine="duckdb"))

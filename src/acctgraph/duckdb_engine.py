@@ -49,6 +49,7 @@ from .ingest import (
     _normalise_attribute_spec,
     _raise_together,
     read_table,
+    times_stored_apart,
 )
 from .privacy import Pseudonymizer
 
@@ -416,6 +417,15 @@ def _load(
 
 def _observations(con: Any, paths: list[Path], wide: dict[str, str] | None) -> IngestReport:
     """Validate the event files and aggregate them into table ``obs``."""
+    apart = times_stored_apart(paths)
+    if apart is not None:
+        raise SchemaError(
+            [
+                f"column {TS!r}: stored as {apart}; the DuckDB engine reads a glob whose "
+                "files store times one way (engine='pandas' reads each value by its type)"
+            ],
+            source="events",
+        )
     try:
         con.execute(f"CREATE VIEW src AS SELECT * FROM {_scan(paths)}")
     except Exception as exc:

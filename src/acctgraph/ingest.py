@@ -42,12 +42,20 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .csvfiles import csv_delimiter, read_csv_strictly
 from .exceptions import ConfigError, InputFileError, SchemaError
 from .privacy import Pseudonymizer
 
-__all__ = ["IngestReport", "Links", "load_links", "read_table", "resolve_engine"]
+__all__ = [
+    "IngestReport",
+    "Links",
+    "load_links",
+    "read_table",
+    "resolve_engine",
+    "times_stored_apart",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -608,10 +616,45 @@ def _normalise_attribute_spec(
     return mapping
 
 
+def times_stored_apart(paths: list[Path]) -> str | None:
+    """How parquet files among ``paths`` store ``ts``, one file named for
+    each way, where they store it in more than one way (times, numbers,
+    text); None where they store it one way.
+
+    The DuckDB engine reads a glob as one table, whose columns take a type
+    every file's converts to: unix seconds in one file beside timestamps in
+    another failed to convert, and beside text they became text, which is
+    no time. The pandas engine reads each value by its own type.
+    """
+    ways: dict[str, Path] = {}
+    for path in paths:
+        if not path.name.lower().endswith((".parquet", ".pq")):
+            continue
+        try:
+            schema = pq.read_schema(path)
+        except Exception:  # noqa: BLE001 - the engine's reader names the file it cannot read
+            return None
+        if TS in schema.names:
+            stored = schema.field(TS).type
+            if pa.types.is_timestamp(stored) or pa.types.is_date(stored):
+                way = "times"
+            elif pa.types.is_integer(stored) or pa.types.is_floating(stored):
+                way = "numbers"
+            elif pa.types.is_string(stored) or pa.types.is_large_string(stored):
+                way = "text"
+            else:
+                way = str(stored)
+            ways.setdefault(way, path)
+    if len(ways) < 2:
+        return None
+    return ", ".join(f"{way} in {path.name!r}" for way, path in ways.items())
+
+
 def resolve_engine(engine: str, events: TableLike) -> str:
     """The engine that reads ``events``: ``engine`` itself, or for
-    ``"auto"``, ``"duckdb"`` where ``events`` are parquet files or CSV
-    files and the duckdb package is installed, else ``"pandas"``.
+    ``"auto"``, ``"duckdb"`` where ``events`` are parquet files storing
+    ``ts`` one way (:func:`times_stored_apart`) or CSV files and the duckdb
+    package is installed, else ``"pandas"``.
 
     Both engines give the same links (``tests/test_duckdb_engine.py``), so
     the choice changes only speed and memory: DuckDB never holds the raw log
@@ -632,8 +675,10 @@ def resolve_engine(engine: str, events: TableLike) -> str:
     if isinstance(events, (pd.DataFrame, pa.Table)) or importlib.util.find_spec("duckdb") is None:
         return "pandas"
     files = _expand_paths(events, "events")
-    # DuckDB reads parquet or CSV files, not both at once; pandas reads a mix.
-    if all(p.name.lower().endswith((".parquet", ".pq")) for p in files) or all(
+    # DuckDB reads parquet or CSV files, not both at once, and parquet files
+    # that store times one way; pandas reads both mixes.
+    parquet = all(p.name.lower().endswith((".parquet", ".pq")) for p in files)
+    if (parquet and times_stored_apart(files) is None) or all(
         csv_delimiter(p) is not None for p in files
     ):
         return "duckdb"
