@@ -961,3 +961,37 @@ def test_a_glob_of_files_storing_times_apart_goes_to_pandas_not_wrongly_through_
     (tmp_path / "events.parquet").rename(tmp_path / "day1.parquet")
     assert ingest.resolve_engine("auto", files) == "duckdb"
     _same_links(ag.load_links(files, engine="pandas"), ag.load_links(files, engine="duckdb"))
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    storage=st.lists(st.sampled_from(sorted(_TIME_STORAGE)), min_size=2, max_size=3),
+    instants=st.lists(st.sampled_from(list(_INSTANTS)), min_size=3, max_size=3),
+)
+def test_a_glob_of_daily_files_storing_time_any_way_is_read_as_pandas_reads_it(
+    tmp_path_factory, storage, instants
+):
+    # Daily files whose time column changed type from day to day: 'auto'
+    # always reads them as the pandas engine does, and DuckDB either does
+    # too or refuses them as stored apart.
+    folder = tmp_path_factory.mktemp("days")
+    for day, (way, instant) in enumerate(zip(storage, instants[: len(storage)], strict=True)):
+        pd.DataFrame({"account_id": [f"a{day}", "b"], "kind": "ip", "value": "1"}).assign(
+            ts=[_TIME_STORAGE[way](instant)] * 2
+        ).to_parquet(folder / f"day{day}.parquet")
+    files = str(folder / "day*.parquet")
+    read = {}
+    for engine in ("pandas", "auto", "duckdb"):
+        try:
+            read[engine] = ag.load_links(files, engine=engine)
+        except ag.SchemaError as exc:
+            read[engine] = str(exc)
+    stored_apart = "stored as" in str(read["duckdb"])
+    assert stored_apart == (ingest.resolve_engine("auto", files) == "pandas")
+    for engine in ("auto", "duckdb") if not stored_apart else ("auto",):
+        if isinstance(read["pandas"], str):  # unix milliseconds, beyond 2262
+            assert "not a timestamp" in read[engine]
+        else:
+            _same_links(read["pandas"], read[engine])
