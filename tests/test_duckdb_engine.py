@@ -995,3 +995,28 @@ def test_a_glob_of_daily_files_storing_time_any_way_is_read_as_pandas_reads_it(
             assert "not a timestamp" in read[engine]
         else:
             _same_links(read["pandas"], read[engine])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "ways"),
+    [
+        # DuckDB made one account of the two.
+        (pa.array([7]), pa.array([decimal.Decimal("7.00")]), "text or numbers.*decimal128"),
+        # DuckDB wrote True as 'true' beside text.
+        (pa.array(["7"]), pa.array([True]), "text or numbers.*bool"),
+    ],
+)
+def test_ids_stored_apart_across_files_go_to_pandas_and_are_refused_by_duckdb(
+    tmp_path, first, second, ways
+):
+    for day, ids in enumerate((first, second)):
+        pq.write_table(
+            pa.table({"account_id": ids, "kind": ["ip"], "value": ["1"]}),
+            tmp_path / f"day{day}.parquet",
+        )
+    files = str(tmp_path / "day*.parquet")
+    with pytest.raises(ag.SchemaError, match=f"'account_id': stored as {ways}"):
+        ag.load_links(files, engine="duckdb")
+    by_auto = ag.load_links(files)
+    assert len(by_auto.account_ids) == 2
+    _same_links(by_auto, ag.load_links(files, engine="pandas"))

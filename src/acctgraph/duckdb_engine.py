@@ -49,7 +49,7 @@ from .ingest import (
     _normalise_attribute_spec,
     _raise_together,
     read_table,
-    times_stored_apart,
+    stored_apart,
 )
 from .privacy import Pseudonymizer
 
@@ -417,12 +417,13 @@ def _load(
 
 def _observations(con: Any, paths: list[Path], wide: dict[str, str] | None) -> IngestReport:
     """Validate the event files and aggregate them into table ``obs``."""
-    apart = times_stored_apart(paths)
+    read = [ACCOUNT_ID, *(wide or [KIND, VALUE]), TS, COUNT]
+    apart = stored_apart(paths, read)
     if apart is not None:
         raise SchemaError(
             [
-                f"column {TS!r}: stored as {apart}; the DuckDB engine reads a glob whose "
-                "files store times one way (engine='pandas' reads each value by its type)"
+                f"{apart}; the DuckDB engine reads a glob whose files store each column "
+                "one way (engine='pandas' reads each value by its type)"
             ],
             source="events",
         )

@@ -54,7 +54,7 @@ __all__ = [
     "load_links",
     "read_table",
     "resolve_engine",
-    "times_stored_apart",
+    "stored_apart",
 ]
 
 logger = logging.getLogger(__name__)
@@ -616,45 +616,59 @@ def _normalise_attribute_spec(
     return mapping
 
 
-def times_stored_apart(paths: list[Path]) -> str | None:
-    """How parquet files among ``paths`` store ``ts``, one file named for
-    each way, where they store it in more than one way (times, numbers,
-    text); None where they store it one way.
+def stored_apart(paths: list[Path], columns: Sequence[str]) -> str | None:
+    """The first of ``columns`` that parquet files among ``paths`` store in
+    more than one way, with one file named for each way; None where each
+    column is stored one way.
 
     The DuckDB engine reads a glob as one table, whose columns take a type
-    every file's converts to: unix seconds in one file beside timestamps in
-    another failed to convert, and beside text they became text, which is
-    no time. The pandas engine reads each value by its own type.
+    every file's converts to, while the pandas engine reads each value by
+    its own type. Where the ways differ, so did the engines: unix seconds
+    beside timestamps failed to convert, and beside text became text, no
+    time; an account id ``7`` in one file and ``Decimal("7.00")`` in another
+    became one account, and ``True`` beside text became ``'true'``. Text,
+    integers and floats are one way for identifiers and values (the engines
+    write them alike), numbers one way for times.
     """
-    ways: dict[str, Path] = {}
+    schemas = []
     for path in paths:
-        if not path.name.lower().endswith((".parquet", ".pq")):
-            continue
-        try:
-            schema = pq.read_schema(path)
-        except Exception:  # noqa: BLE001 - the engine's reader names the file it cannot read
-            return None
-        if TS in schema.names:
-            stored = schema.field(TS).type
-            if pa.types.is_timestamp(stored) or pa.types.is_date(stored):
-                way = "times"
-            elif pa.types.is_integer(stored) or pa.types.is_floating(stored):
-                way = "numbers"
-            elif pa.types.is_string(stored) or pa.types.is_large_string(stored):
-                way = "text"
-            else:
-                way = str(stored)
-            ways.setdefault(way, path)
-    if len(ways) < 2:
-        return None
-    return ", ".join(f"{way} in {path.name!r}" for way, path in ways.items())
+        if path.name.lower().endswith((".parquet", ".pq")):
+            try:
+                schemas.append((path, pq.read_schema(path)))
+            except Exception:  # noqa: BLE001 - the engine's reader names the file it cannot read
+                return None
+    for column in columns:
+        ways: dict[str, Path] = {}
+        for path, schema in schemas:
+            if column in schema.names:
+                ways.setdefault(_storage_way(column, schema.field(column).type), path)
+        if len(ways) > 1:
+            stored = ", ".join(f"{way} in {path.name!r}" for way, path in ways.items())
+            return f"column {column!r}: stored as {stored}"
+    return None
 
 
-def resolve_engine(engine: str, events: TableLike) -> str:
+def _storage_way(column: str, stored: pa.DataType) -> str:
+    """How a file stores ``column``, as far as the engines read it alike."""
+    numbers = pa.types.is_integer(stored) or pa.types.is_floating(stored)
+    text = pa.types.is_string(stored) or pa.types.is_large_string(stored)
+    if column == TS:
+        if pa.types.is_timestamp(stored) or pa.types.is_date(stored):
+            return "times"
+        return "numbers" if numbers else "text" if text else str(stored)
+    return "text or numbers" if numbers or text else str(stored)
+
+
+def resolve_engine(
+    engine: str,
+    events: TableLike,
+    attributes: Sequence[str] | Mapping[str, str] | None = None,
+) -> str:
     """The engine that reads ``events``: ``engine`` itself, or for
-    ``"auto"``, ``"duckdb"`` where ``events`` are parquet files storing
-    ``ts`` one way (:func:`times_stored_apart`) or CSV files and the duckdb
-    package is installed, else ``"pandas"``.
+    ``"auto"``, ``"duckdb"`` where ``events`` are CSV files, or parquet
+    files storing each column read one way (:func:`stored_apart`; the
+    columns read are the long log's and ``attributes``), and the duckdb
+    package is installed; else ``"pandas"``.
 
     Both engines give the same links (``tests/test_duckdb_engine.py``), so
     the choice changes only speed and memory: DuckDB never holds the raw log
@@ -676,9 +690,17 @@ def resolve_engine(engine: str, events: TableLike) -> str:
         return "pandas"
     files = _expand_paths(events, "events")
     # DuckDB reads parquet or CSV files, not both at once, and parquet files
-    # that store times one way; pandas reads both mixes.
+    # that store each column one way; pandas reads both mixes.
+    columns = [
+        ACCOUNT_ID,
+        KIND,
+        VALUE,
+        TS,
+        COUNT,
+        *(_normalise_attribute_spec(attributes, "attributes") or {}),
+    ]
     parquet = all(p.name.lower().endswith((".parquet", ".pq")) for p in files)
-    if (parquet and times_stored_apart(files) is None) or all(
+    if (parquet and stored_apart(files, columns) is None) or all(
         csv_delimiter(p) is not None for p in files
     ):
         return "duckdb"
@@ -743,7 +765,7 @@ def load_links(
     >>> load_links(ev).n_links
     2
     """
-    if resolve_engine(engine, events) == "duckdb":
+    if resolve_engine(engine, events, attributes) == "duckdb":
         from .duckdb_engine import load_links_duckdb
 
         return load_links_duckdb(

@@ -309,7 +309,7 @@ def detect(
         leiden_backend=leiden_backend,
     )
     # The provenance names the engine that read, not "auto".
-    engine = resolve_engine(engine, events)
+    engine = resolve_engine(engine, events, attributes)
     start = time.perf_counter()
     stages = StageProgress(list(STAGES), should_show(progress))
     try:
