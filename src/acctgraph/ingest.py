@@ -679,6 +679,8 @@ def resolve_engine(
     ------
     ConfigError
         ``engine`` is none of :data:`ENGINES`.
+    SchemaError
+        ``attributes`` names no column.
     InputFileError
         A path of ``events`` matches no file.
     """
