@@ -46,6 +46,7 @@ from .ingest import (
     _accounts_to_long,
     _delimiter_hint,
     _expand_paths,
+    _is_parquet,
     _normalise_attribute_spec,
     _raise_together,
     read_table,
@@ -267,7 +268,7 @@ def _listed(paths: list[Path]) -> str:
 def _file_format(path: Path) -> str | None:
     """ "parquet", a CSV file's delimiter, or None; as the pandas engine reads
     files (:func:`acctgraph.ingest.read_table`)."""
-    if path.name.lower().endswith((".parquet", ".pq")):
+    if _is_parquet(path):
         return "parquet"
     return csv_delimiter(path)
 

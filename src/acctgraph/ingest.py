@@ -328,10 +328,15 @@ def _expand_paths(source: Any, name: str) -> list[Path]:
     return paths
 
 
+def _is_parquet(path: Path) -> bool:
+    """Whether ``path`` names a parquet file (``.parquet``, ``.pq``)."""
+    return path.name.lower().endswith((".parquet", ".pq"))
+
+
 def _read_one(path: Path, name: str) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
-        if suffix in (".parquet", ".pq"):
+        if _is_parquet(path):
             return pd.read_parquet(path)
         delimiter = csv_delimiter(path)
         if delimiter is not None:
@@ -339,7 +344,7 @@ def _read_one(path: Path, name: str) -> pd.DataFrame:
     except InputFileError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear error
-        kind = "parquet" if suffix in (".parquet", ".pq") else "CSV"
+        kind = "parquet" if _is_parquet(path) else "CSV"
         raise InputFileError(
             f"{name}: cannot read {str(path)!r} as {kind} ({type(exc).__name__}: {exc})"
         ) from exc
@@ -632,7 +637,7 @@ def stored_apart(paths: list[Path], columns: Sequence[str]) -> str | None:
     """
     schemas = []
     for path in paths:
-        if path.name.lower().endswith((".parquet", ".pq")):
+        if _is_parquet(path):
             try:
                 schemas.append((path, pq.read_schema(path)))
             except Exception:  # noqa: BLE001 - the engine's reader names the file it cannot read
@@ -701,7 +706,7 @@ def resolve_engine(
         COUNT,
         *(_normalise_attribute_spec(attributes, "attributes") or {}),
     ]
-    parquet = all(p.name.lower().endswith((".parquet", ".pq")) for p in files)
+    parquet = all(_is_parquet(p) for p in files)
     if (parquet and stored_apart(files, columns) is None) or all(
         csv_delimiter(p) is not None for p in files
     ):
