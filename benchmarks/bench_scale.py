@@ -32,6 +32,8 @@ Usage::
     python benchmarks/bench_scale.py --scales 10000 100000 1000000 10000000
     python benchmarks/bench_scale.py --scales 10000000 --methods floor acctgraph \
         --reuse benchmarks/results/bench_scale.json      # one scale again, the rest kept
+    python benchmarks/bench_scale.py --scales 1000000 --methods floor acctgraph \
+        --repeat 3                                        # median of 3 runs a cell
 
 Worlds above 1M accounts are tiles of the 1M world (regions with their own
 accounts, IPs and cards; see ``_tiled_request_log``), and the baselines are
@@ -326,8 +328,30 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
     plt.close(fig)
 
 
+def median_run(results: list[dict[str, object]]) -> dict[str, object]:
+    """The run of median wall time among ``results`` (the lower middle of an
+    even count), with every run's wall time in ``wall_s_runs`` where there
+    were several; the first failed run's status row where any run failed."""
+    failed = [r for r in results if "wall_s" not in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(results, key=lambda r: r["wall_s"])
+    median = dict(ordered[(len(ordered) - 1) // 2])
+    if len(results) > 1:
+        median["wall_s_runs"] = [r["wall_s"] for r in results]
+    return median
+
+
 def _cell(result: dict[str, object], key: str, fmt: str) -> str:
     return format(result[key], fmt) if key in result else result.get("status", "-")
+
+
+def _wall_cell(result: dict[str, object]) -> str:
+    """The wall time, with the range of the runs where there were several."""
+    runs = result.get("wall_s_runs")
+    if not runs:
+        return _cell(result, "wall_s", ".2f")
+    return f"{result['wall_s']:.2f} ({min(runs):.2f}-{max(runs):.2f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         default=TILE,
         help="run the pandas engine, igraph and networkx only up to this many accounts",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every cell this many times, the methods taking turns round by round, "
+        "and report each cell's median run (this machine is shared and its speed drifts)",
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument(
         "--reuse",
@@ -350,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1; got {args.repeat}")
 
     if run_worker(args, WORKERS):
         return 0
@@ -368,15 +401,21 @@ def main(argv: list[str] | None = None) -> int:
         info = json.loads((folder / "info.json").read_text())
         row: dict[str, object] = dict(previous.get(n, {}))
         row |= {"n_accounts": n, "n_rows": info["n_rows"], "bytes": info["bytes"]}
-        for method in args.methods:
-            # acctgraph's own DuckDB path runs to the end; everything else is capped.
-            own = method in ("floor", "acctgraph")
-            if not own and n > args.baselines_up_to:
-                row[method] = {"status": f"not run above {args.baselines_up_to:,} accounts"}
-                continue
-            timeout = None if own else args.baseline_timeout
-            row[method] = measure(__file__, method, folder, timeout)
-            print(f"{n:>10,} {method:>17}: {json.dumps(row[method])}", file=sys.stderr)
+        runs: dict[str, list[dict[str, object]]] = {}
+        # Round by round, each method in turn: a drift in the machine's speed
+        # then reaches every method's runs alike, floor included.
+        for _ in range(args.repeat):
+            for method in args.methods:
+                # acctgraph's own DuckDB path runs to the end; everything else is capped.
+                own = method in ("floor", "acctgraph")
+                if not own and n > args.baselines_up_to:
+                    row[method] = {"status": f"not run above {args.baselines_up_to:,} accounts"}
+                    continue
+                timeout = None if own else args.baseline_timeout
+                result = measure(__file__, method, folder, timeout)
+                runs.setdefault(method, []).append(result)
+                print(f"{n:>10,} {method:>17}: {json.dumps(result)}", file=sys.stderr)
+        row |= {method: median_run(results) for method, results in runs.items()}
         rows.append(row)
 
     table = [
@@ -391,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             stages = ", ".join(f"{k} {v:.1f}" for k, v in m.get("stage_s", {}).items())
             table.append(
                 f"| {r['n_accounts']:,} | {r['n_rows']:,} | {r['bytes'] / 1e6:.0f} | {method} | "
-                f"{_cell(m, 'wall_s', '.2f')} | {ratio} | {_cell(m, 'peak_rss_mib', '.0f')} | "
+                f"{_wall_cell(m)} | {ratio} | {_cell(m, 'peak_rss_mib', '.0f')} | "
                 f"{stages} |"
             )
     quality = [
@@ -424,13 +463,20 @@ def main(argv: list[str] | None = None) -> int:
             f" This run measured {', '.join(args.methods)} at {measured} accounts; the other "
             f"cells come from the earlier run in `{args.reuse.name}` on the same machine."
         )
+    runs_text = (
+        "Each cell is one run in a fresh process."
+        if args.repeat == 1
+        else f"Each cell measured here is the median of {args.repeat} runs, each in a fresh "
+        "process, the methods taking turns round by round; the range of the runs is in "
+        "brackets."
+    )
     write_results(
         args.json,
         report,
         f"Generated by `python benchmarks/bench_scale.py` on {report['machine']['platform']}, "
-        f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}. Each cell is "
-        "one run in a fresh process; `x floor` divides by DuckDB's scan-and-group of the same "
-        f"files, measured in the same run.{reused}",
+        f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}. {runs_text} "
+        "`x floor` divides by DuckDB's scan-and-group of the same files, measured in the same "
+        f"run.{reused}",
         table,
     )
     return 0

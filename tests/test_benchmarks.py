@@ -101,3 +101,26 @@ def test_scale_benchmark_smoke_run(tmp_path):
         "results",
     }
     assert out.with_suffix(".png").stat().st_size > 1_000
+
+
+def test_scale_benchmark_reports_the_median_of_repeated_runs(tmp_path):
+    out = tmp_path / "scale.json"
+    env = dict(os.environ, ACCTGRAPH_BENCH_CACHE=str(tmp_path / "cache"))
+    subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_scale.py"),
+            *("--scales", "2000", "--methods", "floor", "acctgraph", "--repeat", "3"),
+            *("--json", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    (row,) = json.loads(out.read_text())["rows"]
+    for method in ("floor", "acctgraph"):
+        runs = row[method]["wall_s_runs"]
+        assert len(runs) == 3
+        assert row[method]["wall_s"] == sorted(runs)[1], method
+    assert "median of 3 runs" in out.with_suffix(".md").read_text()
