@@ -71,21 +71,25 @@ def test_injection_benchmark_compares_with_fraudar(tmp_path):
     assert row["f_fraudar"] >= 0.9
 
 
-def test_scale_benchmark_smoke_run(tmp_path):
+def _scale_run(tmp_path: Path, *args: str) -> tuple[dict, Path]:
+    """bench_scale at 2,000 accounts, its world cached under ``tmp_path``:
+    the one row and the JSON written."""
     out = tmp_path / "scale.json"
     env = dict(os.environ, ACCTGRAPH_BENCH_CACHE=str(tmp_path / "cache"))
     subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_scale.py"),
-            *("--scales", "2000", "--json", str(out)),
-        ],
+        [sys.executable, str(BENCHMARKS / "bench_scale.py"), "--scales", "2000", *args]
+        + ["--json", str(out)],
         capture_output=True,
         text=True,
         env=env,
         check=True,
     )
     (row,) = json.loads(out.read_text())["rows"]
+    return row, out
+
+
+def test_scale_benchmark_smoke_run(tmp_path):
+    row, out = _scale_run(tmp_path)
     assert row["n_rows"] > 50_000
     for method in ("floor", "acctgraph", "acctgraph_pandas", "igraph", "igraph_all", "networkx"):
         assert row[method]["wall_s"] > 0, method
@@ -104,21 +108,7 @@ def test_scale_benchmark_smoke_run(tmp_path):
 
 
 def test_scale_benchmark_reports_the_median_of_repeated_runs(tmp_path):
-    out = tmp_path / "scale.json"
-    env = dict(os.environ, ACCTGRAPH_BENCH_CACHE=str(tmp_path / "cache"))
-    subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_scale.py"),
-            *("--scales", "2000", "--methods", "floor", "acctgraph", "--repeat", "3"),
-            *("--json", str(out)),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    (row,) = json.loads(out.read_text())["rows"]
+    row, out = _scale_run(tmp_path, "--methods", "floor", "acctgraph", "--repeat", "3")
     for method in ("floor", "acctgraph"):
         runs = row[method]["wall_s_runs"]
         assert len(runs) == 3
