@@ -349,7 +349,8 @@ def _read_one(path: Path, name: str) -> pd.DataFrame:
             f"{name}: cannot read {str(path)!r} as {kind} ({type(exc).__name__}: {exc})"
         ) from exc
     raise InputFileError(
-        f"{name}: {str(path)!r} has suffix {suffix!r}; expected .parquet, .pq or .csv"
+        f"{name}: {str(path)!r} has suffix {suffix!r}; expected .parquet, .pq or .csv "
+        "(also .csv.gz, .tsv or .txt)"
     )
 
 
