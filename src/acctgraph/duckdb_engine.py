@@ -534,10 +534,28 @@ def _observations_by_raw_values(
     rows = f"SELECT {selected}, {count_sql} AS c, {ts_sql} AS ts{bad} FROM src"
     raw_list = ", ".join(raw)
     grouping = ", ".join("(" + ", ".join(raw[j] for j in s) + ")" for s in link_sets)
-    con.execute(
-        f"CREATE TEMP TABLE g AS SELECT GROUPING_ID({raw_list}) AS gid, {raw_list}, "
+    source = f"({rows})"
+    totals = (
         "count(*) AS n, sum(c) AS c, min(ts) AS first_ts, max(ts) AS last_ts, "
-        f"count(*) FILTER (WHERE bad) AS bad FROM ({rows}) GROUP BY GROUPING SETS ({grouping})"
+        "count(*) FILTER (WHERE bad) AS bad"
+    )
+    if len(link_sets) > 1:
+        # A wide log is first grouped on every column it is read by, and the
+        # link sets are grouped from those groups: one hash table over the
+        # rows, where grouping sets fed from the rows keep one per set. An
+        # account's rows repeat few combinations (an IP comes with its ASN),
+        # so the second grouping reads far fewer rows: at 10M accounts (310M
+        # rows, 35M combinations) 79 s against 105-111 s, at 1M 5.8-5.9 s
+        # against 6.2-6.5 s. Where a column is unique to each row, the
+        # first grouping gains nothing and costs: 1.5-1.8 times as long.
+        source = f"(SELECT {raw_list}, {totals} FROM ({rows}) GROUP BY {raw_list})"
+        totals = (
+            "CAST(sum(n) AS BIGINT) AS n, sum(c) AS c, min(first_ts) AS first_ts, "
+            "max(last_ts) AS last_ts, CAST(sum(bad) AS BIGINT) AS bad"
+        )
+    con.execute(
+        f"CREATE TEMP TABLE g AS SELECT GROUPING_ID({raw_list}) AS gid, {raw_list}, {totals} "
+        f"FROM {source} GROUP BY GROUPING SETS ({grouping})"
     )
     # GROUPING_ID sets a bit, first column highest, for each column left out.
     gids = [
