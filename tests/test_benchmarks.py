@@ -114,3 +114,29 @@ def test_scale_benchmark_reports_the_median_of_repeated_runs(tmp_path):
         assert len(runs) == 3
         assert row[method]["wall_s"] == sorted(runs)[1], method
     assert "median of 3 runs" in out.with_suffix(".md").read_text()
+
+
+def test_scale_benchmark_names_the_machine_a_reused_run_came_from(tmp_path):
+    # Cells kept from an earlier run on another machine must not read as
+    # measured beside this run's.
+    earlier = tmp_path / "earlier.json"
+    elsewhere = {"platform": "Elsewhere-1.0", "cpus": 64, "python": "3.12.0"}
+    kept = {"n_accounts": 5_000_000, "n_rows": 150_000_000, "bytes": 2_500_000_000}
+    kept["floor"] = {"wall_s": 30.0, "peak_rss_mib": 4_000.0}
+    earlier.write_text(json.dumps({"machine": elsewhere, "rows": [kept]}))
+    out = tmp_path / "scale.json"
+    env = dict(os.environ, ACCTGRAPH_BENCH_CACHE=str(tmp_path / "cache"))
+    subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_scale.py"), "--scales", "2000"]
+        + ["--methods", "floor", "--reuse", str(earlier), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["n_accounts"] for r in rows] == [2000, 5_000_000]
+    assert rows[1]["floor"] == kept["floor"]
+    text = out.with_suffix(".md").read_text()
+    assert "the earlier run in `earlier.json`, on Elsewhere-1.0, 64 CPUs, Python 3.12.0." in text
+    assert "same machine" not in text
