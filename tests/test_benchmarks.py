@@ -71,9 +71,9 @@ def test_injection_benchmark_compares_with_fraudar(tmp_path):
     assert row["f_fraudar"] >= 0.9
 
 
-def _scale_run(tmp_path: Path, *args: str) -> tuple[dict, Path]:
+def _scale_rows(tmp_path: Path, *args: str) -> tuple[list[dict], Path]:
     """bench_scale at 2,000 accounts, its world cached under ``tmp_path``:
-    the one row and the JSON written."""
+    the rows and the JSON written."""
     out = tmp_path / "scale.json"
     env = dict(os.environ, ACCTGRAPH_BENCH_CACHE=str(tmp_path / "cache"))
     subprocess.run(
@@ -84,7 +84,12 @@ def _scale_run(tmp_path: Path, *args: str) -> tuple[dict, Path]:
         env=env,
         check=True,
     )
-    (row,) = json.loads(out.read_text())["rows"]
+    return json.loads(out.read_text())["rows"], out
+
+
+def _scale_run(tmp_path: Path, *args: str) -> tuple[dict, Path]:
+    """:func:`_scale_rows` where the run has one row: that row and the JSON."""
+    (row,), out = _scale_rows(tmp_path, *args)
     return row, out
 
 
@@ -124,17 +129,7 @@ def test_scale_benchmark_names_the_machine_a_reused_run_came_from(tmp_path):
     kept = {"n_accounts": 5_000_000, "n_rows": 150_000_000, "bytes": 2_500_000_000}
     kept["floor"] = {"wall_s": 30.0, "peak_rss_mib": 4_000.0}
     earlier.write_text(json.dumps({"machine": elsewhere, "rows": [kept]}))
-    out = tmp_path / "scale.json"
-    env = dict(os.environ, ACCTGRAPH_BENCH_CACHE=str(tmp_path / "cache"))
-    subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_scale.py"), "--scales", "2000"]
-        + ["--methods", "floor", "--reuse", str(earlier), "--json", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    rows = json.loads(out.read_text())["rows"]
+    rows, out = _scale_rows(tmp_path, "--methods", "floor", "--reuse", str(earlier))
     assert [r["n_accounts"] for r in rows] == [2000, 5_000_000]
     assert rows[1]["floor"] == kept["floor"]
     text = out.with_suffix(".md").read_text()
