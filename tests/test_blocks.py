@@ -14,8 +14,6 @@ from acctgraph.communities import carve_block, find_communities
 from acctgraph.graph import build_graph
 from acctgraph.ingest import load_links
 from acctgraph.scoring import (
-    COMPLETION_LIMIT,
-    MERGE_MARGIN,
     adopt_dense_blocks,
     grow_block,
     keep_owning_parts,
@@ -23,6 +21,8 @@ from acctgraph.scoring import (
     score_communities,
     trim_block,
 )
+from acctgraph.scoring.adopting import COMPLETION_LIMIT
+from acctgraph.scoring.merging import MERGE_MARGIN
 from rating_worlds import power_law_ratings
 
 
@@ -201,7 +201,7 @@ def test_trimming_keeps_the_accounts_living_on_the_blocks_own_attributes(monkeyp
     ids = graph.links.account_ids.astype(str)
     kept = set(ids[trim_block(graph, block).accounts])
     assert kept == {f"f{a:02d}" for a in range(20)} | {"hijacked"}
-    monkeypatch.setattr(ag.scoring, "TRIM_OWN_SHARE", 0.0)
+    monkeypatch.setattr(ag.scoring.adopting, "TRIM_OWN_SHARE", 0.0)
     assert set(ids[trim_block(graph, block).accounts]) == set(ids[block.accounts])
 
 
@@ -240,7 +240,7 @@ def test_a_block_that_trimming_mostly_drops_is_passed_over(monkeypatch):
     adopt = [club_block, farm_block]
     adopted, _ = adopt_dense_blocks(graph, pieces, scores, adopt, n_blocks=1)
     assert farm_share_in_one_cluster(adopted) >= 0.95
-    monkeypatch.setattr(ag.scoring, "TRIM_MIN_KEPT", 0.0)
+    monkeypatch.setattr(ag.scoring.adopting, "TRIM_MIN_KEPT", 0.0)
     adopted, _ = adopt_dense_blocks(graph, pieces, scores, adopt, n_blocks=1)
     assert farm_share_in_one_cluster(adopted) < 0.5
 
@@ -267,7 +267,7 @@ def test_growth_goes_through_the_blocks_own_attributes_only(monkeypatch):
     assert "late" in added(grow_block(graph, block))
     assert not any(a.startswith("crowd") for a in added(grow_block(graph, block)))
     # Through every attribute of the block, the crowd would have joined.
-    monkeypatch.setattr(ag.scoring, "GROW_OWN_SHARE", 0.0)
+    monkeypatch.setattr(ag.scoring.adopting, "GROW_OWN_SHARE", 0.0)
     assert {f"crowd{a:02d}" for a in range(30)} <= added(grow_block(graph, block))
 
 
@@ -301,10 +301,10 @@ def test_growth_needs_attributes_the_block_clearly_holds(monkeypatch):
         return set(ids[np.setdiff1d(grow_block(graph, block).accounts, block.accounts)])
 
     assert added() == {"late0", "late1"}
-    monkeypatch.setattr(ag.scoring, "GROW_OWN_SHARE", 0.5)
+    monkeypatch.setattr(ag.scoring.adopting, "GROW_OWN_SHARE", 0.5)
     assert {f"crowd{a:02d}" for a in range(20)} <= added()
-    monkeypatch.setattr(ag.scoring, "GROW_OWN_SHARE", 0.7)
-    monkeypatch.setattr(ag.scoring, "GROW_MAX_OUTSIDE", 0)
+    monkeypatch.setattr(ag.scoring.adopting, "GROW_OWN_SHARE", 0.7)
+    monkeypatch.setattr(ag.scoring.adopting, "GROW_MAX_OUTSIDE", 0)
     assert not added() & {"late0", "late1"}
 
 
@@ -336,7 +336,7 @@ def test_a_farm_glued_to_a_group_of_real_users_is_cut_from_it(monkeypatch):
     )
     kept = keep_owning_parts(graph, farm_block, min_accounts=10)
     np.testing.assert_array_equal(kept.accounts, farm_block.accounts)
-    monkeypatch.setattr(ag.scoring, "SPLIT_KEEP_SHARE", 0.0)
+    monkeypatch.setattr(ag.scoring.adopting, "SPLIT_KEEP_SHARE", 0.0)
     kept = keep_owning_parts(graph, glued, min_accounts=10)
     np.testing.assert_array_equal(kept.accounts, glued.accounts)
 
@@ -366,14 +366,14 @@ def test_without_ips_a_peeled_group_that_owns_none_of_its_objects_is_not_adopted
     club = {f"c{a:02d}" for a in range(60)}
     assert not ag.detect(events).accounts["flagged"].any()
     if rule_left == "footing gate":
-        monkeypatch.setattr(ag.scoring, "TRIM_OWN_SHARE", 0.0)
+        monkeypatch.setattr(ag.scoring.adopting, "TRIM_OWN_SHARE", 0.0)
     else:
-        monkeypatch.setattr(ag.scoring, "ADOPT_MIN_FOOTING", 0.0)
+        monkeypatch.setattr(ag.scoring.adopting, "ADOPT_MIN_FOOTING", 0.0)
     assert not ag.detect(events).accounts["flagged"].any()
-    monkeypatch.setattr(ag.scoring, "TRIM_OWN_SHARE", 0.0)
-    monkeypatch.setattr(ag.scoring, "ADOPT_MIN_FOOTING", 0.0)
+    monkeypatch.setattr(ag.scoring.adopting, "TRIM_OWN_SHARE", 0.0)
+    monkeypatch.setattr(ag.scoring.adopting, "ADOPT_MIN_FOOTING", 0.0)
     # Density on owned objects alone would hold it at 0 too.
-    monkeypatch.setattr(ag.scoring, "DENSITY_ON_OWNED", False)
+    monkeypatch.setattr(ag.scoring.footing_rules, "DENSITY_ON_OWNED", False)
     result = ag.detect(events)
     flagged = set(result.accounts.loc[result.accounts["flagged"], "account_id"])
     assert len(flagged & club) >= 50 and flagged <= club
@@ -526,7 +526,7 @@ def test_a_block_that_completes_a_flagged_community_is_adopted(monkeypatch):
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "footing", 0.0)
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
     # So is density on owned objects alone, for the same reason.
-    monkeypatch.setattr(ag.scoring, "DENSITY_ON_OWNED", False)
+    monkeypatch.setattr(ag.scoring.footing_rules, "DENSITY_ON_OWNED", False)
     graph, split, fake, farm = _farm_with_strays(3)
     scores = score_communities(graph, split)
     assert (scores.account_features["score"].to_numpy()[fake[:3]] < 0.5).all()

@@ -10,13 +10,9 @@ import pytest
 
 import acctgraph as ag
 from acctgraph.communities import Communities
-from acctgraph.scoring import (
-    Scores,
-    _completes,
-    _owned_attribute,
-    attach_on_evidence,
-    merge_on_evidence,
-)
+from acctgraph.scoring import Scores, attach_on_evidence, merge_on_evidence
+from acctgraph.scoring.footing_rules import _owned_attribute
+from acctgraph.scoring.merging import _completes
 from rating_worlds import power_law_ratings
 
 
@@ -65,6 +61,16 @@ def test_proxy_farm_of_500_paying_with_unique_cards_is_flagged():
     contributions = top.features.set_index("feature")["contribution"]
     assert contributions["payment_sharing"] == pytest.approx(0.0)
     assert contributions["ip_rotation"] > 2.0
+
+
+def test_every_weighted_feature_has_a_row_in_the_feature_table_where_it_is_computed():
+    # The formulas live in scoring/features.py's docstring, one table row a
+    # feature: a feature added to the score without its row fails here.
+    table = ag.scoring.features.__doc__.split("Cluster features, each squashed")[1].split(
+        "Why each"
+    )[0]
+    rows = {line.split()[0] for line in table.splitlines() if line and not line[0].isspace()}
+    assert set(ag.scoring.FEATURE_WEIGHTS) <= rows
 
 
 def test_features_of_absent_kinds_are_reported_unavailable_and_contribute_nothing():
@@ -189,8 +195,8 @@ def test_with_one_attribute_kind_a_random_background_is_not_flagged_but_a_block_
     # Holding most accounts, it owns hundreds of objects beyond chance, as
     # its members are most of their raters; that is no evidence.
     assert largest["owned"] >= 200 and largest["contrib_owned"] == 0
-    monkeypatch.setattr(ag.scoring, "OWNED_NONE_SHARE", 1.0)
-    monkeypatch.setattr(ag.scoring, "OWNED_FULL_SHARE", 0.95)
+    monkeypatch.setattr(ag.scoring.footing_rules, "OWNED_NONE_SHARE", 1.0)
+    monkeypatch.setattr(ag.scoring.footing_rules, "OWNED_FULL_SHARE", 0.95)
     flagged = ag.detect(events, random_state=0).accounts.query("flagged")["account_id"]
     assert flagged.str.startswith("u").sum() >= 500
 
@@ -233,17 +239,17 @@ def test_without_ips_users_whose_footing_is_elsewhere_are_not_flagged_with_a_blo
     # The block's parts that own their objects keep the real raters out
     # before footing is asked; kept whole, the block holds them.
     assert not flagged(ag.detect(events, random_state=0)).str.startswith("u").any()
-    monkeypatch.setattr(ag.scoring, "SPLIT_KEEP_SHARE", 0.0)
+    monkeypatch.setattr(ag.scoring.adopting, "SPLIT_KEEP_SHARE", 0.0)
     # What the block owns lifts its cluster's score, and with it the fit
     # of members of any footing, as does density on owned objects alone;
     # both off here, to see footing alone.
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
-    monkeypatch.setattr(ag.scoring, "DENSITY_ON_OWNED", False)
+    monkeypatch.setattr(ag.scoring.footing_rules, "DENSITY_ON_OWNED", False)
     # Holding nothing the typical members hold, most of them would also be
     # left out by that rule; it is off here, to see footing alone.
-    monkeypatch.setattr(ag.scoring, "APART_MIN_OTHERS", 10**9)
+    monkeypatch.setattr(ag.scoring.footing_rules, "APART_MIN_OTHERS", 10**9)
     result = ag.detect(events, random_state=0)
-    monkeypatch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
+    monkeypatch.setattr(ag.scoring.features, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
     without = ag.detect(events, random_state=0)
     real, fake = (flagged(result).str.startswith(p).sum() for p in "uf")
     real_without, fake_without = (flagged(without).str.startswith(p).sum() for p in "uf")
@@ -297,17 +303,17 @@ def test_without_ips_footing_on_objects_the_block_pulled_in_is_not_vouched_for(
     # unthinned: 59 before, 29 with it; fake users flagged the same).
     events = _injection(background, trial, monkeypatch)
     fake, real = _flagged_fake_and_real(ag.detect(events, random_state=trial))
-    monkeypatch.setattr(ag.scoring, "_vouched_footing", lambda footing, *_: footing)
+    monkeypatch.setattr(ag.scoring.score, "_vouched_footing", lambda footing, *_: footing)
     fake_plain, real_plain = _flagged_fake_and_real(ag.detect(events, random_state=trial))
     assert real <= real_plain - 5
     assert fake >= fake_plain - 2
 
 
-def _flagged_with_and_without(events, trial, monkeypatch, setting, value):
+def _flagged_with_and_without(events, trial, monkeypatch, module, setting, value):
     """(fake, real) accounts flagged in ``events``, then again with the
-    scoring's ``setting`` set to ``value``."""
+    scoring ``module``'s ``setting`` set to ``value``."""
     with_it = _flagged_fake_and_real(ag.detect(events, random_state=trial))
-    monkeypatch.setattr(ag.scoring, setting, value)
+    monkeypatch.setattr(module, setting, value)
     return with_it, _flagged_fake_and_real(ag.detect(events, random_state=trial))
 
 
@@ -330,7 +336,7 @@ def test_without_ips_fake_users_left_outside_the_flagged_block_are_attached(
     events = _injection(background, trial, monkeypatch, attack, density)
     # Nobody attached without:
     (fake, real), (fake_alone, real_alone) = _flagged_with_and_without(
-        events, trial, monkeypatch, "HELD_MIN_ATTRIBUTES", 10**9
+        events, trial, monkeypatch, ag.scoring.footing_rules, "HELD_MIN_ATTRIBUTES", 10**9
     )
     assert fake >= fake_alone + 5
     assert real <= real_alone
@@ -351,10 +357,10 @@ def test_without_ips_members_standing_on_the_block_as_its_members_do_are_flagged
     # as does density on owned objects alone; both off here, to see this
     # rule alone.
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
-    monkeypatch.setattr(ag.scoring, "DENSITY_ON_OWNED", False)
+    monkeypatch.setattr(ag.scoring.footing_rules, "DENSITY_ON_OWNED", False)
     # No member is typical without:
     (fake, real), (fake_without, real_without) = _flagged_with_and_without(
-        events, trial, monkeypatch, "TYPICAL_MEMBER", 2.0
+        events, trial, monkeypatch, ag.scoring.footing_rules, "TYPICAL_MEMBER", 2.0
     )
     assert fake >= fake_without + 4
     assert real <= real_without
@@ -371,7 +377,7 @@ def test_without_ips_members_holding_nothing_the_typical_members_hold_are_not_fl
     events = _injection("thinned", trial, monkeypatch, "biased", 0.03)
     # No attribute held without:
     (fake, real), (fake_without, real_without) = _flagged_with_and_without(
-        events, trial, monkeypatch, "APART_MIN_OTHERS", 10**9
+        events, trial, monkeypatch, ag.scoring.footing_rules, "APART_MIN_OTHERS", 10**9
     )
     assert real <= real_without - 5
     assert fake >= fake_without
@@ -385,7 +391,7 @@ def test_without_ips_attaching_repeats_while_accounts_move(trial, monkeypatch):
     # user either way.
     events = _injection("unthinned", trial, monkeypatch, "biased", 0.03)
     (fake, real), (fake_once, real_once) = _flagged_with_and_without(
-        events, trial, monkeypatch, "ATTACH_ROUNDS", 1
+        events, trial, monkeypatch, ag.scoring.attaching, "ATTACH_ROUNDS", 1
     )
     assert fake >= fake_once + 3
     assert real <= real_once
@@ -402,7 +408,12 @@ def test_without_ips_fake_users_missed_together_vouch_for_each_other(trial, monk
     events = _injection("unthinned", trial, monkeypatch, "biased", 0.03)
     # Only attributes that flagged members alone hold count without:
     (fake, real), (fake_alone, real_alone) = _flagged_with_and_without(
-        events, trial, monkeypatch, "HELD_ANCHOR_SHARE", ag.scoring.HELD_SHARE
+        events,
+        trial,
+        monkeypatch,
+        ag.scoring.footing_rules,
+        "HELD_ANCHOR_SHARE",
+        ag.scoring.footing_rules.HELD_SHARE,
     )
     assert fake >= fake_alone + 10
     assert real <= real_alone
@@ -427,7 +438,7 @@ def test_accounts_standing_on_a_cluster_together_vouch_only_across_communities(
     # Accounts 0-3 are judged; each holds attributes 0 and 1, whose other
     # holders are 6 flagged members of cluster 0 (accounts 4-9).
     graph = SimpleNamespace(degree=np.array([10, 10]), account_edges=np.array(edges + [2] * 6))
-    account, cluster, n_held = ag.scoring._standing_together(
+    account, cluster, n_held = ag.scoring.attaching._standing_together(
         graph,
         np.array(communities + [0] * 6),
         account=np.array([0, 1, 2, 3, 0, 1, 2, 3]),
@@ -452,7 +463,7 @@ def test_held_attributes_are_those_whose_other_holders_are_nearly_all_holders():
     attribute = np.repeat([0, 1, 2, 3, 4], [5, 6, 4, 4, 5])
     holder = np.array([True] * 5 + [False])
     graph = SimpleNamespace(degree=np.array([5, 6, 5, 4, 5]), links=SimpleNamespace(n_attributes=5))
-    n_held, with_three = ag.scoring._held_by_holders(
+    n_held, with_three = ag.scoring.footing_rules._held_by_holders(
         holder, account, np.zeros(len(account), dtype=np.int64), attribute, graph, (4, 3)
     )
     assert n_held.tolist() == [2, 2, 2, 2, 2, 1]
@@ -467,7 +478,7 @@ def test_an_account_stands_on_a_cluster_as_its_members_do_with_enough_of_its_edg
     # the account's edges: a hijacked account (4 of 30 edges, members
     # holding 6) does; a heavy rater with 12 of 200 does not, nor an
     # account with 2 where members hold 6.
-    stands = ag.scoring._as_its_members(
+    stands = ag.scoring.footing_rules._as_its_members(
         np.array([4, 12, 2, 3, 1]),
         np.array([30, 200, 4, 30, 2]),
         np.array([6.0, 20.0, 6.0, 6.0, 1.0]),
@@ -483,9 +494,12 @@ def test_vouched_footing_weighs_each_owned_attribute_by_its_holders_footing():
     account = np.array([0, 1, 2, 2, 3])
     pair = np.array([10, 10, 10, 11, 11])
     edges = np.array([2, 2, 4, 2, 3])
-    vouched = ag.scoring._vouched_footing(footing, account, pair, edges)
+    vouched = ag.scoring.footing_rules._vouched_footing(footing, account, pair, edges)
     np.testing.assert_allclose(vouched, [0.35, 0.35, (0.7 + 0.35) / 4, 0.175, 0.0])
-    assert ag.scoring._vouched_footing(footing, account[:0], pair[:0], edges).tolist() == [0] * 5
+    assert (
+        ag.scoring.footing_rules._vouched_footing(footing, account[:0], pair[:0], edges).tolist()
+        == [0] * 5
+    )
 
 
 def test_footing_counts_only_where_the_data_has_no_ip_kind(monkeypatch):
@@ -493,7 +507,7 @@ def test_footing_counts_only_where_the_data_has_no_ip_kind(monkeypatch):
     # footing leaves the scores as they were.
     events = _block_with_biased_camouflage(seed=1).assign(kind="ip")
     scores = ag.detect(events, random_state=0).accounts["score"]
-    monkeypatch.setattr(ag.scoring, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
+    monkeypatch.setattr(ag.scoring.features, "_FOOTING_FIT_LEVEL", 0.0)  # footing always in full
     unchanged = ag.detect(events, random_state=0).accounts["score"]
     pd.testing.assert_series_equal(scores, unchanged)
 
@@ -566,14 +580,20 @@ def test_the_chance_count_leaves_out_only_degrees_that_add_under_a_millionth():
     holders = np.arange(3, 5_003)
     n_attributes = rng.integers(1, 1_000, len(holders))
     share = np.concatenate([rng.random(50) * 0.3, [0.31, 0.45]])
-    every_degree = ag.scoring._binomial_tails(share, np.ceil(0.9 * holders), holders) @ n_attributes
+    every_degree = (
+        ag.scoring.footing_rules._binomial_tails(share, np.ceil(0.9 * holders), holders)
+        @ n_attributes
+    )
     np.testing.assert_allclose(
-        ag.scoring._owned_by_chance(share, holders, n_attributes), every_degree, rtol=0, atol=1e-6
+        ag.scoring.footing_rules._owned_by_chance(share, holders, n_attributes),
+        every_degree,
+        rtol=0,
+        atol=1e-6,
     )
     # An attribute of 3 holders is owned by chance only with all 3 members.
-    assert ag.scoring._owned_by_chance(np.array([0.5]), np.array([3]), np.array([2]))[0] == (
-        pytest.approx(2 * 0.5**3)
-    )
+    assert ag.scoring.footing_rules._owned_by_chance(np.array([0.5]), np.array([3]), np.array([2]))[
+        0
+    ] == (pytest.approx(2 * 0.5**3))
 
 
 def test_without_ips_density_counts_only_the_edges_to_objects_a_cluster_owns(monkeypatch):
@@ -584,7 +604,7 @@ def test_without_ips_density_counts_only_the_edges_to_objects_a_cluster_owns(mon
     # same 200 fake users.
     events = _injection("unthinned", 2, monkeypatch, "random", 0.09)
     (fake, real), (fake_every_edge, real_every_edge) = _flagged_with_and_without(
-        events, 2, monkeypatch, "DENSITY_ON_OWNED", False
+        events, 2, monkeypatch, ag.scoring.footing_rules, "DENSITY_ON_OWNED", False
     )
     assert real == 0 and real_every_edge >= 10
     assert fake >= fake_every_edge
@@ -605,11 +625,14 @@ def test_owned_attributes_are_counted_beyond_what_a_community_owns_by_chance(mon
     # Community 0 owns attributes 0 and 1 (pairs may repeat), community 1 attribute 2.
     owned = (np.array([0, 0, 0, 1]), np.array([0, 0, 1, 2]))
     # Below the signal's low end (25) counts are kept as they are.
-    assert ag.scoring._owned_beyond_chance(graph, comm, 2, *owned).tolist() == [2.0, 1.0]
-    monkeypatch.setitem(ag.scoring._LOG_SQUASH, "owned", (1, 200))
+    assert ag.scoring.footing_rules._owned_beyond_chance(graph, comm, 2, *owned).tolist() == [
+        2.0,
+        1.0,
+    ]
+    monkeypatch.setitem(ag.scoring.features._LOG_SQUASH, "owned", (1, 200))
     q0, q1 = 4 / 15, 6 / 15
     np.testing.assert_allclose(
-        ag.scoring._owned_beyond_chance(graph, comm, 2, *owned),
+        ag.scoring.footing_rules._owned_beyond_chance(graph, comm, 2, *owned),
         [2 - (2 * q0**3 + q0**4), 1 - (2 * q1**3 + q1**4)],
     )
 
@@ -622,12 +645,12 @@ def test_without_ips_a_quiet_fake_user_on_the_block_s_own_objects_is_flagged(see
     # (Standing on them as the block's typical members do, it would be one
     # too: that rule is left out here, to see this one alone.)
     events = _sparse_block_in_ratings(seed)
-    monkeypatch.setattr(ag.scoring, "TYPICAL_MEMBER", 2.0)
+    monkeypatch.setattr(ag.scoring.footing_rules, "TYPICAL_MEMBER", 2.0)
     # As is what the block owns, which lifts every member's score.
     monkeypatch.setitem(ag.scoring.FEATURE_WEIGHTS, "owned", 0.0)
 
     fake, real = _flagged_fake_and_real(ag.detect(events, random_state=0))
-    monkeypatch.setattr(ag.scoring, "FULL_FOOTING", 2.0)  # no account in full
+    monkeypatch.setattr(ag.scoring.footing_rules, "FULL_FOOTING", 2.0)  # no account in full
     fake_partial, real_partial = _flagged_fake_and_real(ag.detect(events, random_state=0))
     assert fake >= fake_partial + 5
     assert real == real_partial == 0
@@ -683,7 +706,7 @@ def test_rescoring_copies_only_rows_a_full_scoring_would_give():
     # must be what scoring the new partition from scratch gives, exactly.
     from acctgraph.blocks import find_dense_blocks
     from acctgraph.communities import carve_block, merge_communities
-    from acctgraph.scoring import _rescore
+    from acctgraph.scoring.score import _rescore
 
     graph = _graph_of_small_proxy_world()
     fine = ag.find_communities(graph, seed=0, coarse_resolution=0.2)
@@ -720,13 +743,13 @@ def test_scoring_in_worker_processes_gives_the_one_process_scores(monkeypatch, c
     # Each part of the communities is scored in its own forked process and
     # the parts put back together: it must be the one-process scoring,
     # exactly, rows of every account and community in place.
-    from acctgraph import scoring
+    from acctgraph.scoring import score
 
     graph = _graph_of_small_proxy_world()
     communities = ag.find_communities(graph, seed=0)
     one = ag.score_communities(graph, communities, n_jobs=1)
     # A small log counts as worth the workers here.
-    monkeypatch.setattr(scoring, "PARALLEL_MIN_LINKS", 0)
+    monkeypatch.setattr(score, "PARALLEL_MIN_LINKS", 0)
     for n_jobs in (2, 3):
         with caplog.at_level("INFO", logger="acctgraph.scoring"):
             caplog.clear()
@@ -741,11 +764,11 @@ def test_scoring_in_worker_processes_gives_the_one_process_scores(monkeypatch, c
 
 
 def test_detect_scores_alike_in_one_process_and_in_several(monkeypatch):
-    from acctgraph import scoring
+    from acctgraph.scoring import score
 
     world = ag.synth.make_world(3_000, seed=5, farm_ips=(2, 5))
     one = ag.detect(world.events, accounts=world.accounts, n_jobs=1)
-    monkeypatch.setattr(scoring, "PARALLEL_MIN_LINKS", 0)
+    monkeypatch.setattr(score, "PARALLEL_MIN_LINKS", 0)
     two = ag.detect(world.events, accounts=world.accounts, n_jobs=2)
     pd.testing.assert_frame_equal(two.accounts, one.accounts, check_exact=True)
     pd.testing.assert_frame_equal(two.clusters, one.clusters, check_exact=True)
@@ -760,7 +783,7 @@ def test_farm_split_among_households_is_reported_whole(monkeypatch):
     # it is merged because it completes the farm.
     world = _few_proxies_world(20_000, seed=1)
     completed = _quality_without_attaching(world)
-    monkeypatch.setattr(ag.scoring, "COMPLETION_SCORE", 1.01)  # never completes
+    monkeypatch.setattr(ag.scoring.merging, "COMPLETION_SCORE", 1.01)  # never completes
     apart = _quality_without_attaching(world)
     assert completed["recall"] >= apart["recall"] + 0.1
     assert completed["recall"] >= 0.9
@@ -775,7 +798,7 @@ def test_households_in_a_farm_piece_stay_out_of_its_core(monkeypatch):
     # medians down to their level and the farm's accounts there go unflagged.
     world = _few_proxies_world(20_000, seed=2)
     strict = _quality_without_attaching(world)
-    monkeypatch.setattr(ag.scoring, "CORE_MEMBERSHIP", 0.5)
+    monkeypatch.setattr(ag.scoring.features, "CORE_MEMBERSHIP", 0.5)
     loose = _quality_without_attaching(world)
     assert strict["f1"] >= loose["f1"] + 0.05
     assert strict["precision"] >= 0.98
@@ -828,7 +851,7 @@ def test_a_farm_card_attaches_its_holders_left_with_households(monkeypatch):
     # card tie it makes them members of their farm.
     world = _few_proxies_world(20_000, seed=2)
     with_card = ag.detect(world.events, accounts=world.accounts)
-    monkeypatch.setattr(ag.scoring, "CARD_TIE_MEMBERS", 10**9)  # no card ties
+    monkeypatch.setattr(ag.scoring.features, "CARD_TIE_MEMBERS", 10**9)  # no card ties
     without = ag.detect(world.events, accounts=world.accounts)
     after, before = (ag.evaluate(r, world.truth) for r in (with_card, without))
     assert after["average_precision"] >= max(0.97, before["average_precision"] + 0.02)
@@ -848,7 +871,7 @@ def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
     # benchmark world triggers this, so the first scoring after attaching
     # is made to report the first target cluster sunk.
     world = _few_proxies_world(10_000, seed=1)
-    attach = ag.scoring._attach
+    attach = ag.scoring.attaching._attach
     calls = []
 
     def first_target_sinks(graph, communities, scores, moved, target, *rest):
@@ -860,7 +883,7 @@ def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
             rescored = dataclasses.replace(rescored, clusters=clusters)
         return attached, rescored
 
-    monkeypatch.setattr(ag.scoring, "_attach", first_target_sinks)
+    monkeypatch.setattr(ag.scoring.attaching, "_attach", first_target_sinks)
     ag.detect(world.events, accounts=world.accounts)
     assert len(calls) == 2
     (moved, target), (kept, _) = calls
@@ -1027,13 +1050,13 @@ def test_without_ips_footing_below_the_level_costs_fit_as_its_square():
     }
     signal = pd.DataFrame({"ip_rotation": [0.0], "asn_spread": [0.0], "volume": [0.8]})
     raw = pd.DataFrame({"volume": [10.0], "footing": [0.5]})
-    fit = ag.scoring._fit(
+    fit = ag.scoring.features._fit(
         own, signal, raw, np.zeros(6, dtype=np.int64), ["ip_rotation", "asn_spread"]
     )
     np.testing.assert_allclose(fit, [0.0, 0.25, 0.4225, 1.0, 1.0, 1.0])
     # A cluster whose core owns nothing asks no footing of its members.
     raw_owning_nothing = raw.assign(footing=[0.0])
-    fit = ag.scoring._fit(
+    fit = ag.scoring.features._fit(
         own, signal, raw_owning_nothing, np.zeros(6, dtype=np.int64), ["ip_rotation", "asn_spread"]
     )
     np.testing.assert_allclose(fit, np.ones(6))

@@ -84,7 +84,8 @@ import pyarrow as pa
 from .communities import Communities
 from .exceptions import ConfigError, InputFileError, OutputError, UnknownClusterError
 from .graph import AttributeGraph
-from .scoring import _DAY_NS, FEATURE_WEIGHTS, Scores
+from .scoring import FEATURE_WEIGHTS, Scores
+from .scoring.features import _DAY_NS
 
 if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
     import networkx as nx

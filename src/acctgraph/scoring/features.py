@@ -1,0 +1,590 @@
+"""Cluster features, the score, and each account's score.
+
+No single signal separates a farm from an innocent crowd (see
+:mod:`acctgraph.scoring`), so the score adds up several; each is defined
+here, with its formula and why it separates them.
+
+Per-account features (from *all* links, hubs and private attributes included)
+------------------------------------------------------------------------------
+``n_ips``         distinct values of the IP kind
+``n_asns``        distinct values of the ASN kind
+``activity``      the largest, over kinds, of the account's summed ``count``
+                  (for a request log: its number of requests)
+``shared_weight`` sum of ``deg(v) ** -0.5`` over the account's attributes that
+                  at least one other member of its community also has
+
+Membership
+----------
+``m(a) = clip(shared_weight(a) / (0.5 * ref(c)), 0, 1)``
+
+where ``ref(c)`` is the *weighted* median of ``shared_weight`` over the
+community's members, each member weighted by its own ``shared_weight``: the
+level of the members that carry most of the community's sharing. A plain
+median would not do: a farm's community can hold as many households as farm
+accounts (households whose home IPs the proxy network resells), and the
+households would drag the median down to their own level. An account as
+embedded as the members carrying the community gets 1; a household pulled in
+by the one proxy IP it really owns gets little.
+
+Members with ``m >= 0.8`` (:data:`CORE_MEMBERSHIP`) are the community's
+*core*, over which the cluster features below are computed. The bar is high
+because such households are not always pulled in by one IP only: where a
+farm rotates over few proxy IPs each (``few_proxies`` world, 2-5), Leiden
+cuts it into pieces in which the households whose IPs it uses, with their
+family card, reach ``m`` of 0.6-0.8 and can outnumber the farm. In the core
+at 0.5 they pulled the medians of rotation, volume and overlap down to
+their own level; at 0.8 the pieces are read on the farm's accounts (F1
+0.907 to 0.947 over seeds 1-2, every other world unchanged at 1.0, 9
+household accounts flagged instead of 1; any bar from 0.75 to 0.9 gives
+0.943-0.947, 0.7 gives 0.914). Households still in the core are kept from
+being flagged by their own fit (below).
+
+Without an IP kind the core stays at ``m >= 0.5``
+(:data:`CORE_MEMBERSHIP_WITHOUT_IPS`). The score then rests on overlap,
+size, density and volume, and a stricter core lifts every community's
+overlap median, crowds' too, with no rotation evidence to hold them back:
+on FRAUDAR's injection benchmark (one generic kind) groups of active
+Bitcoin OTC traders that scored just under the threshold crossed it
+(unthinned background: F fell in 17 of the 32 cells from density 0.03 up,
+by up to 0.21, e.g. no camouflage at density 0.10 from 0.989 to 0.780).
+
+Cluster features, each squashed into a signal ``s`` in [0, 1]
+-------------------------------------------------------------
+=================  ==========================================================  ==========================
+feature            raw value (over core members)                              signal
+=================  ==========================================================  ==========================
+ip_rotation        median ``n_ips``                                            ``log(x/2) / log 8``
+asn_spread         median ``n_asns``                                           ``log(x) / log 8``
+specific_overlap   median ``shared_weight``                                    ``log(x/0.5) / log 10``
+payment_sharing    members with a payment / distinct payments among them      ``log(x) / log 10``
+creation_burst     share created on a UTC day holding >= max(3, 5%) of them   ``x``
+synchrony          share of their IP links first used in a UTC hour in which  ``x / 0.5``
+                   >= max(3, 5%) of them first used an IP
+volume             median ``activity`` / median ``activity`` of all accounts   ``log(x) / log 20``
+size               core members                                                ``log(x/5) / log 20``
+density            FRAUDAR's density of the cluster's own block: graph edges   ``log(x/0.75) / log(8/3)``
+                   between core members and the cluster's attribute nodes,
+                   each weighing ``1/log(deg + 5)``, per node of the block;
+                   without an IP kind, only the edges to attributes the
+                   cluster owns count (see :mod:`.footing_rules`)
+cohesion           core members / members (every member, not only the core)    ``(x - 0.25) / 0.5``
+footing            median ``footing`` (see :mod:`.footing_rules`); only where the    ``(x - 0.5) / 0.5``, times
+                   data has no IP kind                                         cohesion's signal
+owned              attributes the community owns (see :mod:`.footing_rules`),        ``log(x/25) / log 8``, times
+                   beyond those it owns by chance; only where the data has     cohesion's and a share gate
+                   no IP kind                                                  (see :mod:`.footing_rules`)
+=================  ==========================================================  ==========================
+
+Why each separates farms from crowds: proxy farms rotate (``ip_rotation``)
+across residential networks (``asn_spread``) while an office, a university
+or a household sits behind one or two IPs in one network, and VPN or carrier
+users rotate within one provider; farm accounts share *specific* IPs with
+each other (``specific_overlap``) where crowds share busy ones that
+``deg ** -0.5`` discounts; card pools (``payment_sharing``), bursts of sign-ups
+(``creation_burst``) and heavy use (``volume``) are typical of farms but also
+of offices, so they carry less weight. ``synchrony`` follows SynchroTrap (Cao
+et al., CCS 2014): accounts run by one operator's scheduled jobs act in the
+same hours, so many of them first touch their IPs in the same UTC hour, where
+people, even colleagues onboarded together, start using networks at their own
+times; over a year a community of ``k`` independent people fills an hour with
+``max(3, 5%)`` of its members only by chance. It is computed from the IP
+links' ``first_seen`` (for a request log, the first request from that IP), so
+it needs timestamps and an IP kind. ``density`` is FRAUDAR's objective
+(Hooi et al., KDD 2016): a farm's accounts keep reusing the same pool of
+rarely used attributes, so its block holds many light edges per node
+(farms of the synthetic worlds 1.7-2.2, a 200 x 200 block injected at
+density 0.06 into a rating graph 2.1), where a crowd's members each add one
+edge to the same busy IP (offices and universities about 0.5, carrier NAT
+0.8, VPN exits 1.0) and background groups of a real rating graph stay
+below about 1.5. ``cohesion`` asks whether the community *is* its core: an
+operator's accounts are all alike and all embedded (injected blocks: every
+member in the core), where a crowd community in a real graph is a small
+core of active members with a wide periphery that shares one or two of
+their attributes (three of the four Bitcoin OTC groups that reached the
+threshold in the trials looked at had 12-24% of their members in the core,
+the fourth 12 of 20). It does not separate an office,
+whose employees all share its IP and card, from a farm; rotation and
+spread do that.
+
+Score
+-----
+``score = sigmoid(bias + sum_i weight_i * s_i)`` with the weights and bias in
+:data:`FEATURE_WEIGHTS` and :data:`BIAS`. ``weight_i * s_i`` is feature
+``i``'s contribution, kept for explanations. With ``BIAS = -10.75`` and weights
+summing to 19.5 (``footing`` and ``owned`` aside, see :data:`STAND_IN_FEATURES`), a
+community needs about half of all the evidence to reach 0.5: the office
+pattern (shared card, rollout burst, size) tops out near 0.1.
+
+Account score
+-------------
+``score(a) = cluster score * sqrt(m(a)) * fit(a)``, flagged at the
+threshold (default 0.5). ``fit`` asks whether the account itself shows the
+behaviour that made its cluster score high::
+
+    fit(a) = sum_f w_f * s_f(c) * t_f(a) / sum_f w_f * s_f(c)
+
+over the features an account has on its own (``ip_rotation``,
+``asn_spread``, ``volume``), with ``s_f(c)`` its cluster's signal (``fit =
+1`` where the cluster has none of that evidence) and ``t_f(a)`` in [0, 1]
+how much of it the account shows (times its footing where the data has no
+IP kind, see :mod:`.footing_rules`):
+
+* ``ip_rotation``, ``asn_spread``: ``min(1, s_f(a) / s_f(c))``, with
+  ``s_f(a)`` the account's own value squashed as above;
+* ``volume``: ``min(1, x(a) / (x(c) / 2))``, the account's activity
+  against half its cluster's median activity, unsquashed. Volume is heavy
+  tailed even within a farm, so half the median earns full fit (in a sparse
+  block of accounts rating ~6 of the same objects, the quieter half sends a
+  third of the median's volume); and it is compared unsquashed because the
+  squash saturates at 20x the population's median: against a farm of
+  40-rating accounts, a 9-rating background user must not count as
+  typical.
+
+Membership alone cannot tell a farm's accounts from an office that Leiden
+merged into the farm's community through a shared network or card hub: the
+office's employees can be fully embedded, but they neither rotate IPs nor
+send farm volumes, so their fit is low. Fit therefore counts in full and
+membership under a square root, which keeps farm accounts a little short on
+both (8 proxy IPs, half the typical shared weight) above the threshold.
+
+Features whose kind is absent from the data (no ASN column, say) have
+signal 0 and are reported as unavailable, and the bias shrinks in proportion
+(:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
+cluster still needs about half of the evidence the data *can* show. Without
+this, data holding one attribute kind (devices only) could never be flagged,
+even 1,000 accounts sharing the same 1,000 devices. The scaled bias stops
+at ``-(w_specific_overlap + w_size + w_cohesion + BEYOND_STRUCTURE)``,
+-6.75: shared specific attributes, size and cohesion are what make any
+community, so alone they must not pass. This floor was set at -4.75
+before ``cohesion`` was a feature, and each step was measured on FRAUDAR's
+injection benchmark (one generic kind, so the floor is the bias there):
+
+* With one attribute kind the scaled bias would be -4.0, and a random
+  sparse background (1,500 accounts each rating about 10 of 12,000 objects
+  at random) came out of the coarse merge as one community of about 1,440
+  accounts that scored 0.51-0.53 on overlap, size and a crowd's density; at
+  -4.75 it scored 0.45-0.49 over five seeds. The floor took real, active
+  groups of Bitcoin OTC traders out of the flagged set (unthinned
+  background, mean F over densities >= 0.03 from 0.822 to 0.829, cells at
+  or above FRAUDAR from 9 to 14 of 32; thinned background unchanged at
+  0.963, cells 22 to 24). A floor of 1.0 beyond structure lost the
+  sparsest injected blocks (thinned, density 0.03: F 0.76 to 0).
+* Some trader groups still scored 0.51-0.66 and flagged up to 230 accounts
+  in a trial. ``cohesion`` (weight 2, bias and floor lowered by as much, so
+  a community wholly its core scores as before where the data has every
+  kind, or one) takes most of them out: unthinned mean F 0.829 to 0.839,
+  cells at or above FRAUDAR 14 to 22 of 32; the one cell that fell is
+  random camouflage at density 0.03 (0.137 to 0, FRAUDAR 0); thinned
+  unchanged. On the synthetic worlds it costs ``few_proxies``
+  a little (F1 0.947 to 0.944; its farm pieces hold households outside
+  their core, which lowers their cohesion); every other world stays at 1.0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..blocks import fraudar_weight
+from ..communities import Communities
+from ..graph import AttributeGraph
+from ..ingest import Links
+
+__all__ = [
+    "BEYOND_STRUCTURE",
+    "BIAS",
+    "CARD_TIE_MEMBERS",
+    "CORE_MEMBERSHIP",
+    "CORE_MEMBERSHIP_WITHOUT_IPS",
+    "FEATURE_WEIGHTS",
+    "KindRoles",
+    "STAND_IN_FEATURES",
+    "core_membership",
+    "effective_bias",
+    "footing_counts",
+]
+
+FEATURE_WEIGHTS: dict[str, float] = {
+    "ip_rotation": 2.5,
+    "asn_spread": 2.5,
+    "specific_overlap": 3.0,
+    "payment_sharing": 1.5,
+    "creation_burst": 1.5,
+    "synchrony": 1.5,
+    "volume": 2.0,
+    "size": 1.0,
+    "density": 2.0,
+    "cohesion": 2.0,
+    "footing": 1.5,
+    "owned": 3.0,
+}
+BIAS = -10.75
+# Features that stand in for evidence the data lacks (footing and owned,
+# where there are no IPs to rotate): they add to the score but not to the
+# evidence the bias asks for (effective_bias), so a cluster without them
+# scores as before.
+STAND_IN_FEATURES = ("footing", "owned")
+# Membership from which an account is in its community's core, with and
+# without an IP kind in the data; see "Membership" in the module docstring.
+CORE_MEMBERSHIP = 0.8
+CORE_MEMBERSHIP_WITHOUT_IPS = 0.5
+# Share of its cluster's median activity at which an account's volume counts in full.
+_VOLUME_FIT_LEVEL = 0.5
+
+# Share of its cluster's median footing from which an account's footing
+# counts in full (see :mod:`.footing_rules`).
+_FOOTING_FIT_LEVEL = 0.4
+
+# Below that share, the account's footing counts as the square of its
+# ratio to it (see :mod:`.footing_rules`).
+_FOOTING_FIT_POWER = 2.0
+
+# Evidence a cluster must show beyond shared specific attributes and size, in
+# logit units, however few attribute kinds the data holds (effective_bias).
+BEYOND_STRUCTURE = 0.75
+
+# Share of IP links first used in busy hours that gives the full synchrony signal.
+_SYNCHRONY_FULL = 0.5
+
+# Each log-squashed feature's (low, high): signal 0 at low, 1 at high.
+_LOG_SQUASH: dict[str, tuple[float, float]] = {
+    "ip_rotation": (2, 16),
+    "asn_spread": (1, 8),
+    "specific_overlap": (0.5, 5),
+    "payment_sharing": (1, 10),
+    "volume": (1, 20),
+    "size": (5, 100),
+    "density": (0.75, 2.0),
+    "owned": (25, 200),
+}
+# Each linearly squashed feature's (low, high).
+_LINEAR_SQUASH: dict[str, tuple[float, float]] = {"cohesion": (0.25, 0.75), "footing": (0.5, 1.0)}
+
+_DAY_NS = 86_400 * 10**9
+_HOUR_NS = 3_600 * 10**9
+# shared_weight's exponent stays 0.5 whatever exponent the graph's edge
+# weights use: the specific_overlap signal's (0.5, 5) range is calibrated on it.
+_OVERLAP_EXPONENT = 0.5
+# A card paying for this many of a flagged farm's members is the farm's
+# card: where ``payment_sharing`` gives its full signal (10 members a card).
+CARD_TIE_MEMBERS = int(_LOG_SQUASH["payment_sharing"][1])
+
+
+@dataclass(frozen=True)
+class KindRoles:
+    """Which attribute kinds play the IP, ASN and payment roles in scoring."""
+
+    ip: str = "ip"
+    asn: str = "asn"
+    payment: str = "payment"
+
+
+def _signal(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``clip(log(x/low) / log(high/low), 0, 1)``: 0 at ``low``, 1 at ``high``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.log(np.asarray(x, dtype=float) / low) / np.log(high / low)
+    return np.clip(np.nan_to_num(s, nan=0.0, neginf=0.0), 0.0, 1.0)
+
+
+def _block_density(
+    graph: AttributeGraph,
+    links: _MemberLinks,
+    communities: Communities,
+    core: np.ndarray,
+    n_comm: int,
+    n_core: np.ndarray,
+    counted: np.ndarray | None = None,
+) -> np.ndarray:
+    """FRAUDAR's density of each community's own block: the graph edges
+    between its core members and its attribute nodes, each weighing
+    ``1 / log(deg + 5)``, per node of the block. Where ``counted`` (a mask
+    over ``links``) is given, only those edges count; every node still does."""
+    core_comm = np.where(core, communities.account_community, -1)[links.account]
+    attr_comm = communities.attribute_community[links.attribute]
+    inside = links.member_edge & (core_comm >= 0) & (core_comm == attr_comm)
+    if counted is not None:
+        inside &= counted
+    weight = fraudar_weight(graph.degree[links.attribute[inside]])
+    total = np.bincount(core_comm[inside], weights=weight, minlength=n_comm)
+    own = communities.attribute_community
+    n_attributes = np.bincount(own[own >= 0], minlength=n_comm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(total / (n_core + n_attributes), nan=0.0)
+
+
+def footing_counts(kinds: list[str], roles: KindRoles) -> bool:
+    """Whether footing counts (in cluster scores, account fits and the
+    adoption of dense blocks): only where none of ``kinds``, the attribute
+    kinds present, is the IP kind (see :mod:`.footing_rules`)."""
+    return roles.ip not in kinds
+
+
+def core_membership(has_ip_kind: bool) -> float:
+    """Membership from which an account is in its community's core:
+    :data:`CORE_MEMBERSHIP` where the data has the IP kind, else
+    :data:`CORE_MEMBERSHIP_WITHOUT_IPS` (see "Membership" above)."""
+    return CORE_MEMBERSHIP if has_ip_kind else CORE_MEMBERSHIP_WITHOUT_IPS
+
+
+def effective_bias(unavailable: list[str]) -> float:
+    """:data:`BIAS` scaled to the share of feature weight the data can show,
+    but never above ``-(w_specific_overlap + w_size + w_cohesion +
+    BEYOND_STRUCTURE)``; :data:`STAND_IN_FEATURES` count in neither share."""
+    counted = {f: w for f, w in FEATURE_WEIGHTS.items() if f not in STAND_IN_FEATURES}
+    total = sum(counted.values())
+    available = total - sum(counted.get(f, 0.0) for f in unavailable)
+    # Shared specific attributes, size and cohesion are what make a
+    # community at all; they alone must not pass, whatever else the data lacks.
+    structure = sum(FEATURE_WEIGHTS[f] for f in ("specific_overlap", "size", "cohesion"))
+    return min(BIAS * available / total, -(structure + BEYOND_STRUCTURE))
+
+
+@dataclass(frozen=True)
+class _MemberLinks:
+    """The links of some accounts (community members), with the fields of
+    :class:`~acctgraph.ingest.Links` that the cluster features read, in link
+    order (so sorted by account). ``member_edge`` marks the members' links
+    that are graph edges; where the members hold most links, the arrays are
+    the whole log's (no copy) and ``member_edge`` also masks out the links
+    of other accounts, which no feature reads otherwise (they are in no
+    core)."""
+
+    links: Links
+    account: np.ndarray
+    attribute: np.ndarray
+    first_seen: np.ndarray
+    member_edge: np.ndarray
+
+    @classmethod
+    def of(cls, graph: AttributeGraph, accounts: np.ndarray) -> _MemberLinks:
+        links = graph.links
+        starts = links.account_starts
+        if 2 * int((starts[accounts + 1] - starts[accounts]).sum()) > links.n_links:
+            # Copying most of the log would cost more than reading it whole
+            # (4 s and 1.3 GB at 10M accounts).
+            is_member = np.zeros(links.n_accounts, dtype=bool)
+            is_member[accounts] = True
+            return cls(
+                links=links,
+                account=links.account,
+                attribute=links.attribute,
+                first_seen=links.first_seen,
+                member_edge=graph.edge_mask & is_member[links.account],
+            )
+        index = links.links_of(accounts)
+        return cls(
+            links=links,
+            account=links.account[index],
+            attribute=links.attribute[index],
+            first_seen=links.first_seen[index],
+            member_edge=graph.edge_mask[index],
+        )
+
+    @property
+    def n_accounts(self) -> int:
+        return self.links.n_accounts
+
+    @property
+    def n_attributes(self) -> int:
+        return self.links.n_attributes
+
+    def link_is_kind(self, kind: str) -> np.ndarray:
+        start, stop = self.links.kind_range(kind)
+        return (self.attribute >= start) & (self.attribute < stop)
+
+
+def _population_activity(activity: np.ndarray) -> float:
+    """The median account's activity, at least 1: what ``volume`` divides by."""
+    return max(float(np.median(activity)) if len(activity) else 1.0, 1.0)
+
+
+def _own_evidence(
+    n_ips: np.ndarray,
+    n_asns: np.ndarray,
+    activity: np.ndarray,
+    population_activity: float,
+    footing: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The per-account evidence :func:`_fit` compares with its cluster's
+    (``footing`` left out where it is not to count)."""
+    own = {
+        "ip_rotation": n_ips,
+        "asn_spread": n_asns,
+        "volume": activity / population_activity,
+    }
+    if footing is not None:
+        own["footing"] = footing
+    return own
+
+
+def _fit(
+    own: dict[str, np.ndarray],
+    signal: pd.DataFrame,
+    raw: pd.DataFrame,
+    slot: np.ndarray,
+    unavailable: list[str],
+) -> np.ndarray:
+    """Share of its cluster's per-account evidence that each account shows
+    itself, times its footing against the cluster's where ``own`` has one
+    (see "Account score" in the module docstring). ``raw`` holds the
+    clusters' raw ``volume`` and ``footing``; ``slot`` each account's
+    cluster."""
+
+    def per_account(values: pd.Series) -> np.ndarray:
+        return np.append(values.to_numpy(dtype=float), 0.0)[slot]
+
+    numerator = np.zeros(len(slot))
+    denominator = np.zeros(len(slot))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for feature in ("ip_rotation", "asn_spread", "volume"):
+            if feature in unavailable:
+                continue
+            values = own[feature]
+            cluster = per_account(signal[feature])
+            if feature == "volume":
+                shown = values / (_VOLUME_FIT_LEVEL * per_account(raw["volume"]))
+            else:
+                shown = _signal(values, *_LOG_SQUASH[feature]) / cluster
+            shown = np.clip(np.nan_to_num(shown, nan=1.0, posinf=1.0), 0.0, 1.0)
+            numerator += FEATURE_WEIGHTS[feature] * cluster * shown
+            denominator += FEATURE_WEIGHTS[feature] * cluster
+        evidence = np.where(denominator > 0, numerator / denominator, 1.0)
+        if "footing" not in own:
+            return evidence
+        # Where the cluster's core owns nothing (median footing 0), no
+        # account can show less of it: full footing.
+        footing = own["footing"] / (_FOOTING_FIT_LEVEL * per_account(raw["footing"]))
+        footing = np.clip(np.nan_to_num(footing, nan=1.0, posinf=1.0), 0.0, 1.0)
+        footing = footing**_FOOTING_FIT_POWER
+    return evidence * footing
+
+
+def _group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    if n_groups == 0:
+        return np.zeros(0)
+    med = pd.Series(np.asarray(values, dtype=float)).groupby(groups).median()
+    return med.reindex(range(n_groups)).fillna(0.0).to_numpy()
+
+
+def _group_weighted_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the value below which half of the group's total value lies
+    (each value weighted by itself)."""
+    out = np.zeros(n_groups)
+    if len(values) == 0:
+        return out
+    order = np.lexsort((values, groups))
+    v, g = values[order].astype(float), groups[order]
+    # Summed within each group alone, so that a group's median does not
+    # depend on the groups sorted before it (rounding of one running sum).
+    within = pd.Series(v).groupby(g).cumsum().to_numpy()
+    last = np.r_[np.flatnonzero(g[1:] != g[:-1]), len(g) - 1]
+    total = np.zeros(n_groups)
+    total[g[last]] = within[last]
+    reached = within >= 0.5 * total[g]
+    # First position in each group where half the group's weight is reached.
+    first = np.full(n_groups, -1)
+    idx = np.flatnonzero(reached)
+    first_idx = np.unique(g[idx], return_index=True)
+    first[first_idx[0]] = idx[first_idx[1]]
+    has = first >= 0
+    out[has] = v[first[has]]
+    return out
+
+
+def _payment_sharing(
+    links: _MemberLinks, kind: str, core: np.ndarray, comm: np.ndarray, n_comm: int
+) -> np.ndarray:
+    """Core members with a payment method per distinct method among them."""
+    is_pay = links.link_is_kind(kind)
+    sel = is_pay & core[links.account]
+    if not sel.any():
+        return np.zeros(n_comm)
+    account = links.account[sel]
+    # Payers per community: core accounts with a payment link, each counted
+    # at its first one (links are sorted by account). Methods: distinct
+    # (community, method) pairs, by hashing. A group-by with two nunique took
+    # 4.5 s per call at 10M accounts.
+    first = np.r_[True, account[1:] != account[:-1]]
+    payers = np.bincount(comm[account[first]], minlength=n_comm)
+    pairs = pd.factorize(comm[account] * links.n_attributes + links.attribute[sel])[0]
+    pair_comm = np.zeros(pairs.max() + 1, dtype=np.int64)
+    pair_comm[pairs] = comm[account]
+    methods = np.bincount(pair_comm, minlength=n_comm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(payers / methods, nan=0.0)
+
+
+def _synchrony(
+    links: _MemberLinks,
+    kind: str,
+    core: np.ndarray,
+    comm: np.ndarray,
+    n_comm: int,
+    n_core: np.ndarray,
+) -> np.ndarray:
+    """Share of core members' ``kind`` links first seen in a UTC hour in which
+    at least ``max(3, 5%)`` of the community's core members first saw one."""
+    sel = core[links.account] & links.link_is_kind(kind)
+    sel &= ~np.isnat(links.first_seen)
+    if not sel.any():
+        return np.zeros(n_comm)
+    hour = links.first_seen[sel].astype("datetime64[ns]").astype(np.int64) // _HOUR_NS
+    account = links.account[sel]
+    link_comm = comm[account]
+    # Each (community, hour) cell's links and distinct members, by hashing
+    # (a pandas group-by with nunique took 0.7 s per call at 1M accounts).
+    hour_code, n_hours = _dense_codes(hour)
+    cell, _ = pd.factorize(link_comm * n_hours + hour_code)
+    cell_comm = np.zeros(cell.max() + 1, dtype=np.int64)
+    cell_comm[cell] = link_comm
+    n_links = np.bincount(cell)
+    # A member's links in one cell are its links in one hour (its community
+    # is fixed). Links are sorted by account, so sorting by (account, hour)
+    # is a stable sort of nearly sorted keys, which timsort does in about
+    # linear time: 0.9 s on 28M links, where hashing the pairs took 7 s.
+    member_hour = account * n_hours + hour_code
+    order = np.argsort(member_hour, kind="stable")
+    key = member_hour[order]
+    first_of_member = np.empty(len(key), dtype=bool)
+    first_of_member[order] = np.r_[True, key[1:] != key[:-1]]
+    n_members = np.bincount(cell[first_of_member], minlength=len(n_links))
+    busy = n_members >= np.maximum(3, 0.05 * n_core[cell_comm])
+    in_busy = np.bincount(cell_comm[busy], weights=n_links[busy], minlength=n_comm)
+    total = np.bincount(cell_comm, weights=n_links, minlength=n_comm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(in_busy / total, nan=0.0)
+
+
+def _dense_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer codes ``0..n-1`` for ``values`` (equal values, equal codes)
+    and ``n``: offsets from the minimum where the values span a range no
+    wider than their number (hours of a log), which needs no hash table
+    (factorizing 40M hours took 3 s at 10M accounts), else hashed codes."""
+    if len(values) == 0:
+        return values, 0
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    if span <= max(len(values), 1):
+        return values - low, span
+    codes, uniques = pd.factorize(values)
+    return codes, len(uniques)
+
+
+def _creation_burst(
+    created: np.ndarray, core: np.ndarray, comm: np.ndarray, n_comm: int, n_core: np.ndarray
+) -> np.ndarray:
+    """Share of core members created on a UTC day that holds at least
+    ``max(3, 5%)`` of the community's core members."""
+    sel = core & ~np.isnat(created)
+    if not sel.any():
+        return np.zeros(n_comm)
+    day = created[sel].astype("datetime64[ns]").astype(np.int64) // _DAY_NS
+    frame = pd.DataFrame({"c": comm[sel], "d": day})
+    per_day = frame.groupby(["c", "d"]).size().rename("n").reset_index()
+    need = np.maximum(3, 0.05 * n_core[per_day["c"].to_numpy()])
+    in_burst = per_day.loc[per_day["n"].to_numpy() >= need].groupby("c")["n"].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = in_burst.reindex(range(n_comm)).fillna(0.0).to_numpy() / n_core
+    return np.nan_to_num(share, nan=0.0)
