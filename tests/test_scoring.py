@@ -827,14 +827,15 @@ def test_farm_accounts_left_in_a_crowd_are_attached_to_their_farm():
         return set(result.accounts.loc[result.accounts["flagged"], "account_id"])
 
     # Attaching only adds flags, each in a flagged cluster, all farm accounts
-    # but a household already in a farm's cluster that its attached accounts
-    # strengthen (0.494 to 0.513: one of 120 flags added).
+    # but two households: one already in a farm's cluster that its attached
+    # accounts strengthen, and one on 5 IPs, some of them the farm's proxies,
+    # that the second round attaches (2 of 116 flags added).
     added = flagged(attached) - flagged(left)
     assert flagged(left) <= flagged(attached)
     role = world.truth.set_index("account_id")["role"]
     added_roles = role[sorted(added)]
     assert set(added_roles) <= {"farm", "household"}
-    assert (added_roles != "farm").sum() <= 0.01 * len(added)
+    assert (added_roles != "farm").sum() <= 0.02 * len(added)
     cluster_of = attached.accounts.set_index("account_id").loc[sorted(added), "cluster_id"]
     cluster_score = attached.clusters.set_index("cluster_id")["score"]
     assert (cluster_score[cluster_of.unique()] >= 0.5).all()
@@ -848,14 +849,16 @@ def test_a_farm_card_attaches_its_holders_left_with_households(monkeypatch):
     # are their own share only ASNs and a card pooled by about 54 farm
     # accounts with the rest of their farm. The card weighs little by
     # rarity, so they stayed in household communities scoring near 0; as a
-    # card tie it makes them members of their farm.
+    # card tie it makes them members of their farm. (Attaching in rounds
+    # finds some of them without card ties too: AP 0.973 without, 0.992 with.)
     world = _few_proxies_world(20_000, seed=2)
     with_card = ag.detect(world.events, accounts=world.accounts)
     monkeypatch.setattr(ag.scoring.features, "CARD_TIE_MEMBERS", 10**9)  # no card ties
     without = ag.detect(world.events, accounts=world.accounts)
     after, before = (ag.evaluate(r, world.truth) for r in (with_card, without))
-    assert after["average_precision"] >= max(0.97, before["average_precision"] + 0.02)
-    assert after["recall"] > before["recall"]
+    assert after["average_precision"] >= max(0.97, before["average_precision"] + 0.01)
+    # Rounds flag as many (recall 0.940 either way); the card lifts their scores.
+    assert after["recall"] >= before["recall"]
     assert _innocents_flagged(after, but="farm") <= _innocents_flagged(before, but="farm")
     # Only farm accounts move: every account whose score rose is one.
     new, old = (r.accounts.set_index("account_id")["score"] for r in (with_card, without))
@@ -885,8 +888,9 @@ def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
 
     monkeypatch.setattr(ag.scoring.attaching, "_attach", first_target_sinks)
     ag.detect(world.events, accounts=world.accounts)
-    assert len(calls) == 2
-    (moved, target), (kept, _) = calls
+    # The first round's two calls; later rounds attach what it made ties.
+    assert len(calls) >= 2
+    (moved, target), (kept, _) = calls[:2]
     assert len(set(target)) > 1
     assert set(kept) == set(moved[target != target[0]])
 
