@@ -5,7 +5,7 @@ Dense blocks (:mod:`acctgraph.blocks`) are candidates beside communities:
 that live on its own attributes (:func:`trim_block`), grown by those
 peeling left out (:func:`grow_block`) and cut to its parts that own their
 attributes (:func:`keep_owning_parts`), as one cluster where it scores more
-than :data:`MERGE_MARGIN` above the best community its accounts came from,
+than :data:`.MERGE_MARGIN` above the best community its accounts came from,
 or where it scores about as high and flags a few more of the accounts it
 touches (it completes a farm whose hijacked accounts Leiden put elsewhere).
 It runs before the coarse merge, and the block is a group of its own there,
@@ -120,7 +120,7 @@ def adopt_dense_blocks(
 
     A block that would not be flagged is left alone even where it
     out-scores its pieces: carved out, it is a group of its own, which the
-    coarse merge after it (:func:`merge_on_evidence`) cannot join again.
+    coarse merge after it (:func:`.merge_on_evidence`) cannot join again.
     On FRAUDAR's injection benchmark (thinned background, no camouflage,
     density 0.02, trial 4) the second block peeled was 170 of the 200 fake
     users, scoring under the threshold but above the pieces Leiden cut
@@ -180,7 +180,7 @@ def adopt_dense_blocks(
         Weigh at most this many blocks, in peeling order, not counting
         those passed over; None weighs them all.
     n_jobs : int, optional
-        Processes that score at once (see :func:`score_communities`).
+        Processes that score at once (see :func:`.score_communities`).
 
     Returns
     -------
@@ -404,8 +404,8 @@ def keep_owning_parts(
     Which parts are the farm's: a farm's objects are held by the farm alone,
     a real group's are rated by others too. A part's ownership is the share
     of its inner edges' FRAUDAR weight that goes to attributes it owns, as
-    footing counts them (at least :data:`OWNED_MIN_HOLDERS` holders,
-    :data:`OWNED_SHARE` of them the part's accounts). Parts owning
+    footing counts them (at least :data:`.OWNED_MIN_HOLDERS` holders,
+    :data:`.OWNED_SHARE` of them the part's accounts). Parts owning
     at least :data:`SPLIT_KEEP_SHARE` as much as the part of at least
     ``min_accounts`` accounts that owns most are kept; a farm cut in two
     keeps both halves. A block without inner structure stays whole.

@@ -67,7 +67,7 @@ def attach_on_evidence(
     accounts are members of flagged clusters (score at least
     ``threshold``): the farms' cards, proxy IPs mostly theirs. Each account
     that is not flagged and has a tie with the members of a flagged cluster
-    ``c`` is judged by the account rule of :func:`score_communities` as if
+    ``c`` is judged by the account rule of :func:`.score_communities` as if
     it were ``c``'s member, against ``c``'s features as they stand::
 
         score(a, c) = score(c) * sqrt(m(a, c)) * fit(a, c)
@@ -83,7 +83,7 @@ def attach_on_evidence(
     diluted) is left as it was.
 
     A *card tie* counts as full membership, ``m(a, c) = 1``: a payment
-    method that is a tie and pays for :data:`CARD_TIE_MEMBERS` (10) or more
+    method that is a tie and pays for :data:`.CARD_TIE_MEMBERS` (10) or more
     of ``c``'s members. ``w`` weighs a card by its rarity, as it does an IP,
     so a card pooled by 54 farm accounts weighs 0.14 and a farm account
     whose IPs are its own (each used once) reached ``m`` 0.2-0.5 against a
@@ -151,7 +151,7 @@ def attach_on_evidence(
     rarely two. A hijacked account's own history dilutes that quarter (3-8
     of 20-36 ratings), so holding as many such attributes as the
     cluster's flagged members do, half their median and a tenth of its
-    edges (:func:`_as_its_members`), also counts. Attaching is repeated,
+    edges (:func:`._as_its_members`), also counts. Attaching is repeated,
     up to :data:`ATTACH_ROUNDS` (3) times, until no account moves: each
     fake user attached makes more of the block's objects held. With both
     (and the full-member rule of :mod:`.footing_rules` for accounts already in the
@@ -196,7 +196,7 @@ def attach_on_evidence(
     min_cluster_size : int, default=3
         A community left with fewer accounts is dropped.
     n_jobs : int, optional
-        Processes that score at once (see :func:`score_communities`).
+        Processes that score at once (see :func:`.score_communities`).
 
     Returns
     -------
@@ -337,17 +337,17 @@ def _held_by_flagged(
     cluster's attributes (sorted), and that cluster for each.
 
     An attribute is *held by* cluster ``c`` where it has at least
-    :data:`HELD_MIN_OTHERS` (4) other holders and at least
-    :data:`HELD_SHARE` (90%) of them are ``c``'s flagged members or accounts
+    :data:`.HELD_MIN_OTHERS` (4) other holders and at least
+    :data:`.HELD_SHARE` (90%) of them are ``c``'s flagged members or accounts
     that stand on ``c`` themselves. An account with at least
-    :data:`HELD_MIN_ATTRIBUTES` (2) attributes held by ``c``, making at least
-    :data:`HELD_MIN_EDGE_SHARE` (25%) of its edges or as many as ``c``'s
-    flagged members hold (:func:`_as_its_members`), stands on ``c`` and
+    :data:`.HELD_MIN_ATTRIBUTES` (2) attributes held by ``c``, making at least
+    :data:`.HELD_MIN_EDGE_SHARE` (25%) of its edges or as many as ``c``'s
+    flagged members hold (:func:`._as_its_members`), stands on ``c`` and
     moves to it (the ``c`` holding most of them, the smallest label on a
     tie).
 
     The accounts standing are found together (:func:`_standing_together`),
-    among the holders of attributes more than :data:`HELD_ANCHOR_SHARE`
+    among the holders of attributes more than :data:`.HELD_ANCHOR_SHARE`
     (half) of whose other holders are ``c``'s flagged members, each counting
     only those of other communities than its own. Why together: camouflage
     scatters the fake users that a block's cluster misses over the real
@@ -437,7 +437,7 @@ def _standing_together(
     ``flagged_of`` each attribute's flagged holders there. Every account
     starts standing. An attribute is held for an account where its flagged
     holders and the accounts still standing from other communities than the
-    account's are :data:`HELD_SHARE` of its other holders; an account
+    account's are :data:`.HELD_SHARE` of its other holders; an account
     without enough held attributes (see :func:`_held_by_flagged`) falls,
     until none falls (each round only takes accounts out, so it ends).
 

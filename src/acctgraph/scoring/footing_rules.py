@@ -104,7 +104,7 @@ by typical members only. A real user rates them by chance, one or two. The
 median keeps real users with two camouflage objects out where the block's
 members hold twenty (density 0.10), and the tenth of edges keeps out most
 of the heaviest real raters. Over the 80 cells (5 trials), with attaching
-repeated (:func:`attach_on_evidence`), 25 rose and 3 fell by 0.001 or
+repeated (:func:`.attach_on_evidence`), 25 rose and 3 fell by 0.001 or
 less; hijacked accounts at 0.03 went from 0.945 / 0.931 to 0.964 / 0.965,
 and mean F from density 0.03 from 0.9927 to 0.9938 (thinned) and 0.9905 to
 0.9932 (unthinned). On held-out trials 5-14, 30 rose and 3 fell by 0.001;
@@ -147,7 +147,7 @@ camouflage at density 0.03 went from 0.744 to 0.955 (thinned) and 0.517
 to 0.880 (unthinned); weights 1.0-2.0 and a low end of 0.6 gave the same
 within 0.005, 2.5 let real groups through at densities 0.07-0.09 (unthinned,
 F 0.995-1.0 to 0.875-0.927). It counts in neither the bias's share of
-evidence nor its floor (:func:`effective_bias`): it stands in for the
+evidence nor its floor (:func:`.effective_bias`): it stands in for the
 rotation evidence that data without IPs cannot show. Cohesion gates it
 because a community that holds every holder of its objects owns them,
 crowd or not: twelve accounts sharing twenty objects with 36 others around

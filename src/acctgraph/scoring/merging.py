@@ -75,7 +75,7 @@ def merge_on_evidence(
         flags more of its accounts than its communities do apart, and keeps
         flagging at least :data:`MERGE_KEEP` of those they flag.
     n_jobs : int, optional
-        Processes that score at once (see :func:`score_communities`).
+        Processes that score at once (see :func:`.score_communities`).
 
     Returns
     -------

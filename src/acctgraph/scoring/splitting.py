@@ -82,7 +82,7 @@ def split_on_evidence(
         What is left of a community with fewer accounts is dropped.
     n_jobs : int, optional
         Processes that peel and score at once (see
-        :func:`acctgraph.blocks.find_blocks_within` and :func:`score_communities`).
+        :func:`acctgraph.blocks.find_blocks_within` and :func:`.score_communities`).
 
     Returns
     -------
