@@ -47,12 +47,14 @@ def test_dense_blocks_options_reach_the_run(world_dir, tmp_path):
         "--dense-blocks",
         "0",
         "--no-split-blocks",
+        "--no-card-groups",
         "--no-attach-accounts",
     ]
     assert main([*args, "--out", str(out)]) == 0
     parameters = json.loads((out / "provenance.json").read_text())["parameters"]
     assert parameters["dense_blocks"] == 0
     assert parameters["split_blocks"] is False
+    assert parameters["card_groups"] is False
     assert parameters["attach_accounts"] is False
 
 

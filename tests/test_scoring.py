@@ -14,6 +14,7 @@ from acctgraph.scoring import Scores, attach_on_evidence, merge_on_evidence
 from acctgraph.scoring.footing_rules import _owned_attribute
 from acctgraph.scoring.merging import _completes
 from rating_worlds import power_law_ratings
+from synth_worlds import few_proxies_world, innocents_flagged
 
 
 def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -781,7 +782,7 @@ def test_farm_split_among_households_is_reported_whole(monkeypatch):
     # resell outnumber the farm. Only the coarse group, the farm whole,
     # flags those pieces' farm accounts; it scores below its best piece, so
     # it is merged because it completes the farm.
-    world = _few_proxies_world(20_000, seed=1)
+    world = few_proxies_world(20_000, seed=1)
     completed = _quality_without_attaching(world)
     monkeypatch.setattr(ag.scoring.merging, "COMPLETION_SCORE", 1.01)  # never completes
     apart = _quality_without_attaching(world)
@@ -789,20 +790,20 @@ def test_farm_split_among_households_is_reported_whole(monkeypatch):
     assert completed["recall"] >= 0.9
     for q in (completed, apart):
         assert q["precision"] >= 0.995
-        assert _innocents_flagged(q, but="household") == 0
+        assert innocents_flagged(q, but="household") == 0
 
 
 def test_households_in_a_farm_piece_stay_out_of_its_core(monkeypatch):
     # The households whose home IPs a few-proxies farm uses reach membership
     # 0.6-0.8 in the farm's pieces; in a core from 0.5 they pull the pieces'
     # medians down to their level and the farm's accounts there go unflagged.
-    world = _few_proxies_world(20_000, seed=2)
+    world = few_proxies_world(20_000, seed=2)
     strict = _quality_without_attaching(world)
     monkeypatch.setattr(ag.scoring.features, "CORE_MEMBERSHIP", 0.5)
     loose = _quality_without_attaching(world)
     assert strict["f1"] >= loose["f1"] + 0.05
     assert strict["precision"] >= 0.98
-    assert _innocents_flagged(strict, but="household") == 0
+    assert innocents_flagged(strict, but="household") == 0
 
 
 def test_farm_accounts_left_in_a_crowd_are_attached_to_their_farm():
@@ -810,18 +811,21 @@ def test_farm_accounts_left_in_a_crowd_are_attached_to_their_farm():
     # about 250 people also use, whose card is their one tie to the rest of
     # the farm: Leiden leaves them with the carrier's crowd, which scores
     # near 0. Judged as members of the flagged farm whose cards they share,
-    # they are flagged.
-    world = _few_proxies_world(10_000, seed=1)
+    # they are flagged. (Card groups, off here, now find them first: the
+    # farm's card group is carved out whole.)
+    world = few_proxies_world(10_000, seed=1)
 
     def run(attach_accounts, events=world.events):
-        return ag.detect(events, accounts=world.accounts, attach_accounts=attach_accounts)
+        return ag.detect(
+            events, accounts=world.accounts, card_groups=False, attach_accounts=attach_accounts
+        )
 
     left, attached = run(False), run(True)
     before, after = (ag.evaluate(r, world.truth) for r in (left, attached))
     assert after["recall"] >= before["recall"] + 0.2
     for quality in (before, after):
         assert quality["precision"] >= 0.98
-        assert _innocents_flagged(quality, but="household") == 0
+        assert innocents_flagged(quality, but="household") == 0
 
     def flagged(result):
         return set(result.accounts.loc[result.accounts["flagged"], "account_id"])
@@ -851,7 +855,7 @@ def test_a_farm_card_attaches_its_holders_left_with_households(monkeypatch):
     # rarity, so they stayed in household communities scoring near 0; as a
     # card tie it makes them members of their farm. (Attaching in rounds
     # finds some of them without card ties too: AP 0.973 without, 0.992 with.)
-    world = _few_proxies_world(20_000, seed=2)
+    world = few_proxies_world(20_000, seed=2)
     with_card = ag.detect(world.events, accounts=world.accounts)
     monkeypatch.setattr(ag.scoring.features, "CARD_TIE_MEMBERS", 10**9)  # no card ties
     without = ag.detect(world.events, accounts=world.accounts)
@@ -859,7 +863,7 @@ def test_a_farm_card_attaches_its_holders_left_with_households(monkeypatch):
     assert after["average_precision"] >= max(0.97, before["average_precision"] + 0.01)
     # Rounds flag as many (recall 0.940 either way); the card lifts their scores.
     assert after["recall"] >= before["recall"]
-    assert _innocents_flagged(after, but="farm") <= _innocents_flagged(before, but="farm")
+    assert innocents_flagged(after, but="farm") <= innocents_flagged(before, but="farm")
     # Only farm accounts move: every account whose score rose is one.
     new, old = (r.accounts.set_index("account_id")["score"] for r in (with_card, without))
     raised = new.index[new > old.reindex(new.index) + 0.01]
@@ -872,14 +876,20 @@ def test_attaching_again_reaches_the_holders_of_a_card_spread_over_a_farms_piece
     # 8,000 accounts, seed 4: Leiden cuts a few-proxies farm into pieces, so
     # under half of its card's holders are in flagged clusters and the card
     # is no tie; once the first round has moved some of them in, it is.
-    # Measured: F1 0.742 in one round, 0.984 in up to three.
-    world = _few_proxies_world(8_000, seed=4)
-    rounds = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    # Measured: F1 0.742 in one round, 0.984 in up to three. (Card groups,
+    # off here, now carve that farm out whole: 0.988 in one round.)
+    world = few_proxies_world(8_000, seed=4)
+
+    def quality():
+        result = ag.detect(world.events, accounts=world.accounts, card_groups=False)
+        return ag.evaluate(result, world.truth)
+
+    rounds = quality()
     monkeypatch.setattr(ag.scoring.attaching, "ATTACH_ROUNDS", 1)
-    once = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    once = quality()
     assert rounds["f1"] >= max(0.95, once["f1"] + 0.1)
     assert rounds["precision"] >= 0.99
-    assert _innocents_flagged(rounds, but="household") == 0
+    assert innocents_flagged(rounds, but="household") == 0
 
 
 def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
@@ -887,7 +897,7 @@ def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
     # take the farm below the threshold, its attachments are undone. No
     # benchmark world triggers this, so the first scoring after attaching
     # is made to report the first target cluster sunk.
-    world = _few_proxies_world(10_000, seed=1)
+    world = few_proxies_world(10_000, seed=1)
     attach = ag.scoring.attaching._attach
     calls = []
 
@@ -901,7 +911,8 @@ def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
         return attached, rescored
 
     monkeypatch.setattr(ag.scoring.attaching, "_attach", first_target_sinks)
-    ag.detect(world.events, accounts=world.accounts)
+    # Without card groups, which would leave one target.
+    ag.detect(world.events, accounts=world.accounts, card_groups=False)
     # The first round's two calls; later rounds attach what it made ties.
     assert len(calls) >= 2
     (moved, target), (kept, _) = calls[:2]
@@ -913,7 +924,7 @@ def test_accounts_are_attached_only_where_the_data_has_an_ip_kind():
     # The world above with its IPs named devices: fit then rests on ASN
     # spread and volume alone, and without the check 18 accounts would be
     # attached to its 3 flagged clusters (103 flagged accounts to 121).
-    world = _few_proxies_world(10_000, seed=1)
+    world = few_proxies_world(10_000, seed=1)
     events = world.events.assign(kind=world.events["kind"].astype(str).replace({"ip": "device"}))
     graph = ag.build_graph(ag.load_links(events, accounts=world.accounts))
     communities = ag.find_communities(graph, seed=0)
@@ -923,31 +934,14 @@ def test_accounts_are_attached_only_where_the_data_has_an_ip_kind():
     assert attached is communities and rescored is scores
 
 
-@functools.cache
-def _few_proxies_world(n_accounts: int, seed: int):
-    """bench_quality's ``few_proxies`` world: each farm account on 2-5 proxy
-    IPs, an office of a tenth of the accounts (shared between tests: none
-    modifies it)."""
-    return ag.synth.make_world(
-        n_accounts,
-        seed=seed,
-        largest_office=n_accounts // 10,
-        office_share=0.11,
-        farm_ips=(2, 5),
-    )
-
-
 def _quality_without_attaching(world):
-    """Quality of a default run with attaching off: it finds some of the
-    accounts the other mechanisms do, and has its own tests."""
-    result = ag.detect(world.events, accounts=world.accounts, attach_accounts=False)
+    """Quality of a default run with card groups and attaching off: they
+    find some of the accounts the earlier mechanisms do, and have their own
+    tests."""
+    result = ag.detect(
+        world.events, accounts=world.accounts, card_groups=False, attach_accounts=False
+    )
     return ag.evaluate(result, world.truth)
-
-
-def _innocents_flagged(quality, *, but):
-    """Flagged accounts of innocent crowds, leaving the role ``but`` aside
-    (``but="farm"``: every crowd)."""
-    return sum(n for role, n in quality["flagged_by_role"].items() if role not in ("farm", but))
 
 
 def _two_part_group(fine_flags, coarse_flags, coarse_score):
@@ -1020,7 +1014,7 @@ def test_a_small_farm_left_inside_households_is_split_out():
     # out of Leiden with the 80 household accounts whose home IPs those
     # proxies are, and that community's medians are the households'.
     # Peeled out of it, the farm is the community's densest block.
-    world = _few_proxies_world(20_000, seed=2)
+    world = few_proxies_world(20_000, seed=2)
     small = set(world.truth.loc[world.truth["group"] == "farm-3", "account_id"])
     assert len(small) == 20
 
@@ -1042,7 +1036,7 @@ def test_a_small_farm_left_inside_households_is_split_out():
     assert clusters.nunique() == 1
     quality = ag.evaluate(result, world.truth)
     assert quality["precision"] >= 0.98
-    assert _innocents_flagged(quality, but="household") == 0
+    assert innocents_flagged(quality, but="household") == 0
     # Splitting only adds flags: nothing flagged before is lost.
     assert flagged_whole <= flagged_split
     # The same clusters and ids in any row order.

@@ -65,6 +65,12 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
         help="do not carve a community's densest block out as a cluster of its own",
     )
     parser.add_argument(
+        "--no-card-groups",
+        dest="card_groups",
+        action="store_false",
+        help="do not weigh the accounts linked by shared cards as one cluster",
+    )
+    parser.add_argument(
         "--no-attach-accounts",
         dest="attach_accounts",
         action="store_false",
@@ -168,6 +174,7 @@ def _detect_kwargs(args: argparse.Namespace) -> dict[str, object]:
         "threshold": args.threshold,
         "dense_blocks": args.dense_blocks,
         "split_blocks": args.split_blocks,
+        "card_groups": args.card_groups,
         "attach_accounts": args.attach_accounts,
         "max_attribute_degree": args.max_attribute_degree,
         "min_cluster_size": args.min_cluster_size,

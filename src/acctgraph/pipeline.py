@@ -33,6 +33,7 @@ from .results import DetectionResult, build_result
 from .scoring import (
     SPARE_BLOCKS,
     KindRoles,
+    adopt_card_groups,
     adopt_dense_blocks,
     attach_on_evidence,
     footing_counts,
@@ -77,6 +78,12 @@ class DetectConfig:
         threshold, and report it as a cluster of its own where it scores as
         a farm: a small farm that Leiden left inside a crowd (see
         :func:`acctgraph.scoring.split_on_evidence`). False turns this off.
+    card_groups : bool, default=True
+        Weigh the accounts linked by shared cards (each card paying for 10
+        or more of them) that Leiden left in several communities as one
+        cluster, and report it so where it scores as a farm, above the
+        communities it came from (see
+        :func:`acctgraph.scoring.adopt_card_groups`). False turns this off.
     attach_accounts : bool, default=True
         Move an account that is not flagged into a flagged cluster whose
         specific attributes it shares, where judged as that cluster's member
@@ -104,6 +111,7 @@ class DetectConfig:
     coarse_factor: float | None = 0.2
     dense_blocks: int = 1
     split_blocks: bool = True
+    card_groups: bool = True
     attach_accounts: bool = True
     max_attribute_degree: int = 10_000
     specificity_exponent: float = 0.5
@@ -130,6 +138,7 @@ class DetectConfig:
             lambda v: _is_int(v) and 0 <= v <= 100,
         )
         _require(self.split_blocks, "split_blocks", "a bool", lambda v: isinstance(v, bool))
+        _require(self.card_groups, "card_groups", "a bool", lambda v: isinstance(v, bool))
         _require(self.attach_accounts, "attach_accounts", "a bool", lambda v: isinstance(v, bool))
         _require(
             self.max_attribute_degree,
@@ -204,6 +213,7 @@ def detect(
     coarse_factor: float | None = 0.2,
     dense_blocks: int = 1,
     split_blocks: bool = True,
+    card_groups: bool = True,
     attach_accounts: bool = True,
     max_attribute_degree: int = 10_000,
     specificity_exponent: float = 0.5,
@@ -234,8 +244,8 @@ def detect(
         Attribute columns of a wide ``events`` log, e.g. ``["ip", "asn"]``.
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
-    resolution, coarse_factor, dense_blocks, split_blocks, attach_accounts,
-    max_attribute_degree, specificity_exponent, min_cluster_size, threshold,
+    resolution, coarse_factor, dense_blocks, split_blocks, card_groups,
+    attach_accounts, max_attribute_degree, specificity_exponent, min_cluster_size, threshold,
     ip_kind, asn_kind, payment_kind, leiden_backend
         See :class:`DetectConfig`.
     pseudonymizer : Pseudonymizer, optional
@@ -297,6 +307,7 @@ def detect(
         coarse_factor=coarse_factor,
         dense_blocks=dense_blocks,
         split_blocks=split_blocks,
+        card_groups=card_groups,
         attach_accounts=attach_accounts,
         max_attribute_degree=max_attribute_degree,
         specificity_exponent=specificity_exponent,
@@ -428,6 +439,18 @@ def _run_stages(
                 roles=roles,
                 threshold=config.threshold,
                 min_accounts=max(10, config.min_cluster_size),
+                min_cluster_size=config.min_cluster_size,
+                n_jobs=n_jobs,
+            )
+        if config.card_groups:
+            # After the splits: a farm's best piece may be a block split out
+            # of a crowd, which the farm's card group must match.
+            communities, scores = adopt_card_groups(
+                graph,
+                communities,
+                scores,
+                roles=roles,
+                threshold=config.threshold,
                 min_cluster_size=config.min_cluster_size,
                 n_jobs=n_jobs,
             )

@@ -22,6 +22,9 @@ The modules, in the order the pipeline uses them:
   whole where they score higher together;
 - :mod:`.splitting`: :func:`split_on_evidence`, a community's densest block
   cut out where it scores as a farm;
+- :mod:`.card_groups`: :func:`adopt_card_groups`, the accounts linked by
+  shared cards reported as one cluster where Leiden scattered them and
+  whole they score as a farm;
 - :mod:`.attaching`: :func:`attach_on_evidence`, single accounts moved to the
   flagged cluster they are tied to.
 
@@ -32,9 +35,10 @@ that module, so that setting it there (as the tests do) reaches every rule
 that uses it.
 """
 
-from . import adopting, attaching, features, footing_rules, merging, score, splitting
+from . import adopting, attaching, card_groups, features, footing_rules, merging, score, splitting
 from .adopting import SPARE_BLOCKS, adopt_dense_blocks, grow_block, keep_owning_parts, trim_block
 from .attaching import attach_on_evidence
+from .card_groups import adopt_card_groups
 from .features import FEATURE_WEIGHTS, KindRoles, core_membership, effective_bias, footing_counts
 from .merging import merge_on_evidence
 from .score import Scores, score_communities
@@ -45,10 +49,12 @@ __all__ = [
     "KindRoles",
     "SPARE_BLOCKS",
     "Scores",
+    "adopt_card_groups",
     "adopt_dense_blocks",
     "adopting",
     "attach_on_evidence",
     "attaching",
+    "card_groups",
     "core_membership",
     "effective_bias",
     "features",

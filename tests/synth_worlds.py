@@ -1,0 +1,25 @@
+"""Synthetic worlds and quality helpers shared by the scoring tests."""
+
+import functools
+
+import acctgraph as ag
+
+
+@functools.cache
+def few_proxies_world(n_accounts: int, seed: int):
+    """bench_quality's ``few_proxies`` world: each farm account on 2-5 proxy
+    IPs, an office of a tenth of the accounts (shared between tests: none
+    modifies it)."""
+    return ag.synth.make_world(
+        n_accounts,
+        seed=seed,
+        largest_office=n_accounts // 10,
+        office_share=0.11,
+        farm_ips=(2, 5),
+    )
+
+
+def innocents_flagged(quality, *, but):
+    """Flagged accounts of innocent crowds, leaving the role ``but`` aside
+    (``but="farm"``: every crowd)."""
+    return sum(n for role, n in quality["flagged_by_role"].items() if role not in ("farm", but))

@@ -1,0 +1,90 @@
+import numpy as np
+import pandas as pd
+
+import acctgraph as ag
+from acctgraph.scoring import KindRoles, adopt_card_groups
+from acctgraph.scoring.card_groups import find_card_groups
+from synth_worlds import few_proxies_world, innocents_flagged
+
+
+def _holders(card: str, accounts: range) -> list[tuple[str, str, str, int]]:
+    return [(f"a{i:02d}", "payment", card, 1) for i in accounts]
+
+
+def test_card_groups_link_accounts_through_cards_of_ten_holders_or_more():
+    rows = [
+        *_holders("pm_x", range(0, 12)),
+        *_holders("pm_y", range(10, 22)),
+        # A family card of 3 holders links nobody, though a0 is in the group.
+        *_holders("pm_family", [0, 22, 23]),
+        # A card of 9 holders is no link either.
+        *_holders("pm_nine", range(30, 39)),
+        ("a01", "ip", "10.0.0.1", 5),
+        ("a02", "ip", "10.0.0.1", 5),
+        ("a01", "ip", "10.0.0.2", 5),
+        ("a22", "ip", "10.0.0.2", 5),
+    ]
+    events = pd.DataFrame(rows, columns=["account_id", "kind", "value", "count"])
+    graph = ag.build_graph(ag.load_links(events))
+    links = graph.links
+    groups = find_card_groups(graph, KindRoles())
+    assert len(groups) == 1
+    accounts, attributes = groups[0]
+    assert list(np.asarray(links.account_ids)[accounts]) == [f"a{i:02d}" for i in range(22)]
+    # Its attributes: its cards and the IP only its accounts use; not the
+    # family card or the IP shared with a22.
+    named = {f"{links.attribute_kinds[a]}:{links.attribute_values[a]}" for a in attributes.tolist()}
+    assert named == {"payment:pm_x", "payment:pm_y", "ip:10.0.0.1"}
+    assert find_card_groups(graph, KindRoles(), min_accounts=23) == []
+    # Without the payment kind in the data there are no groups.
+    ips_only = ag.build_graph(ag.load_links(events[events["kind"] == "ip"]))
+    assert find_card_groups(ips_only, KindRoles()) == []
+
+
+def test_a_farm_that_leiden_scattered_is_reported_whole_by_its_cards():
+    # few_proxies world, 5,000 accounts, seed 1: the 120-account farm uses
+    # 271 proxy IPs, 130 of them once, and pays with 3 cards of 35-60
+    # holders. Its accounts' heavy use of their own proxies outweighs the
+    # cards, and the proxies that are also households' home IPs pull them
+    # into 16 communities, most of them households'. Measured: F1 0.710
+    # without card groups, 0.966 with.
+    world = few_proxies_world(5_000, seed=1)
+    grouped, scattered = (
+        ag.evaluate(ag.detect(world.events, accounts=world.accounts, card_groups=on), world.truth)
+        for on in (True, False)
+    )
+    assert grouped["f1"] >= max(0.95, scattered["f1"] + 0.2)
+    assert grouped["precision"] >= 0.99
+    assert innocents_flagged(grouped, but="farm") == 0
+
+
+def test_an_office_that_leiden_scattered_is_weighed_by_its_card_and_left():
+    # The same world: the 500-account office's corporate card makes a card
+    # group that Leiden spread over about 40 communities. Carved out whole
+    # it scores as an office (0.02) and is left as it was; the farm's group
+    # is carved out.
+    world = few_proxies_world(5_000, seed=1)
+    graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+    communities = ag.find_communities(graph, seed=0)
+    scores = ag.score_communities(graph, communities)
+    role = world.truth.set_index("account_id").loc[np.asarray(graph.links.account_ids), "role"]
+    role = role.to_numpy()
+    groups = {
+        str(role[accounts[0]]): accounts
+        for accounts, _ in find_card_groups(graph, KindRoles())
+        if len(set(role[accounts])) == 1 and len(accounts) >= 100
+    }
+    office, farm = groups["office"], groups["farm"]
+    for accounts in (office, farm):
+        assert len(np.unique(communities.account_community[accounts])) >= 10
+
+    adopted, rescored = adopt_card_groups(graph, communities, scores)
+    np.testing.assert_array_equal(
+        adopted.account_community[office][:, None] == adopted.account_community[office],
+        communities.account_community[office][:, None] == communities.account_community[office],
+    )
+    assert len(np.unique(adopted.account_community[farm])) == 1
+    farm_cluster = adopted.account_community[farm[0]]
+    assert rescored.clusters["score"].iloc[farm_cluster] >= 0.9
+    office_scores = rescored.account_features["score"].to_numpy()[office]
+    assert (office_scores < 0.5).all()
