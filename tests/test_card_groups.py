@@ -11,14 +11,12 @@ def _holders(card: str, accounts: range) -> list[tuple[str, str, str, int]]:
     return [(f"a{i:02d}", "payment", card, 1) for i in accounts]
 
 
-def test_card_groups_link_accounts_through_cards_of_ten_holders_or_more():
+def test_card_groups_link_accounts_through_cards_of_five_holders_or_more():
     rows = [
         *_holders("pm_x", range(0, 12)),
-        *_holders("pm_y", range(10, 22)),
-        # A family card of 3 holders links nobody, though a0 is in the group.
-        *_holders("pm_family", [0, 22, 23]),
-        # A card of 9 holders is no link either.
-        *_holders("pm_nine", range(30, 39)),
+        *_holders("pm_y", range(10, 16)),
+        # A family card of 4 holders links nobody, though a00 is in the group.
+        *_holders("pm_family", [0, 22, 23, 24]),
         ("a01", "ip", "10.0.0.1", 5),
         ("a02", "ip", "10.0.0.1", 5),
         ("a01", "ip", "10.0.0.2", 5),
@@ -30,12 +28,12 @@ def test_card_groups_link_accounts_through_cards_of_ten_holders_or_more():
     groups = find_card_groups(graph, KindRoles())
     assert len(groups) == 1
     accounts, attributes = groups[0]
-    assert list(np.asarray(links.account_ids)[accounts]) == [f"a{i:02d}" for i in range(22)]
+    assert list(np.asarray(links.account_ids)[accounts]) == [f"a{i:02d}" for i in range(16)]
     # Its attributes: its cards and the IP only its accounts use; not the
     # family card or the IP shared with a22.
     named = {f"{links.attribute_kinds[a]}:{links.attribute_values[a]}" for a in attributes.tolist()}
     assert named == {"payment:pm_x", "payment:pm_y", "ip:10.0.0.1"}
-    assert find_card_groups(graph, KindRoles(), min_accounts=23) == []
+    assert find_card_groups(graph, KindRoles(), min_accounts=17) == []
     # Without the payment kind in the data there are no groups.
     ips_only = ag.build_graph(ag.load_links(events[events["kind"] == "ip"]))
     assert find_card_groups(ips_only, KindRoles()) == []

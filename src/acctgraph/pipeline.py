@@ -79,7 +79,7 @@ class DetectConfig:
         a farm: a small farm that Leiden left inside a crowd (see
         :func:`acctgraph.scoring.split_on_evidence`). False turns this off.
     card_groups : bool, default=True
-        Weigh the accounts linked by shared cards (each card paying for 10
+        Weigh the accounts linked by shared cards (each card paying for 5
         or more of them) that Leiden left in several communities as one
         cluster, and report it so where it scores as a farm, above the
         communities it came from (see
