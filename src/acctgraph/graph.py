@@ -96,6 +96,39 @@ class AttributeGraph:
     def n_edges(self) -> int:
         return int(self.edge_mask.sum())
 
+    def attributes_held_only_by(
+        self, accounts: np.ndarray, labels: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The attribute nodes every edge of which comes from ``accounts``
+        of one label, and that label.
+
+        Parameters
+        ----------
+        accounts : ndarray of int
+            Sorted account codes.
+        labels : ndarray of int
+            A label (>= 0) for each of ``accounts``.
+
+        Returns
+        -------
+        attributes, label : ndarray of int64
+            Sorted attribute codes, and the label of each one's accounts.
+        """
+        links = self.links
+        index = links.links_of(accounts)
+        index = index[self.edge_mask[index]]
+        label_of = np.full(links.n_accounts, -1, dtype=np.int64)
+        label_of[accounts] = labels
+        link_label = label_of[links.account[index]]
+        attribute = links.attribute[index]
+        edges_from = np.bincount(attribute, minlength=links.n_attributes)
+        lowest = np.full(links.n_attributes, np.iinfo(np.int64).max)
+        highest = np.full(links.n_attributes, -1)
+        np.minimum.at(lowest, attribute, link_label)
+        np.maximum.at(highest, attribute, link_label)
+        held = np.flatnonzero((edges_from > 0) & (edges_from == self.degree) & (lowest == highest))
+        return held, lowest[held]
+
     def biadjacency(self) -> sp.csr_matrix:
         """Weighted accounts x attributes matrix of the graph's edges."""
         mask = self.edge_mask

@@ -527,23 +527,8 @@ def _attach(
     """Move accounts ``moved`` (sorted) into communities ``target``, with the
     attribute nodes whose every edge comes from accounts moved to one of
     them, and score the result."""
-    links = graph.links
-    edge = graph.edge_mask
-    target_of = np.full(links.n_accounts, -1, dtype=np.int64)
-    target_of[moved] = target
-    moved_links = links.links_of(moved)
-    moved_links = moved_links[edge[moved_links]]
-    link_target = target_of[links.account[moved_links]]
-    link_attribute = links.attribute[moved_links]
-    edges_from_moved = np.bincount(link_attribute, minlength=links.n_attributes)
-    lowest = np.full(links.n_attributes, np.iinfo(np.int64).max)
-    highest = np.full(links.n_attributes, -1)
-    np.minimum.at(lowest, link_attribute, link_target)
-    np.maximum.at(highest, link_attribute, link_target)
-    follows = np.flatnonzero(
-        (edges_from_moved > 0) & (edges_from_moved == graph.degree) & (lowest == highest)
-    )
+    follows, follows_to = graph.attributes_held_only_by(moved, target)
     attached = move_accounts(
-        communities, moved, target, follows, lowest[follows], min_size=min_cluster_size
+        communities, moved, target, follows, follows_to, min_size=min_cluster_size
     )
     return attached, _rescore(graph, attached, [(communities, scores)], roles, n_jobs)

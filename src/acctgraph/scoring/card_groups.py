@@ -112,17 +112,7 @@ def find_card_groups(
     account_group[holders] = group_of[component[holders]]
     sizes = np.bincount(account_group[holders], minlength=len(label))
 
-    # Attributes whose every graph edge comes from one group's accounts.
-    graph_links = np.flatnonzero(graph.edge_mask & (account_group >= 0)[links.account])
-    attribute = links.attribute[graph_links]
-    holder_group = account_group[links.account[graph_links]]
-    from_groups = np.bincount(attribute, minlength=links.n_attributes)
-    lowest = np.full(links.n_attributes, np.iinfo(np.int64).max)
-    highest = np.full(links.n_attributes, -1)
-    np.minimum.at(lowest, attribute, holder_group)
-    np.maximum.at(highest, attribute, holder_group)
-    owned = np.flatnonzero((from_groups > 0) & (from_groups == graph.degree) & (lowest == highest))
-    owned_group = lowest[owned]
+    owned, owned_group = graph.attributes_held_only_by(holders, account_group[holders])
 
     accounts_by_group = np.split(
         holders[np.argsort(account_group[holders], kind="stable")], np.cumsum(sizes)[:-1]
