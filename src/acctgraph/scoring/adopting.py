@@ -38,6 +38,7 @@ __all__ = [
     "COMPLETION_LIMIT",
     "GROW_MAX_OUTSIDE",
     "GROW_OWN_SHARE",
+    "PIECE_SHARE",
     "SPARE_BLOCKS",
     "SPLIT_KEEP_SHARE",
     "SPLIT_RESOLUTION",
@@ -73,6 +74,10 @@ TRIM_MIN_KEPT = 0.5
 # them most are kept (keep_owning_parts).
 SPLIT_RESOLUTION = 0.5
 SPLIT_KEEP_SHARE = 0.3
+# A community holding at least this share of a block's accounts is one of
+# its pieces, which the block must out-score (adopt_dense_blocks; card
+# groups use the same bar).
+PIECE_SHARE = 0.05
 # Blocks peeled beyond ``dense_blocks`` where the data has no IP kind, to take
 # the place of those passed over for owning none of their objects.
 SPARE_BLOCKS = 2
@@ -94,9 +99,9 @@ def adopt_dense_blocks(
     """Report each dense block as one cluster where that raises its best score.
 
     A block (:func:`acctgraph.blocks.find_dense_blocks`) is weighed against
-    its *pieces*, the communities holding at least 5% of its accounts, and
-    is adopted where, carved out whole, it is flagged (scores at least
-    ``threshold``) and either
+    its *pieces*, the communities holding at least :data:`PIECE_SHARE` (5%)
+    of its accounts, and is adopted where, carved out whole, it is flagged
+    (scores at least ``threshold``) and either
 
     * it scores more than ``margin`` above the best of its pieces and of the
       flagged communities (scored at least ``threshold``) that give it any
@@ -203,7 +208,7 @@ def adopt_dense_blocks(
         held = communities.account_community[block.accounts]
         pieces, counts = np.unique(held[held >= 0], return_counts=True)
         piece_score = scores.clusters["score"].to_numpy()[pieces]
-        main = counts >= max(1.0, 0.05 * len(block.accounts))
+        main = counts >= max(1.0, PIECE_SHARE * len(block.accounts))
         if not main.any():
             continue
         # A flagged community sets the bar whatever it gives: carving its

@@ -34,17 +34,14 @@ from scipy.sparse.csgraph import connected_components
 
 from ..communities import Communities, carve_blocks
 from ..graph import AttributeGraph
-from . import merging
+from . import adopting, merging
 from .features import KindRoles
 from .score import Scores, _rescore, score_communities
 
-__all__ = ["MIN_CARD_HOLDERS", "PIECE_SHARE", "adopt_card_groups", "find_card_groups"]
+__all__ = ["MIN_CARD_HOLDERS", "adopt_card_groups", "find_card_groups"]
 
 logger = logging.getLogger(__name__)
 
-# A community holding at least this share of a card group's accounts is one
-# of its pieces, which the group must out-score (as for dense blocks).
-PIECE_SHARE = 0.05
 # A card links its holders where it pays for at least this many accounts:
 # more than a household's card (the synthetic worlds' family cards have
 # 2-4 holders). A group must still hold ``min_accounts`` (10) accounts and
@@ -100,26 +97,20 @@ def find_card_groups(
         shape=(n_nodes, n_nodes),
     )
     _, component = connected_components(adjacency, directed=False)
-    holds_card = np.zeros(links.n_accounts, dtype=bool)
-    holds_card[links.account[edges]] = True
-    holders = np.flatnonzero(holds_card)
-    # Components numbered by their smallest account, for a stable order.
-    label, first = np.unique(component[holders], return_index=True)
-    order = np.argsort(first, kind="stable")
-    group_of = np.full(n_nodes, -1, dtype=np.int64)
-    group_of[label[order]] = np.arange(len(label))
-    account_group = np.full(links.n_accounts, -1, dtype=np.int64)
-    account_group[holders] = group_of[component[holders]]
-    sizes = np.bincount(account_group[holders], minlength=len(label))
-
-    owned, owned_group = graph.attributes_held_only_by(holders, account_group[holders])
-
+    holders = np.unique(links.account[edges])
+    # connected_components numbers components in order of their smallest
+    # node, and accounts come first: groups in order of their smallest account.
+    label, group = np.unique(component[holders], return_inverse=True)
+    owned, owned_group = graph.attributes_held_only_by(holders, group)
+    n_groups = len(label)
+    # ``holders`` is sorted, so a stable sort keeps each group's accounts sorted.
     accounts_by_group = np.split(
-        holders[np.argsort(account_group[holders], kind="stable")], np.cumsum(sizes)[:-1]
+        holders[np.argsort(group, kind="stable")],
+        np.cumsum(np.bincount(group, minlength=n_groups))[:-1],
     )
     attributes_by_group = np.split(
         owned[np.argsort(owned_group, kind="stable")],
-        np.cumsum(np.bincount(owned_group, minlength=len(label)))[:-1],
+        np.cumsum(np.bincount(owned_group, minlength=n_groups))[:-1],
     )
     return [
         (accounts, attributes)
@@ -146,7 +137,7 @@ def adopt_card_groups(
     Each card group (:func:`find_card_groups`) whose accounts lie in more
     than one community is scored on its own, as it would score carved out.
     Its bar is the best score of its *pieces* (the communities holding at
-    least :data:`PIECE_SHARE` of its accounts) and of the flagged
+    least :data:`.PIECE_SHARE` of its accounts) and of the flagged
     communities that give it any account, as for :func:`.adopt_dense_blocks`.
     A group is adopted (carved out whole, :func:`.carve_blocks`) where it is
     flagged (scores at least ``threshold``) and either
@@ -241,7 +232,7 @@ def _pieces(
     groups: list[np.ndarray], community: np.ndarray, cluster_score: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each group's pieces: the communities holding at least
-    :data:`PIECE_SHARE` of its accounts, and the flagged ones (scored at
+    :data:`.PIECE_SHARE` of its accounts, and the flagged ones (scored at
     least ``threshold``) giving it any; as (group, community) pairs."""
     sizes = np.array([len(accounts) for accounts in groups])
     group = np.repeat(np.arange(len(groups)), sizes)
@@ -250,7 +241,7 @@ def _pieces(
     n = len(cluster_score)
     pair, n_held = np.unique(group[inside] * n + held[inside], return_counts=True)
     pair_group, pair_community = pair // n, pair % n
-    is_piece = (n_held >= PIECE_SHARE * sizes[pair_group]) | (
+    is_piece = (n_held >= adopting.PIECE_SHARE * sizes[pair_group]) | (
         cluster_score[pair_community] >= threshold
     )
     return pair_group[is_piece], pair_community[is_piece]
