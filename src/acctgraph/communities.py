@@ -72,7 +72,7 @@ import logging
 import multiprocessing
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -456,31 +456,29 @@ def _leiden(
     backend: str,
 ) -> np.ndarray:
     """Leiden on one component of ``n_nodes`` nodes, whose edges ``src`` ->
-    ``dst`` are numbered within it; returns a community label per node.
-
-    This is the one place acctgraph builds an igraph graph.
-    """
-    g = ig.Graph(n=n_nodes)
-    # add_edges converts a numpy array twice as fast as the constructor
-    # (1.7 s against 3.4 s for 3.6M edges).
-    g.add_edges(np.column_stack([src, dst]))
+    ``dst`` are numbered within it; returns a community label per node."""
+    g = _igraph_graph(n_nodes, src, dst)
+    # igraph converts a numpy array element by element; a list of floats is
+    # quicker to read (0.15 s against 0.29 s for 3.6M weights), and is read
+    # twice here, by Leiden and by the modularity check.
+    weights = weight.tolist()
     if backend == "leidenalg":
         partition = la.find_partition(
             g,
             la.RBConfigurationVertexPartition,
-            weights=weight,
+            weights=weights,
             resolution_parameter=resolution,
             n_iterations=2,
             seed=seed,
         )
         membership = partition.membership
     else:
-        membership = _seeded_igraph_leiden(g, weight, resolution, seed)
+        membership = _seeded_igraph_leiden(g, weights, resolution, seed)
     # The whole component as one community has modularity 0. A component with
     # no inner structure (1,000 accounts sharing the same 1,000 attributes: the
     # most coordinated shape there is) gives every partition modularity ~0, and
     # Leiden may return account-attribute pairs; keep such a component whole.
-    if g.modularity(membership, weights=weight, resolution=resolution) <= _NO_STRUCTURE:
+    if g.modularity(membership, weights=weights, resolution=resolution) <= _NO_STRUCTURE:
         return np.zeros(n_nodes, dtype=np.int64)
     return np.asarray(membership, dtype=np.int64)
 
@@ -638,19 +636,31 @@ def _coarsen(
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     n_local = int(membership.max()) + 1
     lo, hi, summed = _summed_edges(lo, hi, weight, n_local)
-    g = ig.Graph(n=n_local, edges=np.column_stack([lo, hi]))
+    g = _igraph_graph(n_local, lo, hi)
     # Each community's strength is the sum of its nodes' strengths: a
     # self-loop counts twice, as the edges it stands for had two ends inside.
     strength = np.bincount(np.r_[a, b], weights=np.r_[weight, weight], minlength=n_local)
     return np.asarray(
-        _seeded_igraph_leiden(g, summed, resolution, seed, node_strength=strength),
+        _seeded_igraph_leiden(g, summed.tolist(), resolution, seed, node_strength=strength),
         dtype=np.int64,
     )
 
 
+def _igraph_graph(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> ig.Graph:
+    """An undirected igraph graph of ``n_nodes`` nodes with the edges
+    ``src[i]`` -- ``dst[i]``, in that order."""
+    g = ig.Graph(n=n_nodes)
+    # igraph reads an edge list pair by pair through Python's sequence
+    # protocol (its buffer fast path is not in the published wheels). Pairs
+    # of Python ints convert fastest: 1.3 s for 3.6M edges, where a numpy
+    # array's rows of numpy integers take 2.1 s and the constructor 3.4 s.
+    g.add_edges(zip(src.tolist(), dst.tolist(), strict=True))
+    return g
+
+
 def _seeded_igraph_leiden(
     g: ig.Graph,
-    weight: np.ndarray,
+    weight: Sequence[float],
     resolution: float,
     seed: int,
     node_strength: np.ndarray | None = None,
