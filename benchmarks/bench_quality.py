@@ -23,6 +23,8 @@ Usage::
     python benchmarks/bench_quality.py                  # every world, seeds 1 and 2
     python benchmarks/bench_quality.py --worlds baseline --seeds 1 --accounts 3000
     python benchmarks/bench_quality.py --reuse-peers results/bench_quality.json  # acctgraph only
+    python benchmarks/bench_quality.py --worlds few_proxies --seeds 1 2 3 --accounts 5000 \
+        --peers --json /tmp/few_proxies.json     # acctgraph alone, leaving the table as it is
 
 Peers run in forked processes, each capped at ``--peer-timeout`` seconds.
 Writes ``results/bench_quality.{json,md}`` and ``bench_quality_reliability.png``.
@@ -168,6 +170,7 @@ def run_world(
     n_accounts: int,
     peer_timeout: float,
     earlier_peers: dict[tuple, dict[str, object]] | None = None,
+    peers: list[str] | None = None,
 ) -> tuple[list, pd.DataFrame]:
     office = min(LARGEST_OFFICE, n_accounts // 10)
     world = ag.synth.make_world(
@@ -186,6 +189,8 @@ def run_world(
     clusters = cluster_truth(result, world.truth).assign(world=name, seed=seed)
 
     for peer, fn in PEERS.items():
+        if peers is not None and peer not in peers:
+            continue
         earlier = (earlier_peers or {}).get((name, seed, peer))
         if earlier is not None:
             rows.append({**earlier, "reused": True})
@@ -309,6 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--peer-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--peers",
+        nargs="*",
+        choices=list(PEERS),
+        default=list(PEERS),
+        help="the peers to run beside acctgraph (default: all; none with a bare --peers)",
+    )
     parser.add_argument("--json", type=Path, default=JSON)
     parser.add_argument(
         "--reuse-peers",
@@ -324,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.worlds:
         for seed in args.seeds:
             world_rows, world_clusters = run_world(
-                name, seed, args.accounts, args.peer_timeout, earlier_peers
+                name, seed, args.accounts, args.peer_timeout, earlier_peers, args.peers
             )
             rows += world_rows
             clusters.append(world_clusters)

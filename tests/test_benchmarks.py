@@ -58,6 +58,25 @@ def test_quality_benchmark_runs_every_peer_on_a_small_world(tmp_path):
     assert "| baseline | fraudar |" in out.with_suffix(".md").read_text()
 
 
+def test_quality_benchmark_runs_only_the_peers_named(tmp_path):
+    out = tmp_path / "quality.json"
+    _run(
+        "bench_quality.py",
+        *("--worlds", "baseline", "--seeds", "1", "--accounts", "3000"),
+        *("--peers", "fraudar", "--json", str(out)),
+    )
+    assert {row["method"] for row in json.loads(out.read_text())["rows"]} == {
+        "acctgraph",
+        "fraudar",
+    }
+    _run(
+        "bench_quality.py",
+        *("--worlds", "baseline", "--seeds", "1", "--accounts", "3000"),
+        *("--peers", "--json", str(out)),
+    )
+    assert [row["method"] for row in json.loads(out.read_text())["rows"]] == ["acctgraph"]
+
+
 def test_injection_benchmark_compares_with_fraudar(tmp_path):
     out = tmp_path / "injection.json"
     _run(
