@@ -23,8 +23,8 @@ The modules, in the order the pipeline uses them:
 - :mod:`.splitting`: :func:`split_on_evidence`, a community's densest block
   cut out where it scores as a farm;
 - :mod:`.card_groups`: :func:`adopt_card_groups`, the accounts linked by
-  shared cards reported as one cluster where Leiden scattered them and
-  whole they score as a farm;
+  shared cards reported as one cluster where Leiden scattered them or left
+  them inside a larger community, and whole they score as a farm;
 - :mod:`.attaching`: :func:`attach_on_evidence`, single accounts moved to the
   flagged cluster they are tied to.
 
