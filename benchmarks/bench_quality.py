@@ -25,6 +25,8 @@ Usage::
     python benchmarks/bench_quality.py --reuse-peers results/bench_quality.json  # acctgraph only
     python benchmarks/bench_quality.py --worlds few_proxies --seeds 1 2 3 --accounts 5000 \
         --peers --json /tmp/few_proxies.json     # acctgraph alone, leaving the table as it is
+    python benchmarks/bench_quality.py --worlds few_proxies_unique_cards few_proxies_all_at_once \
+        --accounts 10000 --json /tmp/combined.json   # knobs combined, beyond the table
 
 Peers run in forked processes, each capped at ``--peer-timeout`` seconds.
 Writes ``results/bench_quality.{json,md}`` and ``bench_quality_reliability.png``.
@@ -74,6 +76,17 @@ WORLDS: dict[str, dict[str, object]] = {
         "farm_synchrony": 0.3,
     },
 }
+# Few proxies combined with other knobs: harder than any world of the table,
+# and where acctgraph still misses the targets (see the README). Run only when
+# named with --worlds; the committed table holds WORLDS alone.
+COMBINED_WORLDS: dict[str, dict[str, object]] = {
+    "few_proxies_no_synchrony": {"farm_ips": (2, 5), "farm_synchrony": 0.0},
+    "few_proxies_churn": {"farm_ips": (2, 5), "churn_waves": 8},
+    "few_proxies_small_share": {**WORLDS["small_share"], "farm_ips": (2, 5)},
+    "few_proxies_unique_cards": {"farm_ips": (2, 5), "unique_cards": True},
+    "few_proxies_all_at_once": {**WORLDS["all_at_once"], "farm_ips": (2, 5)},
+}
+KNOBS = {**WORLDS, **COMBINED_WORLDS}
 METHODS = ("acctgraph", *PEERS)
 JSON = RESULTS / "bench_quality.json"
 
@@ -150,12 +163,10 @@ def reusable_peer_rows(path: Path | None, n_accounts: int) -> dict[tuple, dict[s
     common = {**COMMON, "largest_office": min(LARGEST_OFFICE, n_accounts // 10)}
     if earlier["accounts"] != n_accounts or earlier["common_knobs"] != common:
         raise SystemExit(f"{path}: generated on other worlds; cannot reuse its peer rows")
-    # Through JSON and back, so that tuples in WORLDS compare equal to the
+    # Through JSON and back, so that tuples in KNOBS compare equal to the
     # lists the earlier run's JSON holds.
     same = {
-        w
-        for w, knobs in earlier["worlds"].items()
-        if json.loads(json.dumps(WORLDS.get(w))) == knobs
+        w for w, knobs in earlier["worlds"].items() if json.loads(json.dumps(KNOBS.get(w))) == knobs
     }
     return {
         (r["world"], r["seed"], r["method"]): r
@@ -174,7 +185,7 @@ def run_world(
 ) -> tuple[list, pd.DataFrame]:
     office = min(LARGEST_OFFICE, n_accounts // 10)
     world = ag.synth.make_world(
-        n_accounts, seed=seed, largest_office=office, **COMMON, **WORLDS[name]
+        n_accounts, seed=seed, largest_office=office, **COMMON, **KNOBS[name]
     )
     links = load_links(world.events, accounts=world.accounts)
     truth = world.truth.set_index("account_id").loc[links.account_ids].reset_index()
@@ -266,7 +277,7 @@ def reliability(clusters: pd.DataFrame, path: Path) -> list[dict[str, object]]:
     return table
 
 
-def markdown(rows: list[dict[str, object]], calibration: dict[str, object]) -> list[str]:
+def markdown(rows: list[dict[str, object]], calibration: dict[str, object], png: str) -> list[str]:
     frame = pd.DataFrame([r for r in rows if "f1" in r])
     table = [
         "| world | method | precision | recall | F1 | best F1 | AP | flagged office / univ / vpn "
@@ -304,13 +315,13 @@ def markdown(rows: list[dict[str, object]], calibration: dict[str, object]) -> l
         table.append(
             f"| {t['bin']} | {t['clusters']} | {t['mean_score']:.3f} | {t['farm_share']:.3f} |"
         )
-    table += ["", "![reliability](bench_quality_reliability.png)"]
+    table += ["", f"![reliability]({png})"]
     return table
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=list(WORLDS))
+    parser.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=list(KNOBS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--peer-timeout", type=float, default=300.0)
@@ -330,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
         "running acctgraph only (the peers are deterministic and slow)",
     )
     args = parser.parse_args(argv)
+    command = " ".join(
+        ["python benchmarks/bench_quality.py", *(sys.argv[1:] if argv is None else argv)]
+    )
 
     earlier_peers = reusable_peer_rows(args.reuse_peers, args.accounts)
     rows, clusters = [], []
@@ -355,13 +369,14 @@ def main(argv: list[str] | None = None) -> int:
         "accounts": args.accounts,
         "seeds": args.seeds,
         "common_knobs": {**COMMON, "largest_office": min(LARGEST_OFFICE, args.accounts // 10)},
-        "worlds": {w: WORLDS[w] for w in args.worlds},
+        "worlds": {w: KNOBS[w] for w in args.worlds},
         "rows": rows,
         "calibration": calibration,
     }
     intro = (
-        f"Worlds of {args.accounts:,} accounts (seeds {args.seeds}), each with a 2,000-employee "
-        "office behind one IP and one card; generated by `python benchmarks/bench_quality.py`. "
+        f"Worlds of {args.accounts:,} accounts (seeds {args.seeds}), each with a "
+        f"{report['common_knobs']['largest_office']:,}-employee "
+        f"office behind one IP and one card; generated by `{command}`. "
         "`best F1` is each method's F1 at its best threshold chosen with the truth in hand."
     )
     if earlier_peers:
@@ -369,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             " The peers' rows were carried over from an earlier full run of this script on "
             "the same worlds (`--reuse-peers`; marked `reused` in the JSON); acctgraph ran anew."
         )
-    write_results(args.json, report, intro, markdown(rows, calibration))
+    write_results(args.json, report, intro, markdown(rows, calibration, png.name))
     return 0
 
 

@@ -69,12 +69,20 @@ def test_quality_benchmark_runs_only_the_peers_named(tmp_path):
         "acctgraph",
         "fraudar",
     }
+    # A world of combined knobs, outside the committed table, by name.
     _run(
         "bench_quality.py",
-        *("--worlds", "baseline", "--seeds", "1", "--accounts", "3000"),
+        *("--worlds", "few_proxies_unique_cards", "--seeds", "1", "--accounts", "3000"),
         *("--peers", "--json", str(out)),
     )
-    assert [row["method"] for row in json.loads(out.read_text())["rows"]] == ["acctgraph"]
+    report = json.loads(out.read_text())
+    assert [(row["world"], row["method"]) for row in report["rows"]] == [
+        ("few_proxies_unique_cards", "acctgraph")
+    ]
+    assert report["worlds"]["few_proxies_unique_cards"] == {
+        "farm_ips": [2, 5],
+        "unique_cards": True,
+    }
 
 
 def test_injection_benchmark_compares_with_fraudar(tmp_path):
