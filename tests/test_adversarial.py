@@ -71,7 +71,11 @@ def test_one_account_with_200000_distinct_ips_is_kept_and_not_a_cluster():
 
 
 def test_farm_using_every_proxy_ip_once_is_found_through_cards_and_networks():
-    world = ag.synth.make_world(20_000, seed=2, farm_shares=(0.04,))
+    # Leiden pulls part of an office into the farm's community through the
+    # residential ASNs they share; two of its employees, heavy users on 4
+    # IPs, were flagged until a member standing on a crowd's attribute (the
+    # office's card) and on none of the typical members' lost its fit.
+    world = ag.synth.make_world(20_000, seed=3, farm_shares=(0.04,))
     events = world.events.astype({"value": object})  # new values go in below
     farm = set(world.truth.loc[world.truth["role"] == "farm", "account_id"])
     own_ip = events["account_id"].isin(farm) & (events["kind"] == "ip")
@@ -79,8 +83,7 @@ def test_farm_using_every_proxy_ip_once_is_found_through_cards_and_networks():
     result = ag.detect(events, accounts=world.accounts)
     quality = ag.evaluate(result, world.truth)
     assert quality["recall"] >= 0.95
-    assert quality["precision"] >= 0.95
-    assert quality["flagged_by_role"]["office"] <= 0.01 * quality["n_farm"]
+    assert quality["precision"] == 1.0
 
 
 def test_cluster_links_of_a_huge_cluster_are_cut_to_the_budget_and_reported(monkeypatch):

@@ -213,6 +213,24 @@ the farm's. With footing there, the ``few_proxies`` world at 10,000
 accounts (seed 1) lost a quarter of its recall (0.87 to 0.63): about 20% of
 the farm accounts in flagged clusters had under half their cluster's
 median footing, 10% none.
+
+With an IP kind, one rule of these counts, narrowed: a member that holds
+a crowd's attribute and none that the typical members hold (3 or more
+other holders, 90% of them typical, as above), where the core's median
+member holds some, is not one of them: fit 0. A crowd's attribute has
+most of its holders in the community and 3 or more other members holding
+it, 90% of them not typical: an office's card and egress IP, where Leiden
+pulled part of the office into a farm's community through the
+residential ASNs they share. ``bench_adversarial``'s ``spread_farm`` (a
+2,000-account farm using each proxy IP once, in a 50,000-account world)
+flagged three office employees of such a community, heavy users on 4 IPs
+in 3 ASNs with fit 0.56-0.59; in its 10,000- and 20,000-account versions
+(seeds 1-4) one or two in four of the eight worlds. With the rule, none,
+and every farm account flagged as before. Without the crowd's attribute
+(any member holding nothing the typical members hold), 184 of the 2,000
+farm accounts went unflagged there, their cards' holders under 90%
+typical; asking 50% of them, the ``few_proxies`` world at 4,000 accounts
+(seed 1) lost a fifth of its recall (0.981 to 0.788).
 """
 
 from __future__ import annotations

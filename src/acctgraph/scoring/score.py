@@ -235,13 +235,13 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     # links), the (community, attribute) pair is the attribute alone and a
     # bincount counts it; only the other links are hashed (hashing every
     # pair took 5 s per call at 10M accounts, and sorting is slower still).
-    own = edge & (communities.attribute_community[link_attribute] == link_comm)
-    other = edge & ~own
+    at_home = edge & (communities.attribute_community[link_attribute] == link_comm)
+    other = edge & ~at_home
     link_shared = np.zeros(len(link_comm), dtype=np.int64)
-    own_attribute = link_attribute[own]
-    link_shared[own] = np.bincount(own_attribute, minlength=n_attr)[own_attribute]
-    codes, _ = pd.factorize(link_comm[other] * n_attr + link_attribute[other])
-    link_shared[other] = np.bincount(codes)[codes]
+    home_attribute = link_attribute[at_home]
+    link_shared[at_home] = np.bincount(home_attribute, minlength=n_attr)[home_attribute]
+    other_pair, _ = pd.factorize(link_comm[other] * n_attr + link_attribute[other])
+    link_shared[other] = np.bincount(other_pair)[other_pair]
     shared = np.flatnonzero(link_shared >= 2)
     # Over shared links only: the power over every link took 1-2 s at 10M accounts.
     shared_degree = graph.degree[member_links.attribute[shared]]
@@ -413,6 +413,43 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         fit = np.where(apart & ~full, 0.0, fit)
         membership = np.where(stands, 1.0, membership)
         fit = np.where(stands, 1.0, fit)
+    else:
+        # With IPs, only one rule of footing: a member standing on a crowd's
+        # attribute (an office's card, pulled into a farm's community) and
+        # on none that the typical members hold is not one of them (see
+        # "With an IP kind" in :mod:`.footing_rules`).
+        typical = np.zeros(n_acc, dtype=bool)
+        typical[member] = np.sqrt(membership) * fit >= footing_rules.TYPICAL_MEMBER
+        (n_shared,) = _held_by_holders(
+            typical,
+            member_links.account[owned],
+            link_comm[owned],
+            link_attribute[owned],
+            graph,
+            (footing_rules.APART_MIN_OTHERS,),
+        )
+        # Untypical members holding each link's attribute, counted as
+        # link_shared is (hashing only links outside their attribute's community).
+        untypical = ~typical[member_links.account]
+        link_untypical = np.zeros(len(link_comm))
+        link_untypical[at_home] = np.bincount(
+            home_attribute, weights=untypical[at_home], minlength=n_attr
+        )[home_attribute]
+        link_untypical[other] = np.bincount(other_pair, weights=untypical[other])[other_pair]
+        n_crowd = _crowd_held(
+            member_links.account[shared],
+            untypical[shared],
+            link_shared[shared],
+            link_untypical[shared],
+            shared_degree,
+            n_acc,
+        )
+        apart = (
+            (n_shared[member] == 0)
+            & (n_crowd[member] > 0)
+            & (_group_median(n_shared[core], core_comm, n_comm)[member_comm] > 0)
+        )
+        fit = np.where(apart, 0.0, fit)
     account_score = cluster_score[member_comm] * np.sqrt(membership) * fit
 
     def every_account(values: np.ndarray) -> np.ndarray:
@@ -517,3 +554,29 @@ def _rescore(
             )
         )
     return _assembled(n, fresh, pieces)
+
+
+def _crowd_held(
+    account: np.ndarray,
+    untypical: np.ndarray,
+    n_holders: np.ndarray,
+    n_untypical: np.ndarray,
+    degree: np.ndarray,
+    n_accounts: int,
+) -> np.ndarray:
+    """For each of ``n_accounts`` accounts, how many of its shared links go
+    to a crowd's attribute: most of its ``degree`` holders in the community,
+    and at least :data:`~.footing_rules.APART_MIN_OTHERS` other member
+    holders, 90% of them not typical.
+
+    Per link: its ``account``, whether that account is ``untypical``, and
+    the members of the community holding its attribute (``n_holders``), of
+    them ``n_untypical`` untypical.
+    """
+    others = n_holders - 1
+    crowd = (
+        (others >= footing_rules.APART_MIN_OTHERS)
+        & (n_untypical - untypical >= footing_rules.HELD_SHARE * others)
+        & (n_holders >= 0.5 * degree)
+    )
+    return np.bincount(account[crowd], minlength=n_accounts)
