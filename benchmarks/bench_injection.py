@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
             for p in args.densities:
                 scores = {"acctgraph": [], "fraudar": []}
                 seconds = {"acctgraph": 0.0, "fraudar": 0.0}
+                # Users flagged and, of them, fake, per trial.
+                flagged = {"acctgraph": [], "fraudar": []}
+                fakes_found = {"acctgraph": [], "fraudar": []}
                 for trial in range(args.trials):
                     # Same trial seed for both methods: they see the same graph.
                     rng = np.random.default_rng([trial, int(p * 1000), ATTACKS.index(attack)])
@@ -171,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                         found = run()
                         seconds[method] += time.perf_counter() - start
                         scores[method].append(f_measure(found, fake_rows))
+                        flagged[method].append(len(found))
+                        fakes_found[method].append(len(np.intersect1d(found, fake_rows)))
                 row = {
                     "background": background,
                     "attack": attack,
@@ -178,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                     "background_edges": int(base.nnz),
                     **{f"f_{m}": float(np.mean(s)) for m, s in scores.items()},
                     **{f"f_{m}_trials": s for m, s in scores.items()},
+                    **{f"flagged_{m}_trials": n for m, n in flagged.items()},
+                    **{f"fakes_found_{m}_trials": n for m, n in fakes_found.items()},
                     **{f"seconds_{m}": seconds[m] / args.trials for m in seconds},
                 }
                 rows.append(row)
@@ -229,8 +236,36 @@ def _table(rows: list[dict[str, object]]) -> list[str]:
                     + " |"
                 )
         lines.append("")
+    lines += _sparse_precision(frame)
     lines.append("![F against density](bench_injection.png)")
     return lines
+
+
+def _sparse_precision(frame: pd.DataFrame, densities=(0.01, 0.02)) -> list[str]:
+    """Where the block is sparsest: users each method flagged over the
+    trials, and the share of them that are fake."""
+    part = frame[frame["density"].isin(densities)]
+    if part.empty or "flagged_fraudar_trials" not in part:
+        return []
+    lines = [
+        "## Precision where the block is sparsest",
+        "",
+        "Users flagged over all trials, and the share of them that are fake users.",
+        "",
+        "| background | attack | p | acctgraph flagged | acctgraph fake share "
+        "| FRAUDAR flagged | FRAUDAR fake share |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in part.itertuples():
+        cells = []
+        for method in ("acctgraph", "fraudar"):
+            n = sum(getattr(row, f"flagged_{method}_trials"))
+            fake = sum(getattr(row, f"fakes_found_{method}_trials"))
+            cells += [f"{n:,}", f"{fake / n:.3f}" if n else "-"]
+        lines.append(
+            f"| {row.background} | {row.attack} | {row.density:.2f} | " + " | ".join(cells) + " |"
+        )
+    return [*lines, ""]
 
 
 def plot(rows: list[dict[str, object]], path: Path) -> None:

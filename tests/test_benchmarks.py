@@ -89,13 +89,22 @@ def test_injection_benchmark_compares_with_fraudar(tmp_path):
     out = tmp_path / "injection.json"
     _run(
         "bench_injection.py",
-        *("--densities", "0.08", "--attacks", "none", "--trials", "1"),
+        *("--densities", "0.02", "0.08", "--attacks", "none", "--trials", "1"),
         *("--backgrounds", "thinned", "--json", str(out)),
     )
-    (row,) = json.loads(out.read_text())["rows"]
+    sparse, row = json.loads(out.read_text())["rows"]
     assert row["background_edges"] == 2_400  # thinned to density 0.0006
     assert row["f_acctgraph"] >= 0.9
     assert row["f_fraudar"] >= 0.9
+    # Where the block is sparse, how many users each flagged and how many
+    # of them are fake: the table under the F tables.
+    for method in ("acctgraph", "fraudar"):
+        (n,) = sparse[f"flagged_{method}_trials"]
+        (fake,) = sparse[f"fakes_found_{method}_trials"]
+        assert 0 <= fake <= min(n, 200)
+    assert sparse["fakes_found_acctgraph_trials"][0] >= 150
+    table = out.with_suffix(".md").read_text()
+    assert "| thinned | none | 0.02 |" in table
 
 
 def _scale_rows(tmp_path: Path, *args: str) -> tuple[list[dict], Path]:
