@@ -1102,18 +1102,24 @@ def test_farm_members_on_two_proxy_ips_are_flagged():
     assert innocents_flagged(quality, but="farm") == 0
 
 
-def test_a_crowds_attribute_is_one_most_of_whose_holders_are_its_untypical_members():
-    from acctgraph.scoring.score import _crowd_held
+def test_typical_members_hold_and_a_crowd_holds_by_their_shares_of_the_holders():
+    from acctgraph.scoring.score import _typical_and_crowd_held
 
     typical = np.array([True] * 4 + [False] * 5)
-    # Attribute 0: four untypical members, and no holder outside: a crowd's.
-    # Attribute 1: three typical members and one untypical: not, for any.
-    # Attribute 2: the same four untypical members, 10 holders in all.
+    # Attribute 0: four untypical members, no holder outside: a crowd's.
+    # Attribute 1: three typical members and one untypical, owned: held by
+    # the typical members for the untypical one (all 3 others typical), not
+    # for a typical one (2 of 3 others).
+    # Attribute 2: the same four untypical members, 10 holders in all: no one's.
     account = np.array([4, 5, 6, 7, 0, 1, 2, 8, 4, 5, 6, 7])
     n_untypical = np.repeat([4, 1, 4], 4)
     degree = np.repeat([4, 4, 10], 4)
-    n_crowd = _crowd_held(account, ~typical[account], np.full(12, 4), n_untypical, degree, 9)
-    np.testing.assert_array_equal(n_crowd, [0, 0, 0, 0, 1, 1, 1, 1, 0])
+    owned = np.repeat([True, True, False], 4)
+    held, crowd = _typical_and_crowd_held(
+        account, ~typical[account], np.full(12, 4), n_untypical, degree, owned, 9
+    )
+    np.testing.assert_array_equal(held, [0, 0, 0, 0, 0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(crowd, [0, 0, 0, 0, 1, 1, 1, 1, 0])
 
 
 def test_without_ips_footing_below_the_level_costs_fit_as_its_square():

@@ -251,7 +251,8 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     ).astype(float, copy=False)  # bincount gives int64 where nothing is shared
     # An owned attribute is shared by at least 3 members, so only the shared
     # links are read, not every edge of the members again.
-    owned = shared[_owned_attribute(link_shared[shared], shared_degree)]
+    shared_owned = _owned_attribute(link_shared[shared], shared_degree)
+    owned = shared[shared_owned]
     n_owned = np.bincount(member_links.account[owned], minlength=n_acc)
     footing = np.zeros(n_acc)
     footing[member] = n_owned[member] / np.maximum(graph.account_edges[member], 1)
@@ -420,14 +421,6 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         # "With an IP kind" in :mod:`.footing_rules`).
         typical = np.zeros(n_acc, dtype=bool)
         typical[member] = np.sqrt(membership) * fit >= footing_rules.TYPICAL_MEMBER
-        (n_shared,) = _held_by_holders(
-            typical,
-            member_links.account[owned],
-            link_comm[owned],
-            link_attribute[owned],
-            graph,
-            (footing_rules.APART_MIN_OTHERS,),
-        )
         # Untypical members holding each link's attribute, counted as
         # link_shared is (hashing only links outside their attribute's community).
         untypical = ~typical[member_links.account]
@@ -436,12 +429,13 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
             home_attribute, weights=untypical[at_home], minlength=n_attr
         )[home_attribute]
         link_untypical[other] = np.bincount(other_pair, weights=untypical[other])[other_pair]
-        n_crowd = _crowd_held(
+        n_shared, n_crowd = _typical_and_crowd_held(
             member_links.account[shared],
             untypical[shared],
             link_shared[shared],
             link_untypical[shared],
             shared_degree,
+            shared_owned,
             n_acc,
         )
         apart = (
@@ -556,27 +550,40 @@ def _rescore(
     return _assembled(n, fresh, pieces)
 
 
-def _crowd_held(
+def _typical_and_crowd_held(
     account: np.ndarray,
     untypical: np.ndarray,
     n_holders: np.ndarray,
     n_untypical: np.ndarray,
     degree: np.ndarray,
+    owned: np.ndarray,
     n_accounts: int,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``n_accounts`` accounts, how many of its shared links go
-    to a crowd's attribute: most of its ``degree`` holders in the community,
-    and at least :data:`~.footing_rules.APART_MIN_OTHERS` other member
-    holders, 90% of them not typical.
+    to an attribute that its community's typical members hold, and how many
+    to a crowd's.
 
-    Per link: its ``account``, whether that account is ``untypical``, and
-    the members of the community holding its attribute (``n_holders``), of
-    them ``n_untypical`` untypical.
+    Per link: its ``account``, whether that account is ``untypical``, the
+    members of the community holding its attribute (``n_holders``, of them
+    ``n_untypical`` untypical), the attribute's ``degree`` and whether the
+    community ``owned`` it. *Held* by the typical members (as
+    :func:`~.footing_rules._held_by_holders` counts it): owned, with at least
+    :data:`~.footing_rules.APART_MIN_OTHERS` other holders, at least
+    :data:`~.footing_rules.HELD_SHARE` of them typical members. A *crowd's*:
+    most of its holders in the community, at least ``APART_MIN_OTHERS``
+    other member holders, at least ``HELD_SHARE`` of them untypical.
     """
-    others = n_holders - 1
+    least, share = footing_rules.APART_MIN_OTHERS, footing_rules.HELD_SHARE
+    others = degree - 1
+    typical_others = n_holders - n_untypical - ~untypical
+    held = owned & (others >= least) & (typical_others >= share * others)
+    member_others = n_holders - 1
     crowd = (
-        (others >= footing_rules.APART_MIN_OTHERS)
-        & (n_untypical - untypical >= footing_rules.HELD_SHARE * others)
+        (member_others >= least)
+        & (n_untypical - untypical >= share * member_others)
         & (n_holders >= 0.5 * degree)
     )
-    return np.bincount(account[crowd], minlength=n_accounts)
+    return (
+        np.bincount(account[held], minlength=n_accounts),
+        np.bincount(account[crowd], minlength=n_accounts),
+    )
