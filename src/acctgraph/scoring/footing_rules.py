@@ -218,8 +218,8 @@ With an IP kind, one rule of these counts, narrowed: a member that holds
 a crowd's attribute and none that the typical members hold (3 or more
 other holders, 90% of them typical, as above), where the core's median
 member holds some, is not one of them: fit 0. A crowd's attribute has
-most of its holders in the community and 3 or more other members holding
-it, 90% of them not typical: an office's card and egress IP, where Leiden
+half its holders or more in the community (:data:`CROWD_IN_COMMUNITY`)
+and 3 or more other members holding it, 90% of them not typical: an office's card and egress IP, where Leiden
 pulled part of the office into a farm's community through the
 residential ASNs they share. ``bench_adversarial``'s ``spread_farm`` (a
 2,000-account farm using each proxy IP once, in a 50,000-account world)
@@ -246,6 +246,7 @@ from .features import _LOG_SQUASH
 
 __all__ = [
     "APART_MIN_OTHERS",
+    "CROWD_IN_COMMUNITY",
     "DENSITY_ON_OWNED",
     "FULL_FOOTING",
     "FULL_FOOTING_MIN_OWNED",
@@ -302,6 +303,10 @@ TYPICAL_MEMBER = 0.9
 # ... and a member holding none of the attributes that at least this many
 # others hold, 90% of them typical members, is not one of them: fit 0.
 APART_MIN_OTHERS = 3
+# With an IP kind, where the member also holds a crowd's attribute: at
+# least this share of its holders in the community, and 90% of the other
+# members holding it untypical (see the module docstring).
+CROWD_IN_COMMUNITY = 0.5
 
 # Footing from which an account, at or above its cluster's median footing
 # and on at least FULL_FOOTING_MIN_OWNED owned attributes, is a member in

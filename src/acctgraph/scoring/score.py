@@ -574,14 +574,18 @@ def _typical_and_crowd_held(
     other member holders, at least ``HELD_SHARE`` of them untypical.
     """
     least, share = footing_rules.APART_MIN_OTHERS, footing_rules.HELD_SHARE
+    is_typical = ~untypical
+    # The other holders, typical members among them, and the other members
+    # holding it, untypical among them.
     others = degree - 1
-    typical_others = n_holders - n_untypical - ~untypical
+    typical_others = n_holders - n_untypical - is_typical
     held = owned & (others >= least) & (typical_others >= share * others)
     member_others = n_holders - 1
+    untypical_others = n_untypical - untypical
     crowd = (
         (member_others >= least)
-        & (n_untypical - untypical >= share * member_others)
-        & (n_holders >= 0.5 * degree)
+        & (untypical_others >= share * member_others)
+        & (n_holders >= footing_rules.CROWD_IN_COMMUNITY * degree)
     )
     return (
         np.bincount(account[held], minlength=n_accounts),
