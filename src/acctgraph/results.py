@@ -11,7 +11,9 @@ score            float in [0, 1]: cluster score * sqrt(membership) * fit
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
-                 evidence (IP rotation, ASN spread, volume) it shows itself
+                 evidence (IP rotation, ASN spread, volume) it shows itself;
+                 0 where it stands on a crowd's attribute (an office's
+                 card) and on none the cluster's typical members hold
 footing          float in [0, 1]: share of its shared attributes that its
                  cluster owns (held by 3 or more accounts, 90% of them
                  members); part of ``fit`` only where the data has no IP kind
