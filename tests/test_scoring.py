@@ -463,9 +463,11 @@ def test_held_attributes_are_those_whose_other_holders_are_nearly_all_holders():
     account = np.array([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 0, 1, 2, 5, 0, 1, 2, 3, 4])
     attribute = np.repeat([0, 1, 2, 3, 4], [5, 6, 4, 4, 5])
     holder = np.array([True] * 5 + [False])
-    graph = SimpleNamespace(degree=np.array([5, 6, 5, 4, 5]), links=SimpleNamespace(n_attributes=5))
+    degree = np.array([5, 6, 5, 4, 5])
+    # Per link, the holders of community 0 holding its attribute.
+    n_holders = np.bincount(attribute, weights=holder[account])[attribute]
     n_held, with_three = ag.scoring.footing_rules._held_by_holders(
-        holder, account, np.zeros(len(account), dtype=np.int64), attribute, graph, (4, 3)
+        account, holder[account], n_holders, degree[attribute], (4, 3), 6
     )
     assert n_held.tolist() == [2, 2, 2, 2, 2, 1]
     # With 3 others enough, attribute 3 (accounts 0-2 and 5) is held for
@@ -1103,7 +1105,8 @@ def test_farm_members_on_two_proxy_ips_are_flagged():
 
 
 def test_typical_members_hold_and_a_crowd_holds_by_their_shares_of_the_holders():
-    from acctgraph.scoring.score import _typical_and_crowd_held
+    from acctgraph.scoring.footing_rules import _held_by_holders
+    from acctgraph.scoring.score import _crowd_held
 
     typical = np.array([True] * 4 + [False] * 5)
     # Attribute 0: four untypical members, no holder outside: a crowd's.
@@ -1115,9 +1118,10 @@ def test_typical_members_hold_and_a_crowd_holds_by_their_shares_of_the_holders()
     n_untypical = np.repeat([4, 1, 4], 4)
     degree = np.repeat([4, 4, 10], 4)
     owned = np.repeat([True, True, False], 4)
-    held, crowd = _typical_and_crowd_held(
-        account, ~typical[account], np.full(12, 4), n_untypical, degree, owned, 9
+    (held,) = _held_by_holders(
+        account[owned], typical[account][owned], (4 - n_untypical)[owned], degree[owned], (3,), 9
     )
+    crowd = _crowd_held(account, ~typical[account], np.full(12, 4), n_untypical, degree, 9)
     np.testing.assert_array_equal(held, [0, 0, 0, 0, 0, 0, 0, 0, 1])
     np.testing.assert_array_equal(crowd, [0, 0, 0, 0, 1, 1, 1, 1, 0])
 

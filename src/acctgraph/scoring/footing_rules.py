@@ -404,25 +404,28 @@ def _binomial_tails(share: np.ndarray, least: np.ndarray, holders: np.ndarray) -
 
 
 def _held_by_holders(
-    holder: np.ndarray,
     account: np.ndarray,
-    community: np.ndarray,
-    attribute: np.ndarray,
-    graph: AttributeGraph,
+    is_holder: np.ndarray,
+    n_holders: np.ndarray,
+    degree: np.ndarray,
     min_others: tuple[int, ...],
+    n_accounts: int,
 ) -> list[np.ndarray]:
-    """For each account, how many of its links (``account``, ``community``,
-    ``attribute``: its community's) go to attributes *held* by its
-    community's ``holder`` accounts: at least ``min_others`` other holders,
-    at least :data:`HELD_SHARE` of them ``holder`` accounts of the same
-    community. One count per value of ``min_others``."""
-    n_acc = len(holder)
-    codes, _ = pd.factorize(community * graph.links.n_attributes + attribute)
-    holders = np.bincount(codes, weights=holder[account])[codes] - holder[account]
-    others = graph.degree[attribute] - 1
+    """For each of ``n_accounts`` accounts, how many of its links go to attributes *held* by
+    its community's holder accounts: at least ``min_others`` other holders
+    (of the attribute's ``degree``), at least :data:`HELD_SHARE` of them
+    holder accounts of the same community. One count per value of
+    ``min_others``.
+
+    Per link: its ``account``, whether that account ``is_holder``, and how
+    many of its community's holder accounts hold the link's attribute
+    (``n_holders``, the account itself included).
+    """
+    holders = n_holders - is_holder
+    others = degree - 1
     nearly_all = holders >= HELD_SHARE * others
     return [
-        np.bincount(account[nearly_all & (others >= least)], minlength=n_acc)
+        np.bincount(account[nearly_all & (others >= least)], minlength=n_accounts)
         for least in min_others
     ]
 

@@ -251,8 +251,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     ).astype(float, copy=False)  # bincount gives int64 where nothing is shared
     # An owned attribute is shared by at least 3 members, so only the shared
     # links are read, not every edge of the members again.
-    shared_owned = _owned_attribute(link_shared[shared], shared_degree)
-    owned = shared[shared_owned]
+    owned = shared[_owned_attribute(link_shared[shared], shared_degree)]
     n_owned = np.bincount(member_links.account[owned], minlength=n_acc)
     footing = np.zeros(n_acc)
     footing[member] = n_owned[member] / np.maximum(graph.account_edges[member], 1)
@@ -386,19 +385,29 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         )
         membership = np.where(full, 1.0, membership)
         fit = np.where(full, 1.0, fit)
+    typical = np.zeros(n_acc, dtype=bool)
+    typical[member] = np.sqrt(membership) * fit >= footing_rules.TYPICAL_MEMBER
+    # Typical members holding each shared link's attribute, counted as
+    # link_shared is (hashing only links outside their attribute's community).
+    link_typical = np.zeros(len(link_comm))
+    is_typical = typical[member_links.account]
+    link_typical[at_home] = np.bincount(
+        home_attribute, weights=is_typical[at_home], minlength=n_attr
+    )[home_attribute]
+    link_typical[other] = np.bincount(other_pair, weights=is_typical[other])[other_pair]
+    held_links = (
+        member_links.account[owned],
+        is_typical[owned],
+        link_typical[owned],
+        graph.degree[link_attribute[owned]],
+    )
+    if with_footing:
         # Standing on the attributes that the cluster's typical members hold,
         # as much as they do: a member in full, however many other edges it
         # has (a hijacked account's own history; see :mod:`.footing_rules`).
-        typical = np.zeros(n_acc, dtype=bool)
-        typical[member] = np.sqrt(membership) * fit >= footing_rules.TYPICAL_MEMBER
         # Held with 4 others for standing on them, with 3 for holding none.
         n_held, n_shared = _held_by_holders(
-            typical,
-            member_links.account[owned],
-            link_comm[owned],
-            link_attribute[owned],
-            graph,
-            (footing_rules.HELD_MIN_OTHERS, footing_rules.APART_MIN_OTHERS),
+            *held_links, (footing_rules.HELD_MIN_OTHERS, footing_rules.APART_MIN_OTHERS), n_acc
         )
         stands = _as_its_members(
             n_held[member],
@@ -419,23 +428,13 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         # attribute (an office's card, pulled into a farm's community) and
         # on none that the typical members hold is not one of them (see
         # "With an IP kind" in :mod:`.footing_rules`).
-        typical = np.zeros(n_acc, dtype=bool)
-        typical[member] = np.sqrt(membership) * fit >= footing_rules.TYPICAL_MEMBER
-        # Untypical members holding each link's attribute, counted as
-        # link_shared is (hashing only links outside their attribute's community).
-        untypical = ~typical[member_links.account]
-        link_untypical = np.zeros(len(link_comm))
-        link_untypical[at_home] = np.bincount(
-            home_attribute, weights=untypical[at_home], minlength=n_attr
-        )[home_attribute]
-        link_untypical[other] = np.bincount(other_pair, weights=untypical[other])[other_pair]
-        n_shared, n_crowd = _typical_and_crowd_held(
+        (n_shared,) = _held_by_holders(*held_links, (footing_rules.APART_MIN_OTHERS,), n_acc)
+        n_crowd = _crowd_held(
             member_links.account[shared],
-            untypical[shared],
+            ~is_typical[shared],
             link_shared[shared],
-            link_untypical[shared],
+            link_shared[shared] - link_typical[shared],
             shared_degree,
-            shared_owned,
             n_acc,
         )
         apart = (
@@ -550,44 +549,30 @@ def _rescore(
     return _assembled(n, fresh, pieces)
 
 
-def _typical_and_crowd_held(
+def _crowd_held(
     account: np.ndarray,
     untypical: np.ndarray,
     n_holders: np.ndarray,
     n_untypical: np.ndarray,
     degree: np.ndarray,
-    owned: np.ndarray,
     n_accounts: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """For each of ``n_accounts`` accounts, how many of its shared links go
-    to an attribute that its community's typical members hold, and how many
-    to a crowd's.
+    to a crowd's attribute: at least
+    :data:`~.footing_rules.CROWD_IN_COMMUNITY` of its holders in the
+    community, at least :data:`~.footing_rules.APART_MIN_OTHERS` other
+    member holders, at least :data:`~.footing_rules.HELD_SHARE` of them
+    untypical.
 
     Per link: its ``account``, whether that account is ``untypical``, the
     members of the community holding its attribute (``n_holders``, of them
-    ``n_untypical`` untypical), the attribute's ``degree`` and whether the
-    community ``owned`` it. *Held* by the typical members (as
-    :func:`~.footing_rules._held_by_holders` counts it): owned, with at least
-    :data:`~.footing_rules.APART_MIN_OTHERS` other holders, at least
-    :data:`~.footing_rules.HELD_SHARE` of them typical members. A *crowd's*:
-    most of its holders in the community, at least ``APART_MIN_OTHERS``
-    other member holders, at least ``HELD_SHARE`` of them untypical.
+    ``n_untypical`` untypical) and the attribute's ``degree``.
     """
-    least, share = footing_rules.APART_MIN_OTHERS, footing_rules.HELD_SHARE
-    is_typical = ~untypical
-    # The other holders, typical members among them, and the other members
-    # holding it, untypical among them.
-    others = degree - 1
-    typical_others = n_holders - n_untypical - is_typical
-    held = owned & (others >= least) & (typical_others >= share * others)
     member_others = n_holders - 1
     untypical_others = n_untypical - untypical
     crowd = (
-        (member_others >= least)
-        & (untypical_others >= share * member_others)
+        (member_others >= footing_rules.APART_MIN_OTHERS)
+        & (untypical_others >= footing_rules.HELD_SHARE * member_others)
         & (n_holders >= footing_rules.CROWD_IN_COMMUNITY * degree)
     )
-    return (
-        np.bincount(account[held], minlength=n_accounts),
-        np.bincount(account[crowd], minlength=n_accounts),
-    )
+    return np.bincount(account[crowd], minlength=n_accounts)
