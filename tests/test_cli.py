@@ -48,6 +48,7 @@ def test_dense_blocks_options_reach_the_run(world_dir, tmp_path):
         "0",
         "--no-split-blocks",
         "--no-card-groups",
+        "--no-evidence-groups",
         "--no-attach-accounts",
     ]
     assert main([*args, "--out", str(out)]) == 0
@@ -55,6 +56,7 @@ def test_dense_blocks_options_reach_the_run(world_dir, tmp_path):
     assert parameters["dense_blocks"] == 0
     assert parameters["split_blocks"] is False
     assert parameters["card_groups"] is False
+    assert parameters["evidence_groups"] is False
     assert parameters["attach_accounts"] is False
 
 

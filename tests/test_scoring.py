@@ -813,13 +813,17 @@ def test_farm_accounts_left_in_a_crowd_are_attached_to_their_farm():
     # about 250 people also use, whose card is their one tie to the rest of
     # the farm: Leiden leaves them with the carrier's crowd, which scores
     # near 0. Judged as members of the flagged farm whose cards they share,
-    # they are flagged. (Card groups, off here, now find them first: the
-    # farm's card group is carved out whole.)
+    # they are flagged. (Card groups and evidence groups, off here, now find
+    # them first: the farm's card group is carved out whole.)
     world = few_proxies_world(10_000, seed=1)
 
     def run(attach_accounts, events=world.events):
         return ag.detect(
-            events, accounts=world.accounts, card_groups=False, attach_accounts=attach_accounts
+            events,
+            accounts=world.accounts,
+            card_groups=False,
+            evidence_groups=False,
+            attach_accounts=attach_accounts,
         )
 
     left, attached = run(False), run(True)
@@ -857,12 +861,16 @@ def test_a_farm_card_attaches_its_holders_left_with_households(monkeypatch):
     # rarity, so they stayed in household communities scoring near 0; as a
     # card tie it makes them members of their farm. (Attaching in rounds
     # finds some of them without card ties too: AP 0.973 without, 0.992 with.)
-    # (Card groups, off here, now carve such a farm out whole: AP 0.997
-    # without card ties, 0.998 with.)
+    # (Card groups, off here with evidence groups, now carve such a farm out
+    # whole: AP 0.997 without card ties, 0.998 with.)
     world = few_proxies_world(20_000, seed=2)
-    with_card = ag.detect(world.events, accounts=world.accounts, card_groups=False)
+    with_card = ag.detect(
+        world.events, accounts=world.accounts, card_groups=False, evidence_groups=False
+    )
     monkeypatch.setattr(ag.scoring.features, "CARD_TIE_MEMBERS", 10**9)  # no card ties
-    without = ag.detect(world.events, accounts=world.accounts, card_groups=False)
+    without = ag.detect(
+        world.events, accounts=world.accounts, card_groups=False, evidence_groups=False
+    )
     after, before = (ag.evaluate(r, world.truth) for r in (with_card, without))
     assert after["average_precision"] >= max(0.97, before["average_precision"] + 0.01)
     # Rounds flag as many (recall 0.940 either way); the card lifts their scores.
@@ -881,11 +889,14 @@ def test_attaching_again_reaches_the_holders_of_a_card_spread_over_a_farms_piece
     # under half of its card's holders are in flagged clusters and the card
     # is no tie; once the first round has moved some of them in, it is.
     # Measured: F1 0.742 in one round, 0.984 in up to three. (Card groups,
-    # off here, now carve that farm out whole: 0.988 in one round.)
+    # off here with evidence groups, now carve that farm out whole: 0.988 in
+    # one round.)
     world = few_proxies_world(8_000, seed=4)
 
     def quality():
-        result = ag.detect(world.events, accounts=world.accounts, card_groups=False)
+        result = ag.detect(
+            world.events, accounts=world.accounts, card_groups=False, evidence_groups=False
+        )
         return ag.evaluate(result, world.truth)
 
     rounds = quality()
@@ -915,8 +926,8 @@ def test_attaching_leaves_a_farm_that_it_would_sink_as_it_was(monkeypatch):
         return attached, rescored
 
     monkeypatch.setattr(ag.scoring.attaching, "_attach", first_target_sinks)
-    # Without card groups, which would leave one target.
-    ag.detect(world.events, accounts=world.accounts, card_groups=False)
+    # Without card groups and evidence groups, which would leave one target.
+    ag.detect(world.events, accounts=world.accounts, card_groups=False, evidence_groups=False)
     # The first round's two calls; later rounds attach what it made ties.
     assert len(calls) >= 2
     (moved, target), (kept, _) = calls[:2]
@@ -939,11 +950,15 @@ def test_accounts_are_attached_only_where_the_data_has_an_ip_kind():
 
 
 def _quality_without_attaching(world):
-    """Quality of a default run with card groups and attaching off: they
-    find some of the accounts the earlier mechanisms do, and have their own
-    tests."""
+    """Quality of a default run with card groups, evidence groups and
+    attaching off: they find some of the accounts the earlier mechanisms
+    do, and have their own tests."""
     result = ag.detect(
-        world.events, accounts=world.accounts, card_groups=False, attach_accounts=False
+        world.events,
+        accounts=world.accounts,
+        card_groups=False,
+        evidence_groups=False,
+        attach_accounts=False,
     )
     return ag.evaluate(result, world.truth)
 
@@ -1018,7 +1033,8 @@ def test_a_small_farm_left_inside_households_is_split_out():
     # out of Leiden with the 80 household accounts whose home IPs those
     # proxies are, and that community's medians are the households'.
     # Peeled out of it, the farm is the community's densest block.
-    # Card groups, which also find this farm, are off to test the split alone.
+    # Card groups and evidence groups, which also find this farm, are off to
+    # test the split alone.
     world = few_proxies_world(20_000, seed=2)
     small = set(world.truth.loc[world.truth["group"] == "farm-3", "account_id"])
     assert len(small) == 20
@@ -1030,6 +1046,7 @@ def test_a_small_farm_left_inside_households_is_split_out():
             split_blocks=split_blocks,
             attach_accounts=False,
             card_groups=False,
+            evidence_groups=False,
         )
         flagged = set(result.accounts.loc[result.accounts["flagged"], "account_id"])
         return result, flagged
@@ -1051,6 +1068,7 @@ def test_a_small_farm_left_inside_households_is_split_out():
         accounts=world.accounts,
         attach_accounts=False,
         card_groups=False,
+        evidence_groups=False,
     )
     pd.testing.assert_frame_equal(shuffled.accounts, result.accounts)
 

@@ -71,6 +71,13 @@ def _add_detect_options(parser: argparse.ArgumentParser) -> None:
         help="do not weigh the accounts linked by shared cards as one cluster",
     )
     parser.add_argument(
+        "--no-evidence-groups",
+        dest="evidence_groups",
+        action="store_false",
+        help="do not weigh the accounts that show a farm's behaviour themselves, linked "
+        "through what mostly they hold, as one cluster",
+    )
+    parser.add_argument(
         "--no-attach-accounts",
         dest="attach_accounts",
         action="store_false",
@@ -175,6 +182,7 @@ def _detect_kwargs(args: argparse.Namespace) -> dict[str, object]:
         "dense_blocks": args.dense_blocks,
         "split_blocks": args.split_blocks,
         "card_groups": args.card_groups,
+        "evidence_groups": args.evidence_groups,
         "attach_accounts": args.attach_accounts,
         "max_attribute_degree": args.max_attribute_degree,
         "min_cluster_size": args.min_cluster_size,

@@ -35,6 +35,7 @@ from .scoring import (
     KindRoles,
     adopt_card_groups,
     adopt_dense_blocks,
+    adopt_evidence_groups,
     attach_on_evidence,
     footing_counts,
     merge_on_evidence,
@@ -84,6 +85,14 @@ class DetectConfig:
         cluster, and report it so where it scores as a farm, above the
         communities it came from (see
         :func:`acctgraph.scoring.adopt_card_groups`). False turns this off.
+    evidence_groups : bool, default=True
+        Weigh the accounts that show a farm's behaviour themselves (IP
+        rotation, spread over networks, volume), linked through the
+        attributes mostly they hold, as one cluster, and report it so where
+        it scores as a farm, above the communities it came from: a farm
+        paying with a card of each account's own, scattered by Leiden over
+        the households whose IPs its proxies resell (see
+        :func:`acctgraph.scoring.adopt_evidence_groups`). False turns this off.
     attach_accounts : bool, default=True
         Move an account that is not flagged into a flagged cluster whose
         specific attributes it shares, where judged as that cluster's member
@@ -112,6 +121,7 @@ class DetectConfig:
     dense_blocks: int = 1
     split_blocks: bool = True
     card_groups: bool = True
+    evidence_groups: bool = True
     attach_accounts: bool = True
     max_attribute_degree: int = 10_000
     specificity_exponent: float = 0.5
@@ -139,6 +149,7 @@ class DetectConfig:
         )
         _require(self.split_blocks, "split_blocks", "a bool", lambda v: isinstance(v, bool))
         _require(self.card_groups, "card_groups", "a bool", lambda v: isinstance(v, bool))
+        _require(self.evidence_groups, "evidence_groups", "a bool", lambda v: isinstance(v, bool))
         _require(self.attach_accounts, "attach_accounts", "a bool", lambda v: isinstance(v, bool))
         _require(
             self.max_attribute_degree,
@@ -214,6 +225,7 @@ def detect(
     dense_blocks: int = 1,
     split_blocks: bool = True,
     card_groups: bool = True,
+    evidence_groups: bool = True,
     attach_accounts: bool = True,
     max_attribute_degree: int = 10_000,
     specificity_exponent: float = 0.5,
@@ -245,7 +257,8 @@ def detect(
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
     resolution, coarse_factor, dense_blocks, split_blocks, card_groups,
-    attach_accounts, max_attribute_degree, specificity_exponent, min_cluster_size, threshold,
+    evidence_groups, attach_accounts, max_attribute_degree, specificity_exponent,
+    min_cluster_size, threshold,
     ip_kind, asn_kind, payment_kind, leiden_backend
         See :class:`DetectConfig`.
     pseudonymizer : Pseudonymizer, optional
@@ -308,6 +321,7 @@ def detect(
         dense_blocks=dense_blocks,
         split_blocks=split_blocks,
         card_groups=card_groups,
+        evidence_groups=evidence_groups,
         attach_accounts=attach_accounts,
         max_attribute_degree=max_attribute_degree,
         specificity_exponent=specificity_exponent,
@@ -450,6 +464,18 @@ def _run_stages(
             # 0.961 run before the merge, 0.984 here, with cards of 10 or more
             # holders).
             communities, scores = adopt_card_groups(
+                graph,
+                communities,
+                scores,
+                roles=roles,
+                threshold=config.threshold,
+                min_cluster_size=config.min_cluster_size,
+                n_jobs=n_jobs,
+            )
+        if config.evidence_groups:
+            # After card groups, which take a farm's accounts on 2 IPs (whose
+            # own evidence is short of the bar) with the rest of the farm.
+            communities, scores = adopt_evidence_groups(
                 graph,
                 communities,
                 scores,

@@ -25,6 +25,9 @@ The modules, in the order the pipeline uses them:
 - :mod:`.card_groups`: :func:`adopt_card_groups`, the accounts linked by
   shared cards reported as one cluster where Leiden scattered them or left
   them inside a larger community, and whole they score as a farm;
+- :mod:`.evidence_groups`: :func:`adopt_evidence_groups`, the accounts that
+  show a farm's behaviour themselves, linked through what mostly they hold,
+  reported as one cluster where they score as a farm;
 - :mod:`.attaching`: :func:`attach_on_evidence`, single accounts moved to the
   flagged cluster they are tied to.
 
@@ -35,10 +38,21 @@ that module, so that setting it there (as the tests do) reaches every rule
 that uses it.
 """
 
-from . import adopting, attaching, card_groups, features, footing_rules, merging, score, splitting
+from . import (
+    adopting,
+    attaching,
+    card_groups,
+    evidence_groups,
+    features,
+    footing_rules,
+    merging,
+    score,
+    splitting,
+)
 from .adopting import SPARE_BLOCKS, adopt_dense_blocks, grow_block, keep_owning_parts, trim_block
 from .attaching import attach_on_evidence
 from .card_groups import adopt_card_groups
+from .evidence_groups import adopt_evidence_groups
 from .features import FEATURE_WEIGHTS, KindRoles, core_membership, effective_bias, footing_counts
 from .merging import merge_on_evidence
 from .score import Scores, score_communities
@@ -51,12 +65,14 @@ __all__ = [
     "Scores",
     "adopt_card_groups",
     "adopt_dense_blocks",
+    "adopt_evidence_groups",
     "adopting",
     "attach_on_evidence",
     "attaching",
     "card_groups",
     "core_membership",
     "effective_bias",
+    "evidence_groups",
     "features",
     "footing_counts",
     "footing_rules",

@@ -47,7 +47,7 @@ from . import adopting, merging
 from .features import KindRoles
 from .score import Scores, _rescore, score_communities
 
-__all__ = ["MIN_CARD_HOLDERS", "adopt_card_groups", "find_card_groups"]
+__all__ = ["MIN_CARD_HOLDERS", "adopt_card_groups", "adopt_groups", "find_card_groups"]
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +187,49 @@ def adopt_card_groups(
     scores : Scores
     """
     roles = roles or KindRoles()
+    return adopt_groups(
+        graph,
+        communities,
+        scores,
+        find_card_groups(graph, roles, min_accounts=min_accounts),
+        "card groups",
+        roles=roles,
+        margin=margin,
+        min_cluster_size=min_cluster_size,
+        threshold=threshold,
+        n_jobs=n_jobs,
+    )
+
+
+def adopt_groups(
+    graph: AttributeGraph,
+    communities: Communities,
+    scores: Scores,
+    groups: list[tuple[np.ndarray, np.ndarray]],
+    what: str,
+    *,
+    roles: KindRoles,
+    margin: float = merging.MERGE_MARGIN,
+    min_cluster_size: int = 3,
+    threshold: float = 0.5,
+    n_jobs: int | None = None,
+) -> tuple[Communities, Scores]:
+    """Carve out each of ``groups`` (accounts, attribute nodes) that Leiden
+    did not report whole, where it scores as a farm above the communities
+    it came from, on the grounds :func:`adopt_card_groups` gives; ``what``
+    names the groups in the log.
+
+    Returns
+    -------
+    communities : Communities
+    scores : Scores
+    """
     community = communities.account_community
     size = np.bincount(community[community >= 0], minlength=communities.n_communities)
     # Groups that are not a community of their own: in several communities,
     # or in one with other accounts too (see the module docstring).
     unreported, inside_one = [], []
-    for accounts, attributes in find_card_groups(graph, roles, min_accounts=min_accounts):
+    for accounts, attributes in groups:
         held = community[accounts]
         scattered = held[0] < 0 or (held != held[0]).any()
         if scattered or size[held[0]] > len(accounts):
@@ -216,9 +253,9 @@ def adopt_card_groups(
     group_score = score_communities(graph, alone, roles=roles, n_jobs=n_jobs).clusters["score"]
     group_score = group_score.to_numpy()
     cluster_score = scores.clusters["score"].to_numpy()
-    groups = [accounts for accounts, _ in unreported]
-    piece_group, piece = _pieces(groups, community, cluster_score, threshold)
-    bar = np.zeros(len(groups))
+    group_accounts = [accounts for accounts, _ in unreported]
+    piece_group, piece = _pieces(group_accounts, community, cluster_score, threshold)
+    bar = np.zeros(len(group_accounts))
     np.maximum.at(bar, piece_group, cluster_score[piece])
     # A group inside one community with nearly all its accounts flagged
     # (all but less than PIECE_SHARE of them) can win on the margin alone:
@@ -229,7 +266,7 @@ def adopt_card_groups(
     # unflagged; none adopted.
     unflagged = scores.account_features["score"].to_numpy() < threshold
     settled = np.array(inside_one) & np.array(
-        [unflagged[accounts].mean() < adopting.PIECE_SHARE for accounts in groups]
+        [unflagged[accounts].mean() < adopting.PIECE_SHARE for accounts in group_accounts]
     )
     weighed = np.flatnonzero(
         (group_score >= threshold)
@@ -244,7 +281,7 @@ def adopt_card_groups(
     in_weighed = np.isin(piece_group, weighed)
     flags_before, flags_after = (
         _touched_flags(
-            groups, community, piece_group[in_weighed], piece[in_weighed], s >= threshold
+            group_accounts, community, piece_group[in_weighed], piece[in_weighed], s >= threshold
         )[weighed]
         for s in (
             scores.account_features["score"].to_numpy(),
@@ -254,7 +291,7 @@ def adopt_card_groups(
     adopt = (group_score[weighed] > bar[weighed] + margin) | (flags_after > flags_before)
     if not adopt.any():
         return communities, scores
-    logger.info("scoring: %d card groups adopted of %d weighed", adopt.sum(), len(unreported))
+    logger.info("scoring: %d %s adopted of %d weighed", adopt.sum(), what, len(unreported))
     if adopt.all():
         return carved, carved_scores
     carved = carve_blocks(communities, [unreported[i] for i in weighed[adopt]], min_cluster_size)

@@ -1,0 +1,224 @@
+"""Evidence groups: the accounts that show a farm's behaviour themselves,
+linked through what they alone share, weighed whole.
+
+A farm that pays with a card of each account's own and rotates over a few
+proxy IPs each (``few_proxies_unique_cards``: 2-5 IPs from a pool three
+times the farm's size) is held together by those IPs alone, most of which
+one or two of its accounts use. Leiden cuts it into pieces and puts them in
+communities with the households whose home IPs its proxies resell, as many
+households as farm accounts or more, and such a community's medians are
+the households': 20 farm accounts among 53 households scored 0.007.
+Peeling does not find them (a household with its family card is a denser
+block than a sparse web of proxies), and there is no card to group them by.
+
+What the households do not show is the farm accounts' own behaviour:
+2-7 IPs over 2-6 networks and 12-100 times the median account's requests,
+against 1-5 IPs in 1-3 networks and at most 7 times. An account *shows*
+where its own evidence
+
+    e(a) = sum_f w_f * s_f(a) / sum_f w_f
+
+over the features an account has on its own (``ip_rotation``,
+``asn_spread``, ``volume``; :func:`.features._own_evidence`), each squashed
+as its cluster feature is and weighed as in :data:`.FEATURE_WEIGHTS`,
+reaches :data:`OWN_EVIDENCE_SHOWN`; an attribute *links* the accounts that
+show where at least half of its holders show (any kind but the ASN: a
+network says where an account is, not whose it is). An *evidence group*
+is a connected component of those links with ``min_accounts`` accounts or
+more. In ``few_proxies_unique_cards`` (10,000 accounts, seed 1) the 254
+farm accounts that show are in groups of 182, 25, 17 and 16 accounts, all
+farm, across 13 communities; the other accounts that show (83 developers
+with their cloud IPs, 38 others) form groups of 14 or fewer, all
+developers.
+
+:func:`adopt_evidence_groups` weighs each group as :func:`.adopt_card_groups`
+weighs a card group (:func:`.card_groups.adopt_groups`): scored on its own,
+carved out where it is flagged and beats the communities it came from.
+Choosing accounts by their evidence raises the features it is read from, so
+a group's score must rest on the rest as well: a farm's accounts also
+share specific IPs (``specific_overlap``) and are all embedded
+(``cohesion``). Heavy users of a crowd share only its busy IPs, which
+link nobody here since most of their holders do not show.
+
+Measured with ``benchmarks/bench_quality.py --peers`` (acctgraph alone) on
+145 worlds: every world of its table at 5,000 and 10,000 accounts, seeds
+1-3; ``few_proxies`` at 3,000-10,000 accounts in steps of 1,000, seeds
+1-8; the five combined worlds at 10,000 accounts, seeds 1-3.
+``few_proxies_unique_cards`` went from F1 0.762/0.551/0.689 to
+0.885/0.899/0.864 (average precision 0.772/0.616/0.687 to
+0.830/0.850/0.805), nothing innocent flagged; of the other 142 worlds,
+one changed (few_proxies, 8,000 accounts, seed 4: average precision
+0.99992 to 1.0). Carving the accounts that show out of each community on its
+own, before card groups, also took 5 accounts of a 20-account farm that
+its card group held (few_proxies without synchrony, 10,000 accounts,
+seed 3: average precision 1.000 to 0.985); weighed across communities,
+after card groups, they stay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ..communities import Communities
+from ..graph import AttributeGraph
+from . import card_groups, features, merging
+from .features import KindRoles
+from .score import Scores
+
+__all__ = ["OWN_EVIDENCE_SHOWN", "adopt_evidence_groups", "find_evidence_groups"]
+
+# Share of the evidence an account can show on its own (e(a) in the module
+# docstring) from which it shows a farm's behaviour. On the 145 worlds of
+# the module docstring's sweep, 0.5 flags no innocent account more; on the
+# 56 of them rerun, 0.4 took few_proxies_unique_cards (seeds 1-3) from F1
+# 0.885/0.899/0.864 to 0.903/0.942/0.918 but flagged a household
+# (few_proxies, 5,000 accounts, seed 8), and 0.6 left 0.784/0.695/0.772.
+OWN_EVIDENCE_SHOWN = 0.5
+
+
+def own_evidence_shown(graph: AttributeGraph, scores: Scores) -> np.ndarray:
+    """Each account's ``e(a)`` (see the module docstring), 0 for the
+    features whose kind the data lacks."""
+    account_features = scores.account_features
+    own = features._own_evidence(
+        account_features["n_ips"].to_numpy(),
+        account_features["n_asns"].to_numpy(),
+        account_features["activity"].to_numpy(),
+        features._population_activity(graph.links.activity),
+    )
+    shown = np.zeros(graph.links.n_accounts)
+    total = 0.0
+    for feature, values in own.items():
+        if feature in scores.unavailable:
+            continue
+        weight = features.FEATURE_WEIGHTS[feature]
+        shown += weight * features._signal(values, *features._LOG_SQUASH[feature])
+        total += weight
+    return shown / total if total else shown
+
+
+def find_evidence_groups(
+    graph: AttributeGraph, scores: Scores, roles: KindRoles, *, min_accounts: int = 10
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The accounts that show a farm's behaviour, linked through the
+    attributes mostly they hold, and the attributes they alone hold.
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    scores : Scores
+        Scores of any clustering: only the per-account features are read.
+    roles : KindRoles
+        Names the ASN kind, which links nobody.
+    min_accounts : int, default=10
+        Smaller groups are left out.
+
+    Returns
+    -------
+    list of (accounts, attributes)
+        Each group's account codes and the codes of the attribute nodes every
+        graph edge of which comes from its accounts, both sorted; groups in
+        order of their smallest account.
+    """
+    links = graph.links
+    shows = own_evidence_shown(graph, scores) >= OWN_EVIDENCE_SHOWN
+    edge = graph.edge_mask & shows[links.account]
+    if roles.asn in set(links.kinds):
+        start, stop = links.kind_range(roles.asn)
+        edge &= (links.attribute < start) | (links.attribute >= stop)
+    showing_holders = np.bincount(links.attribute[edge], minlength=links.n_attributes)
+    links_them = 2 * showing_holders >= graph.degree
+    edges = np.flatnonzero(edge & links_them[links.attribute])
+    if len(edges) == 0:
+        return []
+    # Nodes: every account, then every attribute.
+    n_nodes = links.n_accounts + links.n_attributes
+    adjacency = sp.coo_matrix(
+        (
+            np.ones(len(edges), dtype=np.int8),
+            (links.account[edges], links.n_accounts + links.attribute[edges]),
+        ),
+        shape=(n_nodes, n_nodes),
+    )
+    _, component = connected_components(adjacency, directed=False)
+    linked = np.unique(links.account[edges])
+    # Components are numbered in order of their smallest node, accounts
+    # first: groups in order of their smallest account.
+    _, group, n_accounts = np.unique(component[linked], return_inverse=True, return_counts=True)
+    big = n_accounts[group] >= min_accounts
+    if not big.any():
+        return []
+    linked = linked[big]
+    group = np.unique(group[big], return_inverse=True)[1]
+    n_groups = int(group.max()) + 1
+    owned, owned_group = graph.attributes_held_only_by(linked, group)
+    # ``linked`` is sorted, so a stable sort keeps each group's accounts sorted.
+    accounts_by_group = np.split(
+        linked[np.argsort(group, kind="stable")],
+        np.cumsum(np.bincount(group, minlength=n_groups))[:-1],
+    )
+    attributes_by_group = np.split(
+        owned[np.argsort(owned_group, kind="stable")],
+        np.cumsum(np.bincount(owned_group, minlength=n_groups))[:-1],
+    )
+    return list(zip(accounts_by_group, attributes_by_group, strict=True))
+
+
+def adopt_evidence_groups(
+    graph: AttributeGraph,
+    communities: Communities,
+    scores: Scores,
+    *,
+    roles: KindRoles | None = None,
+    margin: float = merging.MERGE_MARGIN,
+    min_cluster_size: int = 3,
+    threshold: float = 0.5,
+    min_accounts: int = 10,
+    n_jobs: int | None = None,
+) -> tuple[Communities, Scores]:
+    """Report an evidence group that Leiden did not report whole as one
+    cluster where it scores as a farm, above the communities it came from.
+
+    Groups are found by :func:`find_evidence_groups` and weighed as card
+    groups are (:func:`.adopt_card_groups`). Only where the data has an IP
+    kind: without one, ``e(a)`` rests on volume alone, which active
+    background users have too.
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    communities : Communities
+    scores : Scores
+        The scores of ``communities``.
+    roles : KindRoles, optional
+    margin : float, default=merging.MERGE_MARGIN
+    min_cluster_size : int, default=3
+        A community left with fewer accounts is dropped.
+    threshold : float, default=0.5
+    min_accounts : int, default=10
+        Smaller evidence groups are not weighed.
+    n_jobs : int, optional
+        Processes that score at once (see :func:`.score_communities`).
+
+    Returns
+    -------
+    communities : Communities
+    scores : Scores
+    """
+    roles = roles or KindRoles()
+    if roles.ip not in set(graph.links.kinds):
+        return communities, scores
+    return card_groups.adopt_groups(
+        graph,
+        communities,
+        scores,
+        find_evidence_groups(graph, scores, roles, min_accounts=min_accounts),
+        "evidence groups",
+        roles=roles,
+        margin=margin,
+        min_cluster_size=min_cluster_size,
+        threshold=threshold,
+        n_jobs=n_jobs,
+    )
