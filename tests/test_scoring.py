@@ -1168,3 +1168,22 @@ def test_without_ips_footing_below_the_level_costs_fit_as_its_square():
         own, signal, raw_owning_nothing, np.zeros(6, dtype=np.int64), ["ip_rotation", "asn_spread"]
     )
     np.testing.assert_allclose(fit, np.ones(6))
+
+
+def test_a_creation_burst_counts_a_day_from_two_members_of_a_small_cluster():
+    # Community 0: 16 core members created in 8 waves of 2 (a hydra farm
+    # replacing banned accounts); community 1: 16 created on 16 days;
+    # community 2: 100, of whom 4 on one day (5% is 5) and 5 on another.
+    from acctgraph.scoring.features import _creation_burst
+
+    day = np.timedelta64(86_400, "s")
+    start = np.datetime64("2026-01-01T12:00:00")
+    waves = start + np.repeat(np.arange(8) * 30, 2) * day
+    apart = start + np.arange(16) * 7 * day
+    crowd = start + np.r_[np.zeros(4), np.full(5, 1), np.arange(91) * 3 + 10].astype(int) * day
+    created = np.concatenate([waves, apart, crowd]).astype("datetime64[ns]")
+    comm = np.repeat([0, 1, 2], [16, 16, 100])
+    core = np.ones(len(comm), dtype=bool)
+    core[-1] = False  # outside the core: neither counted nor counting
+    share = _creation_burst(created, core, comm, 3, np.array([16, 16, 99]))
+    np.testing.assert_allclose(share, [1.0, 0.0, 5 / 99])
