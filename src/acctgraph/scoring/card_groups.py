@@ -214,10 +214,28 @@ def adopt_groups(
     threshold: float = 0.5,
     n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
-    """Carve out each of ``groups`` (accounts, attribute nodes) that Leiden
-    did not report whole, where it scores as a farm above the communities
-    it came from, on the grounds :func:`adopt_card_groups` gives; ``what``
-    names the groups in the log.
+    """Carve out each of ``groups`` that Leiden did not report whole, where
+    it scores as a farm above the communities it came from, on the grounds
+    :func:`adopt_card_groups` gives.
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    communities : Communities
+    scores : Scores
+        The scores of ``communities``.
+    groups : list of (accounts, attributes)
+        Each group's account codes (sorted) and the attribute nodes that go
+        with them; no account in two groups.
+    what : str
+        What the groups are, for the log.
+    roles : KindRoles
+    margin : float, default=merging.MERGE_MARGIN
+    min_cluster_size : int, default=3
+        A community left with fewer accounts is dropped.
+    threshold : float, default=0.5
+    n_jobs : int, optional
+        Processes that score at once (see :func:`.score_communities`).
 
     Returns
     -------
