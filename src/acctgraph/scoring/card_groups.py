@@ -47,7 +47,13 @@ from . import adopting, merging
 from .features import KindRoles
 from .score import Scores, _rescore, score_communities
 
-__all__ = ["MIN_CARD_HOLDERS", "adopt_card_groups", "adopt_groups", "find_card_groups"]
+__all__ = [
+    "MIN_CARD_HOLDERS",
+    "adopt_card_groups",
+    "adopt_groups",
+    "find_card_groups",
+    "linked_groups",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -96,36 +102,51 @@ def find_card_groups(
     edges = np.flatnonzero(graph.edge_mask & is_card[links.attribute])
     if len(edges) == 0:
         return []
-    # Nodes: every account, then every card of the kind's range.
-    n_nodes = links.n_accounts + (stop - start)
+    return linked_groups(graph, edges, min_accounts)
+
+
+def linked_groups(
+    graph: AttributeGraph, edges: np.ndarray, min_accounts: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The connected components of the links ``edges`` (indices into the
+    graph's links) of ``min_accounts`` accounts or more, each with the
+    attribute nodes every graph edge of which comes from its accounts.
+
+    Both sorted, groups in order of their smallest account; a component
+    costs its edges, so a card of 2,000 holders costs 2,000.
+    """
+    links = graph.links
+    # Nodes: every account, then every attribute.
+    n_nodes = links.n_accounts + links.n_attributes
     adjacency = sp.coo_matrix(
         (
             np.ones(len(edges), dtype=np.int8),
-            (links.account[edges], links.n_accounts + links.attribute[edges] - start),
+            (links.account[edges], links.n_accounts + links.attribute[edges]),
         ),
         shape=(n_nodes, n_nodes),
     )
     _, component = connected_components(adjacency, directed=False)
-    holders = np.unique(links.account[edges])
-    # connected_components numbers components in order of their smallest
-    # node, and accounts come first: groups in order of their smallest account.
-    label, group = np.unique(component[holders], return_inverse=True)
-    owned, owned_group = graph.attributes_held_only_by(holders, group)
-    n_groups = len(label)
-    # ``holders`` is sorted, so a stable sort keeps each group's accounts sorted.
+    linked = np.unique(links.account[edges])
+    # Components are numbered in order of their smallest node, accounts
+    # first: groups in order of their smallest account.
+    _, group, n_accounts = np.unique(component[linked], return_inverse=True, return_counts=True)
+    big = n_accounts[group] >= min_accounts
+    if not big.any():
+        return []
+    linked = linked[big]
+    group = np.unique(group[big], return_inverse=True)[1]
+    n_groups = int(group.max()) + 1
+    owned, owned_group = graph.attributes_held_only_by(linked, group)
+    # ``linked`` is sorted, so a stable sort keeps each group's accounts sorted.
     accounts_by_group = np.split(
-        holders[np.argsort(group, kind="stable")],
+        linked[np.argsort(group, kind="stable")],
         np.cumsum(np.bincount(group, minlength=n_groups))[:-1],
     )
     attributes_by_group = np.split(
         owned[np.argsort(owned_group, kind="stable")],
         np.cumsum(np.bincount(owned_group, minlength=n_groups))[:-1],
     )
-    return [
-        (accounts, attributes)
-        for accounts, attributes in zip(accounts_by_group, attributes_by_group, strict=True)
-        if len(accounts) >= min_accounts
-    ]
+    return list(zip(accounts_by_group, attributes_by_group, strict=True))
 
 
 def adopt_card_groups(

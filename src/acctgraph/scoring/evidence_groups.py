@@ -58,8 +58,6 @@ after card groups, they stay.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from ..communities import Communities
 from ..graph import AttributeGraph
@@ -133,37 +131,7 @@ def find_evidence_groups(
     edges = np.flatnonzero(edge & links_them[links.attribute])
     if len(edges) == 0:
         return []
-    # Nodes: every account, then every attribute.
-    n_nodes = links.n_accounts + links.n_attributes
-    adjacency = sp.coo_matrix(
-        (
-            np.ones(len(edges), dtype=np.int8),
-            (links.account[edges], links.n_accounts + links.attribute[edges]),
-        ),
-        shape=(n_nodes, n_nodes),
-    )
-    _, component = connected_components(adjacency, directed=False)
-    linked = np.unique(links.account[edges])
-    # Components are numbered in order of their smallest node, accounts
-    # first: groups in order of their smallest account.
-    _, group, n_accounts = np.unique(component[linked], return_inverse=True, return_counts=True)
-    big = n_accounts[group] >= min_accounts
-    if not big.any():
-        return []
-    linked = linked[big]
-    group = np.unique(group[big], return_inverse=True)[1]
-    n_groups = int(group.max()) + 1
-    owned, owned_group = graph.attributes_held_only_by(linked, group)
-    # ``linked`` is sorted, so a stable sort keeps each group's accounts sorted.
-    accounts_by_group = np.split(
-        linked[np.argsort(group, kind="stable")],
-        np.cumsum(np.bincount(group, minlength=n_groups))[:-1],
-    )
-    attributes_by_group = np.split(
-        owned[np.argsort(owned_group, kind="stable")],
-        np.cumsum(np.bincount(owned_group, minlength=n_groups))[:-1],
-    )
-    return list(zip(accounts_by_group, attributes_by_group, strict=True))
+    return card_groups.linked_groups(graph, edges, min_accounts)
 
 
 def adopt_evidence_groups(
