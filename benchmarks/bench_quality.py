@@ -22,7 +22,7 @@ Usage::
 
     python benchmarks/bench_quality.py                  # every world, seeds 1 and 2
     python benchmarks/bench_quality.py --worlds baseline --seeds 1 --accounts 3000
-    python benchmarks/bench_quality.py --reuse-peers results/bench_quality.json  # acctgraph only
+    python benchmarks/bench_quality.py --reuse-peers benchmarks/results/bench_quality.json  # acctgraph only
     python benchmarks/bench_quality.py --worlds few_proxies --seeds 1 2 3 --accounts 5000 \
         --peers --json /tmp/few_proxies.json     # acctgraph alone, leaving the table as it is
     python benchmarks/bench_quality.py --worlds few_proxies_unique_cards few_proxies_all_at_once \
