@@ -43,11 +43,18 @@ class TreeMemory:
     accounts), which at 5 reads a second took a core from the workers and
     slowed the 10M communities stage from 93 to 139 s; children are read
     every ``child_interval`` seconds, their last reading standing between.
+
+    ``pid`` watches another process instead, a child of this one such as a
+    command run with :mod:`subprocess`, with its own children: its peak is
+    then also its ``ru_maxrss`` once it has been waited for.
     """
 
-    def __init__(self, interval: float = 0.2, child_interval: float = 2.0) -> None:
+    def __init__(
+        self, interval: float = 0.2, child_interval: float = 2.0, pid: int | None = None
+    ) -> None:
         self.interval = interval
         self.child_interval = child_interval
+        self.pid = pid
         self.peak_mib = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -59,11 +66,16 @@ class TreeMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak_mib = max(self.peak_mib, peak_rss_mib())
+        own_peak = (
+            peak_rss_mib()
+            if self.pid is None
+            else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        )
+        self.peak_mib = max(self.peak_mib, own_peak)
 
     def _sample(self) -> None:
         page_mib = os.sysconf("SC_PAGE_SIZE") / 2**20
-        me = os.getpid()
+        me = os.getpid() if self.pid is None else self.pid
         children_mib, next_children = 0.0, 0.0
         while not self._stop.wait(self.interval):
             try:

@@ -132,9 +132,14 @@ def _scale_run(tmp_path: Path, *args: str) -> tuple[dict, Path]:
 def test_scale_benchmark_smoke_run(tmp_path):
     row, out = _scale_run(tmp_path)
     assert row["n_rows"] > 50_000
-    for method in ("floor", "acctgraph", "acctgraph_pandas", "igraph", "igraph_all", "networkx"):
+    methods = ("floor", "acctgraph", "cli", "acctgraph_pandas", "igraph", "igraph_all", "networkx")
+    for method in methods:
         assert row[method]["wall_s"] > 0, method
     assert row["acctgraph"]["recall"] >= 0.95
+    # The command finds what the function finds, and writes its results.
+    assert row["cli"]["recall"] == row["acctgraph"]["recall"]
+    assert row["cli"]["written_mb"] > 0
+    assert set(row["cli"]["stage_s"]) == set(row["acctgraph"]["stage_s"])
     # The plain pipeline over every kind links accounts to IPs, ASNs and cards.
     assert row["igraph_all"]["n_links"] > row["floor"]["n_links"]
     assert set(row["acctgraph"]["stage_s"]) == {
