@@ -469,6 +469,15 @@ def main(argv: list[str] | None = None) -> int:
                 runs.setdefault(method, []).append(result)
                 print(f"{n:>10,} {method:>17}: {json.dumps(result)}", file=sys.stderr)
         row |= {method: median_run(results) for method, results in runs.items()}
+        earlier_floor = previous.get(n, {}).get("floor", {}).get("wall_s")
+        if "floor" in runs and earlier_floor is not None:
+            # A cell kept from the earlier run keeps the floor measured beside
+            # it: divided by this run's floor, its ratio would mix two runs'
+            # machine speeds.
+            for method in set(METHODS) - set(runs):
+                cell = row.get(method)
+                if isinstance(cell, dict) and "wall_s" in cell:
+                    row[method] = {"floor_wall_s": earlier_floor} | cell
         rows.append(row)
 
     table = [
@@ -480,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         for method in (m for m in METHODS if m in r):
             m = r[method]
             ratio = f"{m['wall_s'] / floor:.1f}" if floor and "wall_s" in m else "-"
+            if "floor_wall_s" in m:
+                ratio = f"{m['wall_s'] / m['floor_wall_s']:.1f} (its run's floor)"
             stages = ", ".join(f"{k} {v:.1f}" for k, v in m.get("stage_s", {}).items())
             table.append(
                 f"| {r['n_accounts']:,} | {r['n_rows']:,} | {r['bytes'] / 1e6:.0f} | {method} | "

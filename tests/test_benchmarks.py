@@ -176,3 +176,17 @@ def test_scale_benchmark_names_the_machine_a_reused_run_came_from(tmp_path):
     text = out.with_suffix(".md").read_text()
     assert "the earlier run in `earlier.json`, on Elsewhere-1.0, 64 CPUs, Python 3.12.0." in text
     assert "same machine" not in text
+
+
+def test_scale_benchmark_divides_a_kept_cell_by_its_own_runs_floor(tmp_path):
+    # Re-measuring the floor beside a cell kept from an earlier run must not
+    # divide that cell by a floor measured on another day.
+    earlier = tmp_path / "earlier.json"
+    kept = {"n_accounts": 2000, "n_rows": 1, "bytes": 1}
+    kept["floor"] = {"wall_s": 30.0, "peak_rss_mib": 100.0}
+    kept["acctgraph"] = {"wall_s": 90.0, "peak_rss_mib": 200.0}
+    earlier.write_text(json.dumps({"machine": {}, "rows": [kept]}))
+    row, out = _scale_run(tmp_path, "--methods", "floor", "--reuse", str(earlier))
+    assert row["floor"]["wall_s"] < 30.0
+    assert row["acctgraph"]["floor_wall_s"] == 30.0
+    assert "| acctgraph | 90.00 | 3.0 (its run's floor) |" in out.with_suffix(".md").read_text()
