@@ -1187,3 +1187,99 @@ def test_a_creation_burst_counts_a_day_from_two_members_of_a_small_cluster():
     core[-1] = False  # outside the core: neither counted nor counting
     share = _creation_burst(created, core, comm, 3, np.array([16, 16, 99]))
     np.testing.assert_allclose(share, [1.0, 0.0, 5 / 99])
+
+
+def _days(start, offsets):
+    return (np.datetime64(start) + np.asarray(offsets) * np.timedelta64(86_400, "s")).astype(
+        "datetime64[ns]"
+    )
+
+
+def test_a_creation_burst_counts_waves_under_5_percent_that_chance_does_not_explain():
+    # Among 20,000 accounts created over a year, a farm of 400 comes in 25
+    # waves of 16 (4% of it a day, where chance puts about 1.1 of it); a
+    # crowd of 400 is created at random days, as everyone else.
+    from acctgraph.scoring.features import _creation_burst
+
+    rng = np.random.default_rng(5)
+    background = _days("2026-01-01T12:00", rng.integers(0, 365, 19_200))
+    farm = _days("2026-01-01T12:00", np.repeat(np.arange(25) * 14 + 3, 16))
+    crowd = _days("2026-01-01T12:00", rng.integers(0, 365, 400))
+    created = np.concatenate([farm, crowd, background])
+    comm = np.r_[np.zeros(400), np.ones(400), np.full(len(background), -1)].astype(np.int64)
+    share = _creation_burst(created, comm >= 0, comm, 2, np.array([400, 400]))
+    assert share[0] == 1.0
+    assert share[1] < 0.02
+
+
+def test_a_day_busy_for_everyone_is_no_burst_of_one_community():
+    # A launch day holds 4% of all 20,000 sign-ups. A crowd with 16 of its
+    # 400 members that day holds no more of it than of everyone; a community
+    # with 16 of its 400 on an ordinary day does.
+    from acctgraph.scoring.features import _creation_burst
+
+    rng = np.random.default_rng(6)
+    launch = 100
+    background = _days(
+        "2026-01-01T12:00", np.r_[np.full(784, launch), rng.integers(0, 365, 18_416)]
+    )
+    spread = rng.integers(0, 365, 384)
+    spread[spread == launch] += 1
+    on_launch = _days("2026-01-01T12:00", np.r_[np.full(16, launch), spread])
+    on_its_own = _days("2026-01-01T12:00", np.r_[np.full(16, 200), spread])
+    created = np.concatenate([on_launch, on_its_own, background])
+    comm = np.r_[np.zeros(400), np.ones(400), np.full(len(background), -1)].astype(np.int64)
+    share = _creation_burst(created, comm >= 0, comm, 2, np.array([400, 400]))
+    # Chance puts up to a handful of the spread members on a day with others.
+    assert share[0] < 0.02
+    assert share[1] >= 16 / 400
+
+
+def test_synchrony_counts_scheduled_hours_under_5_percent_beyond_chance():
+    # 300 farm accounts each first use 2 IPs: one at a random hour, one in
+    # one of 40 scheduled hours, 7 or 8 of them an hour (under 5%: 15). 300
+    # crowd accounts and 6,000 others use theirs at random hours, except
+    # that 4% of everyone's, the crowd's too (about 12: under 5%), are first
+    # seen in the log's first hour.
+    from acctgraph.graph import build_graph
+    from acctgraph.scoring.features import _MemberLinks, _synchrony
+
+    rng = np.random.default_rng(7)
+    hour = np.timedelta64(3_600, "s")
+    start = np.datetime64("2026-01-01T00:00")
+    n_farm, n_crowd, n_other = 300, 300, 6_000
+    n = n_farm + n_crowd + n_other
+    accounts = np.arange(n)
+    random_hours = rng.integers(1, 24 * 365, n)
+    first_hour = rng.random(n) < 0.04
+    first_hour[:n_farm] = False
+    random_hours[first_hour] = 0
+    scheduled = 1_000 + 100 * (np.arange(n_farm) % 40)
+    events = pd.DataFrame(
+        {
+            "account_id": np.r_[accounts, np.arange(n_farm)].astype(str),
+            "kind": "ip",
+            "value": np.r_[accounts, n + np.arange(n_farm)].astype(str),
+            "ts": start + np.r_[random_hours, scheduled] * hour,
+        }
+    )
+    # Every account also shares a network, so that each is in the graph.
+    events = pd.concat(
+        [
+            events,
+            events.assign(kind="asn", value=(events["account_id"].astype(int) % 3).astype(str)),
+        ]
+    )
+    links = ag.ingest.load_links(events, engine="pandas")
+    graph = build_graph(links)
+    code = {account: i for i, account in enumerate(links.account_ids)}
+    comm = np.full(links.n_accounts, -1, dtype=np.int64)
+    comm[[code[str(a)] for a in range(n_farm)]] = 0
+    comm[[code[str(a)] for a in range(n_farm, n_farm + n_crowd)]] = 1
+    member = np.flatnonzero(comm >= 0)
+    member_links = _MemberLinks.of(graph, member)
+    sync = _synchrony(member_links, "ip", comm >= 0, comm, 2, np.array([n_farm, n_crowd]))
+    # Half the farm's IP links are scheduled; the crowd's first hour is
+    # everyone's, and its other hours hold one or two of it at most.
+    assert 0.45 <= sync[0] <= 0.55
+    assert sync[1] < 0.02

@@ -96,6 +96,7 @@ ISO_TIME = (
 )
 # Microseconds either side of 1970 that nanoseconds still hold.
 MAX_EPOCH_US = np.iinfo(np.int64).max // 1000
+HOUR_NS = 3_600 * 10**9
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,25 @@ class Links:
 
     @cached_property
     def _per_account_cache(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def first_seen_per_hour(self, kind: str) -> tuple[int, np.ndarray]:
+        """The links of ``kind`` first seen in each UTC hour: the first hour
+        (hours since the epoch) and the count per hour from it, over every
+        link with a ``first_seen`` (read-only; computed once per kind, as
+        every scoring pass asks again)."""
+        cache = self._per_hour_cache
+        if kind not in cache:
+            seen = self.first_seen[self.link_is_kind(kind)]
+            hours = seen[~np.isnat(seen)].astype("datetime64[ns]").astype(np.int64) // HOUR_NS
+            first = int(hours.min()) if len(hours) else 0
+            per = np.bincount(hours - first) if len(hours) else np.zeros(0, dtype=np.int64)
+            per.setflags(write=False)
+            cache[kind] = (first, per)
+        return cache[kind]
+
+    @cached_property
+    def _per_hour_cache(self) -> dict[str, tuple[int, np.ndarray]]:
         return {}
 
     @cached_property

@@ -146,6 +146,7 @@ def _score_in_parts(
     _ = graph.links.activity, graph.degree, graph.edge_mask
     for kind in (roles.ip, roles.asn):
         graph.links.attributes_per_account(kind)
+    graph.links.first_seen_per_hour(roles.ip)
     logger.info("scoring: %d communities in %d processes", communities.n_communities, n_parts)
     parts = run_in_parts(_score_part, n_parts, graph, communities, roles, part)
     pieces = [
