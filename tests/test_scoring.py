@@ -10,6 +10,7 @@ import pytest
 
 import acctgraph as ag
 from acctgraph.communities import Communities
+from acctgraph.ingest import DAY_NS, count_per_period
 from acctgraph.scoring import Scores, attach_on_evidence, merge_on_evidence
 from acctgraph.scoring.footing_rules import _owned_attribute
 from acctgraph.scoring.merging import _completes
@@ -1185,7 +1186,8 @@ def test_a_creation_burst_counts_a_day_from_two_members_of_a_small_cluster():
     comm = np.repeat([0, 1, 2], [16, 16, 100])
     core = np.ones(len(comm), dtype=bool)
     core[-1] = False  # outside the core: neither counted nor counting
-    share = _creation_burst(created, core, comm, 3, np.array([16, 16, 99]))
+    per_day = count_per_period(created, DAY_NS)
+    share = _creation_burst(created, core, comm, 3, np.array([16, 16, 99]), per_day)
     np.testing.assert_allclose(share, [1.0, 0.0, 5 / 99])
 
 
@@ -1207,7 +1209,8 @@ def test_a_creation_burst_counts_waves_under_5_percent_that_chance_does_not_expl
     crowd = _days("2026-01-01T12:00", rng.integers(0, 365, 400))
     created = np.concatenate([farm, crowd, background])
     comm = np.r_[np.zeros(400), np.ones(400), np.full(len(background), -1)].astype(np.int64)
-    share = _creation_burst(created, comm >= 0, comm, 2, np.array([400, 400]))
+    per_day = count_per_period(created, DAY_NS)
+    share = _creation_burst(created, comm >= 0, comm, 2, np.array([400, 400]), per_day)
     assert share[0] == 1.0
     assert share[1] < 0.02
 
@@ -1229,7 +1232,8 @@ def test_a_day_busy_for_everyone_is_no_burst_of_one_community():
     on_its_own = _days("2026-01-01T12:00", np.r_[np.full(16, 200), spread])
     created = np.concatenate([on_launch, on_its_own, background])
     comm = np.r_[np.zeros(400), np.ones(400), np.full(len(background), -1)].astype(np.int64)
-    share = _creation_burst(created, comm >= 0, comm, 2, np.array([400, 400]))
+    per_day = count_per_period(created, DAY_NS)
+    share = _creation_burst(created, comm >= 0, comm, 2, np.array([400, 400]), per_day)
     # Chance puts up to a handful of the spread members on a day with others.
     assert share[0] < 0.02
     assert share[1] >= 16 / 400

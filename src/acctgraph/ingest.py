@@ -97,6 +97,7 @@ ISO_TIME = (
 # Microseconds either side of 1970 that nanoseconds still hold.
 MAX_EPOCH_US = np.iinfo(np.int64).max // 1000
 HOUR_NS = 3_600 * 10**9
+DAY_NS = 24 * HOUR_NS
 
 
 @dataclass(frozen=True)
@@ -227,23 +228,23 @@ class Links:
         return {}
 
     def first_seen_per_hour(self, kind: str) -> tuple[int, np.ndarray]:
-        """The links of ``kind`` first seen in each UTC hour: the first hour
-        (hours since the epoch) and the count per hour from it, over every
-        link with a ``first_seen`` (read-only; computed once per kind, as
-        every scoring pass asks again)."""
+        """The links of ``kind`` first seen in each UTC hour, as
+        :func:`count_per_period` gives them (read-only; computed once per
+        kind, as every scoring pass asks again)."""
         cache = self._per_hour_cache
         if kind not in cache:
-            seen = self.first_seen[self.link_is_kind(kind)]
-            hours = seen[~np.isnat(seen)].astype("datetime64[ns]").astype(np.int64) // HOUR_NS
-            first = int(hours.min()) if len(hours) else 0
-            per = np.bincount(hours - first) if len(hours) else np.zeros(0, dtype=np.int64)
-            per.setflags(write=False)
-            cache[kind] = (first, per)
+            cache[kind] = count_per_period(self.first_seen[self.link_is_kind(kind)], HOUR_NS)
         return cache[kind]
 
     @cached_property
     def _per_hour_cache(self) -> dict[str, tuple[int, np.ndarray]]:
         return {}
+
+    @cached_property
+    def created_per_day(self) -> tuple[int, np.ndarray]:
+        """The accounts created on each UTC day, as :func:`count_per_period`
+        gives them (read-only; computed once)."""
+        return count_per_period(self.created_at, DAY_NS)
 
     @cached_property
     def account_starts(self) -> np.ndarray:
@@ -266,6 +267,17 @@ class Links:
         (integer comparisons, no string compared per link)."""
         start, stop = self.kind_range(kind)
         return (self.attribute >= start) & (self.attribute < stop)
+
+
+def count_per_period(times: np.ndarray, period_ns: int) -> tuple[int, np.ndarray]:
+    """How many of ``times`` (datetime64, NaT left out) fall in each period
+    of ``period_ns`` nanoseconds since the epoch: the first period's number
+    and the counts from it on (read-only)."""
+    periods = times[~np.isnat(times)].astype("datetime64[ns]").astype(np.int64) // period_ns
+    first = int(periods.min()) if len(periods) else 0
+    counts = np.bincount(periods - first) if len(periods) else np.zeros(0, dtype=np.int64)
+    counts.setflags(write=False)
+    return first, counts
 
 
 def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -86,8 +86,8 @@ import pyarrow as pa
 from .communities import Communities
 from .exceptions import ConfigError, InputFileError, OutputError, UnknownClusterError
 from .graph import AttributeGraph
+from .ingest import DAY_NS
 from .scoring import FEATURE_WEIGHTS, Scores
-from .scoring.features import _DAY_NS
 
 if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
     import networkx as nx
@@ -841,7 +841,7 @@ def _timeline(links, account_cluster: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "cluster_id": key >> _DAY_BITS,
-            "day": (((key & ((1 << _DAY_BITS) - 1)) - _DAY_OFFSET) * _DAY_NS).astype(
+            "day": (((key & ((1 << _DAY_BITS) - 1)) - _DAY_OFFSET) * DAY_NS).astype(
                 "datetime64[ns]"
             ),
             "accounts_created": sums[:, 0],
@@ -853,7 +853,7 @@ def _timeline(links, account_cluster: np.ndarray) -> pd.DataFrame:
 
 def _day(times: np.ndarray) -> np.ndarray:
     """UTC days since the epoch, rounded down, of naive UTC timestamps."""
-    return times.astype("datetime64[ns]").astype(np.int64) // _DAY_NS
+    return times.astype("datetime64[ns]").astype(np.int64) // DAY_NS
 
 
 def _shared_kinds(evidence: pd.DataFrame, n_comm: int) -> list[str]:

@@ -257,7 +257,7 @@ from scipy.special import pdtrc
 from ..blocks import fraudar_weight
 from ..communities import Communities
 from ..graph import AttributeGraph
-from ..ingest import HOUR_NS, Links
+from ..ingest import DAY_NS, HOUR_NS, Links
 
 __all__ = [
     "BEYOND_STRUCTURE",
@@ -341,7 +341,6 @@ _LOG_SQUASH: dict[str, tuple[float, float]] = {
 # Each linearly squashed feature's (low, high).
 _LINEAR_SQUASH: dict[str, tuple[float, float]] = {"cohesion": (0.25, 0.75), "footing": (0.5, 1.0)}
 
-_DAY_NS = 86_400 * 10**9
 # shared_weight's exponent stays 0.5 whatever exponent the graph's edge
 # weights use: the specific_overlap signal's (0.5, 5) range is calibrated on it.
 _OVERLAP_EXPONENT = 0.5
@@ -678,29 +677,33 @@ def _dense_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _creation_burst(
-    created: np.ndarray, core: np.ndarray, comm: np.ndarray, n_comm: int, n_core: np.ndarray
+    created: np.ndarray,
+    core: np.ndarray,
+    comm: np.ndarray,
+    n_comm: int,
+    n_core: np.ndarray,
+    per_day: tuple[int, np.ndarray],
 ) -> np.ndarray:
     """Share of core members created on a busy UTC day: one that holds at
     least 2 of the community's core members, and at least 5% of them or
-    more than chance gives (:func:`_busy`; see the module docstring)."""
+    more than chance gives (:func:`_busy`; see the module docstring).
+    ``per_day`` is every account's creations per day
+    (:attr:`~acctgraph.ingest.Links.created_per_day`)."""
     sel = core & ~np.isnat(created)
     if not sel.any():
         return np.zeros(n_comm)
-    dated = ~np.isnat(created)
-    every_day = created[dated].astype("datetime64[ns]").astype(np.int64) // _DAY_NS
-    first_day = int(every_day.min())
-    population = np.bincount(every_day - first_day)
-    day = created[sel].astype("datetime64[ns]").astype(np.int64) // _DAY_NS
+    first_day, population = per_day
+    day = created[sel].astype("datetime64[ns]").astype(np.int64) // DAY_NS
     frame = pd.DataFrame({"c": comm[sel], "d": day})
-    per_day = frame.groupby(["c", "d"]).size().rename("n").reset_index()
-    cell_comm = per_day["c"].to_numpy()
-    n_created = per_day["n"].to_numpy()
+    cells = frame.groupby(["c", "d"]).size().rename("n").reset_index()
+    cell_comm = cells["c"].to_numpy()
+    n_created = cells["n"].to_numpy()
     # What chance puts on a day: the community's dated core members created
     # over the days as the whole population's accounts were.
-    share = population[per_day["d"].to_numpy() - first_day] / len(every_day)
+    share = population[cells["d"].to_numpy() - first_day] / population.sum()
     n_dated = np.bincount(comm[sel], minlength=n_comm)
     busy = _busy(n_created, n_dated[cell_comm] * share, _BURST_FLOOR, n_core[cell_comm])
-    in_burst = per_day.loc[busy].groupby("c")["n"].sum()
+    in_burst = cells.loc[busy].groupby("c")["n"].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         share = in_burst.reindex(range(n_comm)).fillna(0.0).to_numpy() / n_core
     return np.nan_to_num(share, nan=0.0)

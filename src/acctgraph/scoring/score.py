@@ -147,6 +147,7 @@ def _score_in_parts(
     for kind in (roles.ip, roles.asn):
         graph.links.attributes_per_account(kind)
     graph.links.first_seen_per_hour(roles.ip)
+    _ = graph.links.created_per_day
     logger.info("scoring: %d communities in %d processes", communities.n_communities, n_parts)
     parts = run_in_parts(_score_part, n_parts, graph, communities, roles, part)
     pieces = [
@@ -276,7 +277,9 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     raw["asn_spread"] = _group_median(n_asns[core], core_comm, n_comm)
     raw["specific_overlap"] = _group_median(shared_weight[core], core_comm, n_comm)
     raw["payment_sharing"] = _payment_sharing(member_links, roles.payment, core, comm, n_comm)
-    raw["creation_burst"] = _creation_burst(links.created_at, core, comm, n_comm, n_core)
+    raw["creation_burst"] = _creation_burst(
+        links.created_at, core, comm, n_comm, n_core, links.created_per_day
+    )
     raw["synchrony"] = _synchrony(member_links, roles.ip, core, comm, n_comm, n_core)
     population_activity = _population_activity(activity)
     raw["volume"] = _group_median(activity[core], core_comm, n_comm) / population_activity
