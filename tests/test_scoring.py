@@ -743,6 +743,63 @@ def test_rescoring_copies_only_rows_a_full_scoring_would_give():
         assert got.unavailable == expected.unavailable
 
 
+def test_the_split_reuses_an_earlier_peeling_only_for_unchanged_communities(monkeypatch):
+    # The pipeline peels Leiden's communities beside the steps that change
+    # a few of them; the split then takes the blocks of the communities
+    # left alone and peels the changed ones. The blocks must be those of a
+    # peeling from scratch, and the split's result the same.
+    from acctgraph.communities import carve_block, merge_communities, same_communities
+    from acctgraph.scoring import splitting
+
+    graph = _graph_of_small_proxy_world()
+    fine = ag.find_communities(graph, seed=0)
+    fine_scores = ag.score_communities(graph, fine)
+    earlier = splitting.peel_candidates(graph, fine, fine_scores)
+    assert len(earlier.labels) >= 10 and len(earlier.blocks) >= 3
+    # Change the partition: merge two peeled communities, and carve a
+    # block out of a third.
+    a, b, c = earlier.labels[:3]
+    label = np.arange(fine.n_communities)
+    label[b] = a
+    changed = merge_communities(fine, label)
+    block = earlier.blocks[max(earlier.blocks)]
+    changed = carve_block(changed, block.accounts, block.attributes, min_size=3)
+    changed_scores = ag.score_communities(graph, changed)
+    match = same_communities(changed, fine)
+    np.testing.assert_array_equal(same_communities(fine, fine), np.arange(fine.n_communities))
+
+    peeled_now = []
+    find = splitting.find_blocks_within
+
+    def recorded(graph, account_community, attribute_community, labels, **kwargs):
+        peeled_now.append(labels.tolist())
+        return find(graph, account_community, attribute_community, labels, **kwargs)
+
+    monkeypatch.setattr(splitting, "find_blocks_within", recorded)
+    fresh = splitting.peel_candidates(graph, changed, changed_scores)
+    reused = splitting.peel_candidates(graph, changed, changed_scores, earlier=earlier)
+    # Only the candidates changed since the earlier peeling were peeled again.
+    again = fresh.labels[match[fresh.labels] < 0]
+    assert 1 <= len(again) < len(fresh.labels)
+    assert peeled_now == [fresh.labels.tolist(), again.tolist()]
+    np.testing.assert_array_equal(reused.labels, fresh.labels)
+    assert list(reused.blocks) == list(fresh.blocks)
+    for k, expected in fresh.blocks.items():
+        np.testing.assert_array_equal(reused.blocks[k].accounts, expected.accounts)
+        np.testing.assert_array_equal(reused.blocks[k].attributes, expected.attributes)
+        assert reused.blocks[k].density == expected.density
+    # Another min_accounts is another peeling: nothing is reused.
+    peeled_now.clear()
+    other = splitting.peel_candidates(
+        graph, changed, changed_scores, min_accounts=12, earlier=earlier
+    )
+    assert peeled_now == [other.labels.tolist()]
+    split = splitting.split_on_evidence(graph, changed, changed_scores, earlier=earlier)
+    expected = splitting.split_on_evidence(graph, changed, changed_scores)
+    np.testing.assert_array_equal(split[0].account_community, expected[0].account_community)
+    pd.testing.assert_frame_equal(split[1].clusters, expected[1].clusters, check_exact=True)
+
+
 def test_scoring_in_worker_processes_gives_the_one_process_scores(monkeypatch, caplog):
     # Each part of the communities is scored in its own forked process and
     # the parts put back together: it must be the one-process scoring,
@@ -768,15 +825,31 @@ def test_scoring_in_worker_processes_gives_the_one_process_scores(monkeypatch, c
 
 
 def test_detect_scores_alike_in_one_process_and_in_several(monkeypatch):
+    # With several processes the scoring runs in parts, and the split's
+    # peeling in a worker beside adopting and merging: the same result.
+    from acctgraph import parallel, pipeline
     from acctgraph.scoring import score
 
+    started = []
+
+    def counted(function, *args):
+        started.append(function.__name__)
+        return parallel.start_in_worker(function, *args)
+
+    monkeypatch.setattr(pipeline, "start_in_worker", counted)
     world = ag.synth.make_world(3_000, seed=5, farm_ips=(2, 5))
     one = ag.detect(world.events, accounts=world.accounts, n_jobs=1)
+    assert started == []
     monkeypatch.setattr(score, "PARALLEL_MIN_LINKS", 0)
     two = ag.detect(world.events, accounts=world.accounts, n_jobs=2)
+    assert started == ["_peel", "_peel_candidates"]
     pd.testing.assert_frame_equal(two.accounts, one.accounts, check_exact=True)
     pd.testing.assert_frame_equal(two.clusters, one.clusters, check_exact=True)
     assert one.accounts["flagged"].sum() > 0
+    # Without the split there is nothing to peel for it.
+    started.clear()
+    ag.detect(world.events, accounts=world.accounts, n_jobs=2, split_blocks=False)
+    assert started == ["_peel"]
 
 
 def test_farm_split_among_households_is_reported_whole(monkeypatch):

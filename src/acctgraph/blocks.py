@@ -76,6 +76,10 @@ PARALLEL_MIN_PEEL_EDGES = 5_000_000
 # devices (11,000 nodes, 10M edges) took 19.9 s one node at a time.
 EXACT_MAX_EDGES = 500_000
 
+# Links read at a time when finding the edges inside communities (see
+# _edges_within).
+EDGE_SLICE = 4_000_000
+
 
 def fraudar_weight(degree: np.ndarray) -> np.ndarray:
     """FRAUDAR's column weight of an edge to an attribute of this degree:
@@ -206,17 +210,13 @@ def find_blocks_within(
     check_n_jobs(n_jobs)
     links = graph.links
     n_acc = links.n_accounts
-    mask = graph.edge_mask
-    account, attribute = links.account[mask], links.attribute[mask]
-    community = account_community[account]
-    # A slot per label, and a last one, never wanted, that community -1 indexes.
-    n_labels = int(max(community.max(initial=-1), np.max(labels, initial=-1))) + 1
-    wanted = np.zeros(n_labels + 1, dtype=bool)
-    wanted[labels] = True
-    inside = wanted[community] & (community == attribute_community[attribute])
+    inside = _edges_within(graph, account_community, attribute_community, labels)
+    community = account_community[links.account[inside]]
     # Grouped by community; the stable sort keeps each one's edges in order.
-    order = np.flatnonzero(inside)[np.argsort(community[inside], kind="stable")]
-    account, attribute, community = account[order], attribute[order], community[order]
+    inside = inside[np.argsort(community, kind="stable")]
+    account, attribute = links.account[inside], links.attribute[inside]
+    community = account_community[account]
+    del inside
     weight = fraudar_weight(graph.degree[attribute])
     n_members = np.bincount(account_community[account_community >= 0])
     bounds = np.searchsorted(community, np.unique(community))
@@ -244,6 +244,35 @@ def find_blocks_within(
     )
     # In label order, as one process finds them.
     return dict(sorted((item for blocks in found for item in blocks.items()), key=lambda i: i[0]))
+
+
+def _edges_within(
+    graph: AttributeGraph,
+    account_community: np.ndarray,
+    attribute_community: np.ndarray,
+    labels: np.ndarray,
+) -> np.ndarray:
+    """Indices, in link order, of the graph edges inside the communities
+    ``labels`` (account and attribute node in the same one of them).
+
+    Read in slices of :data:`EDGE_SLICE` links, so that the arrays of every
+    edge are never held at once: they took 1.8 GB at 10M accounts (36M
+    edges), where the edges inside the communities peeled are 14.5M.
+    """
+    links = graph.links
+    # A slot per label, and a last one, never wanted, that community -1 indexes.
+    n_labels = int(max(account_community.max(initial=-1), np.max(labels, initial=-1))) + 1
+    wanted = np.zeros(n_labels + 1, dtype=bool)
+    wanted[labels] = True
+    found = []
+    for start in range(0, links.n_links, EDGE_SLICE):
+        stop = min(start + EDGE_SLICE, links.n_links)
+        edges = start + np.flatnonzero(graph.edge_mask[start:stop])
+        community = account_community[links.account[edges]]
+        found.append(
+            edges[wanted[community] & (community == attribute_community[links.attribute[edges]])]
+        )
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def _peel_part(

@@ -99,6 +99,7 @@ __all__ = [
     "merge_communities",
     "modularity_parts",
     "move_accounts",
+    "same_communities",
 ]
 
 logger = logging.getLogger(__name__)
@@ -503,6 +504,57 @@ def merge_communities(communities: Communities, label: np.ndarray) -> Communitie
     account = np.where(account >= 0, label[np.maximum(account, 0)], -1)
     attribute = np.where(attribute >= 0, label[np.maximum(attribute, 0)], -1)
     return _relabelled(communities, account, attribute, 1, None)
+
+
+def same_communities(communities: Communities, earlier: Communities) -> np.ndarray:
+    """For each community, the label of the community of ``earlier`` with
+    exactly the same accounts and attribute nodes, or -1 where none has.
+
+    Every community has an account, so its smallest account's community in
+    ``earlier`` is the only one that can have the same sets; it does where
+    every member carries that label and the sizes agree. Linear in the
+    nodes: what was computed for ``earlier`` can be reused for the
+    communities a step left alone.
+
+    Parameters
+    ----------
+    communities, earlier : Communities
+        Partitions of the same graph.
+
+    Returns
+    -------
+    ndarray of int64, shape (communities.n_communities,)
+    """
+    n = communities.n_communities
+    account, attribute = communities.account_community, communities.attribute_community
+    members = np.flatnonzero(account >= 0)
+    first = np.full(n, len(account), dtype=np.int64)
+    np.minimum.at(first, account[members], members)
+    candidate = earlier.account_community[first]
+    size = np.bincount(account[members], minlength=n)
+    attr_members = np.flatnonzero(attribute >= 0)
+    attr_size = np.bincount(attribute[attr_members], minlength=n)
+    old_account, old_attribute = earlier.account_community, earlier.attribute_community
+    old_size = np.bincount(old_account[old_account >= 0], minlength=earlier.n_communities)
+    old_attr_size = np.bincount(old_attribute[old_attribute >= 0], minlength=earlier.n_communities)
+    differ = np.bincount(
+        account[members],
+        weights=old_account[members] != candidate[account[members]],
+        minlength=n,
+    )
+    differ += np.bincount(
+        attribute[attr_members],
+        weights=old_attribute[attr_members] != candidate[attribute[attr_members]],
+        minlength=n,
+    )
+    safe = np.maximum(candidate, 0)
+    same = (
+        (candidate >= 0)
+        & (differ == 0)
+        & (old_size[safe] == size)
+        & (old_attr_size[safe] == attr_size)
+    )
+    return np.where(same, candidate, -1).astype(np.int64)
 
 
 def carve_block(

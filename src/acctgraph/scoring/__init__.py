@@ -56,7 +56,7 @@ from .evidence_groups import adopt_evidence_groups
 from .features import FEATURE_WEIGHTS, KindRoles, core_membership, effective_bias, footing_counts
 from .merging import merge_on_evidence
 from .score import Scores, score_communities
-from .splitting import split_on_evidence
+from .splitting import peel_candidates, split_on_evidence
 
 __all__ = [
     "FEATURE_WEIGHTS",
@@ -80,6 +80,7 @@ __all__ = [
     "keep_owning_parts",
     "merge_on_evidence",
     "merging",
+    "peel_candidates",
     "score",
     "score_communities",
     "split_on_evidence",

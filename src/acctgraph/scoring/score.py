@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..communities import Communities
+from ..communities import Communities, same_communities
 from ..graph import AttributeGraph
 from ..parallel import check_n_jobs, forked_processes, run_in_parts
 from . import features, footing_rules
@@ -493,46 +493,15 @@ def _rescore(
     accounts.
     """
     n = communities.n_communities
-    account, attribute = communities.account_community, communities.attribute_community
+    account = communities.account_community
     members = np.flatnonzero(account >= 0)
-    first = np.full(n, len(account), dtype=np.int64)
-    np.minimum.at(first, account[members], members)
-    size = np.bincount(account[members], minlength=n)
-    attr_members = np.flatnonzero(attribute >= 0)
-    attr_size = np.bincount(attribute[attr_members], minlength=n)
     source = np.full(n, -1)
     source_label = np.full(n, -1)
     for i, (old, _) in enumerate(known):
-        # Every community has an account, so ``first`` is one; the known
-        # community holding it is the only one that can have the same sets.
-        candidate = np.where(source < 0, old.account_community[first], -1)
-        if not (candidate >= 0).any():
-            continue
-        old_size = np.bincount(
-            old.account_community[old.account_community >= 0], minlength=old.n_communities
-        )
-        old_attr = old.attribute_community
-        old_attr_size = np.bincount(old_attr[old_attr >= 0], minlength=old.n_communities)
-        # Same sets: every member carries the candidate's label, and the sizes agree.
-        differ = np.bincount(
-            account[members],
-            weights=old.account_community[members] != candidate[account[members]],
-            minlength=n,
-        )
-        differ += np.bincount(
-            attribute[attr_members],
-            weights=old_attr[attr_members] != candidate[attribute[attr_members]],
-            minlength=n,
-        )
-        safe = np.maximum(candidate, 0)
-        same = (
-            (candidate >= 0)
-            & (differ == 0)
-            & (old_size[safe] == size)
-            & (old_attr_size[safe] == attr_size)
-        )
-        source[same] = i
-        source_label[same] = candidate[same]
+        earlier = same_communities(communities, old)
+        found = (source < 0) & (earlier >= 0)
+        source[found] = i
+        source_label[found] = earlier[found]
     fresh_labels = np.flatnonzero(source < 0)
     subset = _subset_communities(communities, fresh_labels)
     fresh = score_communities(graph, subset, roles=roles, n_jobs=n_jobs)
