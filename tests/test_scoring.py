@@ -846,10 +846,16 @@ def test_detect_scores_alike_in_one_process_and_in_several(monkeypatch):
     pd.testing.assert_frame_equal(two.accounts, one.accounts, check_exact=True)
     pd.testing.assert_frame_equal(two.clusters, one.clusters, check_exact=True)
     assert one.accounts["flagged"].sum() > 0
-    # Without the split there is nothing to peel for it.
+    # Without the split there is nothing to peel for it; on a graph whose
+    # communities the split peels in parallel itself, no worker beside.
     started.clear()
     ag.detect(world.events, accounts=world.accounts, n_jobs=2, split_blocks=False)
     assert started == ["_peel"]
+    monkeypatch.setattr(pipeline, "SPLIT_BESIDE_MAX_EDGES", 100)
+    started.clear()
+    big = ag.detect(world.events, accounts=world.accounts, n_jobs=2)
+    assert started == ["_peel"]
+    pd.testing.assert_frame_equal(big.accounts, one.accounts, check_exact=True)
 
 
 def test_farm_split_among_households_is_reported_whole(monkeypatch):

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import DenseBlock, find_dense_blocks
+from .blocks import PARALLEL_MIN_PEEL_EDGES, DenseBlock, find_dense_blocks
 from .communities import LEIDEN_BACKENDS, Communities, check_n_jobs, find_communities
 from .exceptions import ConfigError
 from .graph import AttributeGraph, build_graph
@@ -49,6 +49,16 @@ from .scoring.splitting import PeeledCandidates
 __all__ = ["DetectConfig", "detect"]
 
 logger = logging.getLogger(__name__)
+
+# Graph edges from which the split's peeling does not run beside the
+# scoring steps (_run_stages). On larger graphs the communities it peels can
+# hold PARALLEL_MIN_PEEL_EDGES edges or more, which the split peels in
+# parallel itself, and the worker's copy of them added to the run's peak
+# (10M accounts, 36M edges: 14.6 GiB before, 14.8-15.3 GiB in three runs
+# with the worker) for a scoring stage of 72.5-80.8 s against 79-84 s. At
+# 1M accounts (3.6M edges) the worker took the scoring stage from
+# 7.61-8.05 s to 7.22-7.60 s (three runs each, in turns).
+SPLIT_BESIDE_MAX_EDGES = PARALLEL_MIN_PEEL_EDGES
 
 # The stages of a run, in the order data flows through them.
 STAGES = ("ingest", "graph", "communities", "blocks", "scoring", "results")
@@ -280,7 +290,9 @@ def detect(
         Processes that partition large components, and score the clusters
         of a large log, at once; default: every CPU this process may use.
         With two or more (and ``fork``), the dense blocks are peeled in a
-        worker while the communities are found.
+        worker while the communities are found, and the communities for
+        the split (:func:`acctgraph.scoring.peel_candidates`) in a worker
+        while blocks are adopted and groups merged.
         The result is the same for any value (see
         :func:`acctgraph.communities.find_communities` and
         :func:`acctgraph.scoring.score_communities`). On platforms
@@ -429,9 +441,16 @@ def _run_stages(
         # The split's peeling of Leiden's communities starts now, in a
         # worker beside adopting and merging, which keep one core; the
         # split then peels only the communities those steps changed (at 1M
-        # accounts, the 1,039 it peels all but a few of).
+        # accounts, the 1,039 it peels all but a few of). Not on graphs
+        # whose communities the split peels in parallel itself (see
+        # SPLIT_BESIDE_MAX_EDGES).
         peeled = None
-        if config.split_blocks and roles.ip in graph.links.kinds and _runs_beside(n_jobs):
+        if (
+            config.split_blocks
+            and roles.ip in graph.links.kinds
+            and graph.n_edges < SPLIT_BESIDE_MAX_EDGES
+            and _runs_beside(n_jobs)
+        ):
             peeled = start_in_worker(
                 _peel_candidates,
                 graph,
