@@ -15,7 +15,8 @@ depends on its own nodes alone, and the steps before the split (adopting
 blocks, merging groups) change few communities, so the pipeline peels
 Leiden's communities in a worker beside those steps, which keep one core,
 and the split peels only the communities they changed; its result is the
-same either way.
+same either way. Not on graphs of ``pipeline.SPLIT_BESIDE_MAX_EDGES``
+edges or more, whose communities the split peels in parallel itself.
 """
 
 from __future__ import annotations
