@@ -213,10 +213,10 @@ def find_blocks_within(
     inside = _edges_within(graph, account_community, attribute_community, labels)
     community = account_community[links.account[inside]]
     # Grouped by community; the stable sort keeps each one's edges in order.
-    inside = inside[np.argsort(community, kind="stable")]
+    order = np.argsort(community, kind="stable")
+    inside, community = inside[order], community[order]
     account, attribute = links.account[inside], links.attribute[inside]
-    community = account_community[account]
-    del inside
+    del inside, order
     weight = fraudar_weight(graph.degree[attribute])
     n_members = np.bincount(account_community[account_community >= 0])
     bounds = np.searchsorted(community, np.unique(community))
