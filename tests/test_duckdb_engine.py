@@ -279,35 +279,53 @@ _TIMES = pd.to_datetime(["2025-01-01 10:00", "2025-01-01 11:00", "2025-01-02 09:
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     rows=st.lists(
         st.tuples(
             st.integers(0, len(_IDS) - 1),
             st.integers(0, len(_IPS) - 1),
-            st.integers(0, len(_TIMES) - 1),
+            st.integers(0, len(_TIMES)),  # the last: no timestamp
             st.integers(1, 3),  # copies of the row: duplicates
+            st.integers(1, 2),  # the row's count, where the log has counts
+            st.integers(0, 1),  # the row's ASN: one IP may come with either
         ),
         min_size=1,
         max_size=25,
     ),
     clean=st.booleans(),
+    long=st.booleans(),
+    with_count=st.booleans(),
     candidate_share=st.sampled_from([0.0, 1.0]),
 )
 def test_fast_and_exact_paths_agree_with_pandas_on_duplicates_and_dirty_values(
-    tmp_path_factory, caplog, rows, clean, candidate_share
+    tmp_path_factory, caplog, rows, clean, long, with_count, candidate_share
 ):
     # Clean logs (values that normalise one to one) take the fast path,
     # which finds duplicates by hash; dirty ones fall back to the exact path.
     # Both must give exactly what the pandas engine gives. The fast path
     # hashes accounts and timestamps, or (share 0) whole rows once any
-    # account and timestamp recur: with three timestamps, most do.
+    # account and timestamp recur: with three timestamps, most do. Rows that
+    # differ only in their count are not duplicates; rows without a
+    # timestamp are, where every other column is equal.
     ids, ips = (_IDS[:3], _IPS[:4]) if clean else (_IDS, _IPS)
+    if long:  # a long log's values may not be empty
+        ips = [ip for ip in ips if ip]
+    times = [*_TIMES, pd.NaT]
     expanded = [
-        (ids[i % len(ids)], ips[j % len(ips)], _TIMES[t]) for i, j, t, n in rows for _ in range(n)
+        (ids[i % len(ids)], ips[j % len(ips)], times[t], count, f"AS{asn}")
+        for i, j, t, n, count, asn in rows
+        for _ in range(n)
     ]
-    frame = pd.DataFrame(expanded, columns=["account_id", "ip", "ts"]).assign(asn="AS1")
+    frame = pd.DataFrame(expanded, columns=["account_id", "ip", "ts", "count", "asn"])
+    if not with_count:
+        frame = frame.drop(columns="count")
+    if long:
+        frame = frame.drop(columns="asn").rename(columns={"ip": "value"}).assign(kind="ip")
+        spec = {}
+    else:
+        spec = {"attributes": ["ip", "asn"]}
     path = tmp_path_factory.mktemp("log") / "requests.parquet"
     frame.to_parquet(path)
     caplog.clear()
@@ -315,8 +333,8 @@ def test_fast_and_exact_paths_agree_with_pandas_on_duplicates_and_dirty_values(
         caplog.at_level("DEBUG", logger="acctgraph.duckdb_engine"),
         mock.patch.object(duckdb_engine, "CANDIDATE_SHARE", candidate_share),
     ):
-        by_duckdb = ag.load_links(path, attributes=["ip", "asn"], engine="duckdb")
-    _same_links(ag.load_links(path, attributes=["ip", "asn"], engine="pandas"), by_duckdb)
+        by_duckdb = ag.load_links(path, **spec, engine="duckdb")
+    _same_links(ag.load_links(path, **spec, engine="pandas"), by_duckdb)
     if clean:
         assert "exact path" not in caplog.text
         assert by_duckdb.report.n_duplicate_rows == len(frame) - len(frame.drop_duplicates())

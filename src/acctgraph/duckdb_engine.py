@@ -66,7 +66,7 @@ DEFAULT_MEMORY_SHARE = 0.4
 
 # Duplicate rows are looked for among the rows whose account and timestamp
 # recur; where more than this share of the log's rows do, among the rows
-# whose every column's hash recurs (see _take_off_duplicates).
+# whose every column's hash recurs (see _duplicate_candidates).
 CANDIDATE_SHARE = 0.01
 
 
@@ -520,11 +520,11 @@ def _observations_by_raw_values(
     values in one scan, and only the grouped values are normalised. Where
     normalising is one-to-one in every column, rows are equal after it
     exactly where they are equal before, so duplicate rows are found on raw
-    values: the 64-bit row hashes that occur twice, grouped in DuckDB, give
-    the candidates, one more scan keeps the rows equal in every column among
-    them, and their
-    extra copies are taken off the link counts (first and last seen do not
-    move). On 31M rows this is about three times faster than the exact path.
+    values: a scan before the grouping finds the 64-bit row hashes that
+    occur twice (:func:`_duplicate_candidates`), and the grouping keeps the
+    timestamp and count of each row holding one, from which each group's
+    extra copies are taken off its counts (first and last seen do not move).
+    On 31M rows this is about three times faster than the exact path.
     """
     columns = [ACCOUNT_ID] + (list(wide) if wide is not None else [KIND, VALUE])
     raw = [f"r{j}" for j in range(len(columns))]
@@ -534,25 +534,35 @@ def _observations_by_raw_values(
     rows = f"SELECT {selected}, {count_sql} AS c, {ts_sql} AS ts{bad} FROM src"
     raw_list = ", ".join(raw)
     grouping = ", ".join("(" + ", ".join(raw[j] for j in s) + ")" for s in link_sets)
-    source = f"({rows})"
-    totals = (
-        "count(*) AS n, sum(c) AS c, min(ts) AS first_ts, max(ts) AS last_ts, "
-        "count(*) FILTER (WHERE bad) AS bad"
-    )
+    # The log is first grouped on every column it is read by, and the link
+    # sets (of a wide log) are grouped from those groups: one hash table
+    # over the rows, where grouping sets fed from the rows keep one per set.
+    # An account's rows repeat few combinations (an IP comes with its ASN),
+    # so the second grouping reads far fewer rows: at 10M accounts (310M
+    # rows, 35M combinations) 79 s against 105-111 s, at 1M 5.8-5.9 s
+    # against 6.2-6.5 s. Where a column is unique to each row, the first
+    # grouping gains nothing and costs: 1.5-1.8 times as long.
+    #
+    # Rows identical in every column read, timestamp included, count once
+    # (the exact path's rule); without timestamps every row counts. Each
+    # group keeps the (timestamp, count) of its rows whose hash recurs: its
+    # equal pairs are its duplicate rows, whose extra copies come off its
+    # request count. Counted inside the grouping, where a second scan of
+    # the log once kept the candidates equal in every column: at 1M
+    # accounts 7.0 s against 8.6 s for the two (three runs each), at 10M
+    # 97 s against 102 s (one run each).
+    key, n_hashed = _duplicate_candidates(con, rows, raw) if TS in types else (None, None)
+    groups = _groups_less_copies(rows, raw_list, key)
     if len(link_sets) > 1:
-        # A wide log is first grouped on every column it is read by, and the
-        # link sets are grouped from those groups: one hash table over the
-        # rows, where grouping sets fed from the rows keep one per set. An
-        # account's rows repeat few combinations (an IP comes with its ASN),
-        # so the second grouping reads far fewer rows: at 10M accounts (310M
-        # rows, 35M combinations) 79 s against 105-111 s, at 1M 5.8-5.9 s
-        # against 6.2-6.5 s. Where a column is unique to each row, the
-        # first grouping gains nothing and costs: 1.5-1.8 times as long.
-        source = f"(SELECT {raw_list}, {totals} FROM ({rows}) GROUP BY {raw_list})"
-        totals = (
-            "CAST(sum(n) AS BIGINT) AS n, sum(c) AS c, min(first_ts) AS first_ts, "
-            "max(last_ts) AS last_ts, CAST(sum(bad) AS BIGINT) AS bad"
+        links = (
+            f"SELECT GROUPING_ID({raw_list}) AS gid, {raw_list}, CAST(sum(n) AS BIGINT) AS n, "
+            "sum(c) AS c, min(first_ts) AS first_ts, max(last_ts) AS last_ts, "
+            "CAST(sum(bad) AS BIGINT) AS bad, CAST(sum(extra) AS BIGINT) AS extra "
+            f"FROM ({groups}) GROUP BY GROUPING SETS ({grouping})"
         )
+    else:
+        # A long log's one link set is every column: the groups are its links.
+        links = f"SELECT 0 AS gid, * FROM ({groups})"
     normalised = []
     for j, col in enumerate(columns):
         text = _text(col, types[col], source=raw[j])
@@ -564,12 +574,11 @@ def _observations_by_raw_values(
     # of 1.1 s at 1M accounts; the whole ingest went from 18.5 to 18.2 s
     # over three runs each, within this machine's noise), so the raw groups
     # are never held twice.
-    con.execute(
-        f"CREATE TEMP TABLE gn AS SELECT *, {', '.join(normalised)} FROM "
-        f"(SELECT GROUPING_ID({raw_list}) AS gid, {raw_list}, {totals} "
-        f"FROM {source} GROUP BY GROUPING SETS ({grouping}))"
-    )
-    # GROUPING_ID sets a bit, first column highest, for each column left out.
+    con.execute(f"CREATE TEMP TABLE gn AS SELECT *, {', '.join(normalised)} FROM ({links})")
+    if key is not None:
+        con.unregister("dup_hashes")
+    # GROUPING_ID sets a bit, first column highest, for each column left out
+    # (none for a long log's one set, as its gid above).
     gids = [
         sum(1 << (len(columns) - 1 - j) for j in range(len(columns)) if j not in s)
         for s in link_sets
@@ -622,9 +631,12 @@ def _observations_by_raw_values(
                     f"SELECT coalesce(sum(n), 0) FROM gn WHERE gid = {gid} AND v{j} IS NULL"
                 ).fetchall()[0][0]
             )
-    n_duplicates = (
-        _take_off_duplicates(con, rows, raw, link_sets, gids, int(n_rows)) if TS in types else 0
-    )
+    if n_hashed is not None and n_hashed != n_rows:
+        # The files changed between the two scans (a log still being written).
+        raise RuntimeError(f"duckdb: the log gave {n_hashed} rows, then {n_rows}")
+    n_duplicates = con.execute(
+        f"SELECT coalesce(sum(extra), 0) FROM gn WHERE {first_set}"
+    ).fetchall()[0][0]
     # Normalising is one-to-one here, so the groups of raw values already are
     # the links: no grouping again (21 s of a 10M-account log).
     # Links are held in nanoseconds whatever the log's unit, so that the
@@ -651,50 +663,60 @@ def _observations_by_raw_values(
     )
 
 
-def _take_off_duplicates(
-    con: Any,
-    rows: str,
-    raw: list[str],
-    link_sets: list[tuple[int, ...]],
-    gids: list[int],
-    n_rows: int,
-) -> int:
-    """Take the extra copies of duplicate rows off the grouped links in
-    ``gn``; return how many rows were extra. ``n_rows`` is the log's row count."""
-    row_key = ", ".join(raw) + ", c, ts"
-    # Equal rows have equal accounts and timestamps, and hashing those two
-    # reads two columns, not every one: at 1M accounts (31M rows) the scan
-    # takes 1.0 s where the whole row's took 2.1 s, and the candidates it
-    # gives are 11,196 rows against 8,748. Where timestamps are coarse (one
-    # a day, or many requests an account in one second) nearly every row
-    # would be a candidate, and the whole row is hashed instead.
+def _duplicate_candidates(con: Any, rows: str, raw: list[str]) -> tuple[str | None, int]:
+    """The key of the rows that may be duplicates, and the log's row count.
+
+    Registers as ``dup_hashes`` the hashes of that key that occur more than
+    once among the rows of the query ``rows``, and returns the key; None
+    where no hash recurs (no row has a twin). Equal rows have equal accounts
+    and timestamps, and hashing those two reads two columns, not every one:
+    at 1M accounts (31M rows) the scan takes 1.0 s where the whole row's
+    took 2.1 s, and the candidates it gives are 11,196 rows against 8,748.
+    Where timestamps are coarse (one a day, or many requests an account in
+    one second) nearly every row would be a candidate, and the whole row is
+    hashed instead.
+    """
+    # Parquet files give their row count from their footers, without a scan.
+    n_rows = con.execute("SELECT count(*) FROM src").fetchall()[0][0]
     key = f"{raw[0]}, ts"
     repeated, n_candidates = _repeated_hashes(con, f"SELECT hash({key}) FROM ({rows})", n_rows)
     if n_candidates > CANDIDATE_SHARE * n_rows:
-        key = row_key
+        key = ", ".join(raw) + ", c, ts"
         repeated, _ = _repeated_hashes(con, f"SELECT hash({key}) FROM ({rows})", n_rows)
     if not len(repeated):
-        return 0
+        return None, n_rows
     con.register("dup_hashes", pd.DataFrame({"h": repeated}))
-    # Equal hashes are only candidates: grouping on every column keeps the
-    # rows that are truly equal.
-    con.execute(
-        f"CREATE TEMP TABLE dups AS SELECT {row_key}, count(*) - 1 AS extra "
-        f"FROM ({rows}) WHERE hash({key}) IN (SELECT h FROM dup_hashes) "
-        f"GROUP BY {row_key} HAVING count(*) > 1"
+    return key, n_rows
+
+
+def _groups_less_copies(rows: str, raw_list: str, key: str | None) -> str:
+    """SQL grouping the query ``rows`` on every raw column: ``n`` rows,
+    requests ``c``, ``first_ts``, ``last_ts``, ``bad`` rows and ``extra``
+    copies of duplicate rows, whose requests ``c`` leaves out.
+
+    A group's rows differ only in timestamp and count, so its duplicate rows
+    are the equal (timestamp, count) pairs among its rows whose ``key``
+    hashes to one of ``dup_hashes`` (every copy of a duplicate row does).
+    """
+    totals = (
+        "count(*) AS n, sum(c) AS c, min(ts) AS first_ts, max(ts) AS last_ts, "
+        "count(*) FILTER (WHERE bad) AS bad"
     )
-    for link_set, gid in zip(link_sets, gids, strict=True):
-        keys = [raw[j] for j in link_set]
-        same = " AND ".join(f"gn.{k} IS NOT DISTINCT FROM x.{k}" for k in keys)
-        con.execute(
-            f"UPDATE gn SET n = gn.n - x.extra, c = gn.c - x.extra_c FROM "
-            f"(SELECT {', '.join(keys)}, sum(extra) AS extra, sum(extra * c) AS extra_c "
-            f"FROM dups GROUP BY {', '.join(keys)}) AS x WHERE gn.gid = {gid} AND {same}"
-        )
-    n_extra = con.execute("SELECT coalesce(sum(extra), 0) FROM dups").fetchall()[0][0]
-    con.execute("DROP TABLE dups")
-    con.unregister("dup_hashes")
-    return int(n_extra)
+    if key is None:
+        return f"SELECT {raw_list}, {totals}, 0 AS extra FROM ({rows}) GROUP BY {raw_list}"
+    # Empty (NULL) for most groups; list_distinct keeps one of equal pairs,
+    # NULL timestamps equal as GROUP BY has them.
+    pairs = (
+        "list({'t': ts, 'c': c}) FILTER (WHERE hash("
+        + key
+        + ") IN (SELECT h FROM dup_hashes)) AS pairs"
+    )
+    return (
+        f"SELECT {raw_list}, n, c - coalesce(list_sum([p.c FOR p IN pairs]) "
+        "- list_sum([p.c FOR p IN list_distinct(pairs)]), 0) AS c, first_ts, last_ts, bad, "
+        "coalesce(len(pairs) - len(list_distinct(pairs)), 0) AS extra "
+        f"FROM (SELECT {raw_list}, {totals}, {pairs} FROM ({rows}) GROUP BY {raw_list})"
+    )
 
 
 def _repeated_hashes(con: Any, hashes: str, n_rows: int) -> tuple[np.ndarray, int]:
