@@ -636,8 +636,9 @@ def test_a_peeled_block_is_connected_and_leaves_the_other_parts_for_the_next():
 
 
 def test_blocks_peeled_beside_the_communities_are_those_peeled_after_them(monkeypatch):
-    # With two processes the peeling runs in a forked worker while Leiden
-    # runs; the result must be the one process's, to the last score.
+    # With two processes the peeling (with the card and evidence groups)
+    # runs in a forked worker while Leiden runs; the result must be the one
+    # process's, to the last score.
     from acctgraph import pipeline
 
     started = []
@@ -651,12 +652,14 @@ def test_blocks_peeled_beside_the_communities_are_those_peeled_after_them(monkey
     alone = ag.detect(events, n_jobs=1)
     assert started == []
     beside = ag.detect(events, n_jobs=2)
-    assert started == ["_peel"]
+    assert started == ["_find_candidates"]
     pd.testing.assert_frame_equal(alone.clusters, beside.clusters)
     pd.testing.assert_frame_equal(alone.accounts, beside.accounts)
-    # Blocks turned off: nothing to peel, no worker.
+    # Blocks and groups turned off: nothing to find, no worker.
+    ag.detect(events, n_jobs=2, dense_blocks=0, card_groups=False, evidence_groups=False)
+    assert started == ["_find_candidates"]
     ag.detect(events, n_jobs=2, dense_blocks=0)
-    assert started == ["_peel"]
+    assert started == ["_find_candidates"] * 2
 
 
 def _fail(message: str):

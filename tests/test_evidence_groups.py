@@ -37,12 +37,12 @@ def test_evidence_groups_link_accounts_that_show_through_what_mostly_they_hold()
     scores = ag.score_communities(graph, ag.find_communities(graph, seed=0))
     links = graph.links
     ids = np.asarray(links.account_ids)
-    shown = pd.Series(own_evidence_shown(graph, scores), index=ids)
+    shown = pd.Series(own_evidence_shown(graph, KindRoles()), index=ids)
     assert (shown[[f"f{i:02d}" for i in range(12)]] >= 0.5).all()
     assert (shown[[f"g{i}" for i in range(3)]] >= 0.5).all()
     assert (shown[[f"h{i}" for i in range(3)] + ["q00"]] == 0).all()
 
-    groups = find_evidence_groups(graph, scores, KindRoles(), min_accounts=5)
+    groups = find_evidence_groups(graph, KindRoles(), min_accounts=5)
     assert [list(ids[accounts]) for accounts, _ in groups] == [
         [f"f{i:02d}" for i in range(5)],
         [f"f{i:02d}" for i in range(5, 12)],
@@ -51,7 +51,7 @@ def test_evidence_groups_link_accounts_that_show_through_what_mostly_they_hold()
     # p12, held once, are no graph edges; p5 is the household's too).
     named = [{links.attribute_values[a] for a in attributes} for _, attributes in groups]
     assert named == [{f"p{i}" for i in range(1, 5)}, {f"p{i}" for i in range(6, 12)}]
-    assert find_evidence_groups(graph, scores, KindRoles(), min_accounts=8) == []
+    assert find_evidence_groups(graph, KindRoles(), min_accounts=8) == []
     # Where the data has no IP kind, no group is weighed.
     no_ips = KindRoles(ip="device")
     communities = ag.find_communities(graph, seed=0)

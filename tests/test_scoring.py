@@ -842,19 +842,23 @@ def test_detect_scores_alike_in_one_process_and_in_several(monkeypatch):
     assert started == []
     monkeypatch.setattr(score, "PARALLEL_MIN_LINKS", 0)
     two = ag.detect(world.events, accounts=world.accounts, n_jobs=2)
-    assert started == ["_peel", "_peel_candidates"]
+    assert started == ["_find_candidates", "_peel_candidates"]
     pd.testing.assert_frame_equal(two.accounts, one.accounts, check_exact=True)
     pd.testing.assert_frame_equal(two.clusters, one.clusters, check_exact=True)
     assert one.accounts["flagged"].sum() > 0
+    # The worker beside Leiden found every kind of candidate here.
+    graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+    found = pipeline._find_candidates(graph, ag.scoring.KindRoles(), 1, 10, True, True)
+    assert found.blocks and found.card_groups and found.evidence_groups
     # Without the split there is nothing to peel for it; on a graph whose
     # communities the split peels in parallel itself, no worker beside.
     started.clear()
     ag.detect(world.events, accounts=world.accounts, n_jobs=2, split_blocks=False)
-    assert started == ["_peel"]
+    assert started == ["_find_candidates"]
     monkeypatch.setattr(pipeline, "SPLIT_BESIDE_MAX_EDGES", 100)
     started.clear()
     big = ag.detect(world.events, accounts=world.accounts, n_jobs=2)
-    assert started == ["_peel"]
+    assert started == ["_find_candidates"]
     pd.testing.assert_frame_equal(big.accounts, one.accounts, check_exact=True)
 
 

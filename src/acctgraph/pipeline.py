@@ -38,6 +38,8 @@ from .scoring import (
     adopt_dense_blocks,
     adopt_evidence_groups,
     attach_on_evidence,
+    find_card_groups,
+    find_evidence_groups,
     footing_counts,
     merge_on_evidence,
     peel_candidates,
@@ -289,8 +291,9 @@ def detect(
     n_jobs : int, optional
         Processes that partition large components, and score the clusters
         of a large log, at once; default: every CPU this process may use.
-        With two or more (and ``fork``), the dense blocks are peeled in a
-        worker while the communities are found, and the communities for
+        With two or more (and ``fork``), the dense blocks are peeled, and
+        the card and evidence groups found, in a worker while the
+        communities are found, and the communities for
         the split (:func:`acctgraph.scoring.peel_candidates`) in a worker
         while blocks are adopted and groups merged.
         The result is the same for any value (see
@@ -414,14 +417,23 @@ def _run_stages(
     # over when adopting, and spare ones take their place.
     with_spares = config.dense_blocks and footing_counts(links.kinds, roles)
     spare = SPARE_BLOCKS if with_spares else 0
-    peel = (graph, config.dense_blocks + spare, max(10, config.min_cluster_size))
-    # Peeling needs only the graph, so it runs in a worker beside the
+    find = (
+        graph,
+        roles,
+        config.dense_blocks + spare,
+        max(10, config.min_cluster_size),
+        config.card_groups,
+        config.evidence_groups,
+    )
+    # The candidate clusters (dense blocks, card groups, evidence groups)
+    # need only the graph, so they are found in a worker beside the
     # communities stage, whose Leiden on the largest component keeps one
-    # core (at 1M accounts about 7 s of it); the blocks stage is then the
-    # wait for it.
-    # With dense_blocks 0 there is nothing to peel, and no worker to fork.
-    beside = config.dense_blocks > 0 and _runs_beside(n_jobs)
-    blocks_result = start_in_worker(_peel, *peel) if beside else None
+    # core (at 1M accounts about 10 s of it, against about 1 s for the
+    # candidates); the blocks stage is then the wait for them.
+    beside = (
+        config.dense_blocks > 0 or config.card_groups or config.evidence_groups
+    ) and _runs_beside(n_jobs)
+    found_beside = start_in_worker(_find_candidates, *find) if beside else None
     with stages.stage("communities"):
         communities = find_communities(
             graph,
@@ -435,7 +447,7 @@ def _run_stages(
             n_jobs=n_jobs,
         )
     with stages.stage("blocks"):
-        blocks = _peel(*peel) if blocks_result is None else blocks_result()
+        candidates = _find_candidates(*find) if found_beside is None else found_beside()
     with stages.stage("scoring"):
         scores = score_communities(graph, communities, roles=roles, n_jobs=n_jobs)
         # The split's peeling of Leiden's communities starts now, in a
@@ -465,7 +477,7 @@ def _run_stages(
             graph,
             communities,
             scores,
-            blocks,
+            candidates.blocks,
             roles=roles,
             min_cluster_size=config.min_cluster_size,
             threshold=config.threshold,
@@ -508,6 +520,7 @@ def _run_stages(
                 roles=roles,
                 threshold=config.threshold,
                 min_cluster_size=config.min_cluster_size,
+                groups=candidates.card_groups,
                 n_jobs=n_jobs,
             )
         if config.evidence_groups:
@@ -520,6 +533,7 @@ def _run_stages(
                 roles=roles,
                 threshold=config.threshold,
                 min_cluster_size=config.min_cluster_size,
+                groups=candidates.evidence_groups,
                 n_jobs=n_jobs,
             )
         if config.attach_accounts:
@@ -551,9 +565,37 @@ def _run_stages(
     return result
 
 
-def _peel(graph: AttributeGraph, n_blocks: int, min_accounts: int) -> list[DenseBlock]:
-    """The dense blocks of the blocks stage (:func:`find_dense_blocks`)."""
-    return find_dense_blocks(graph, n_blocks=n_blocks, min_accounts=min_accounts)
+@dataclass(frozen=True)
+class _Candidates:
+    """Candidate clusters found from the graph alone, before the communities:
+    each list empty where its step is off."""
+
+    blocks: list[DenseBlock]
+    card_groups: list[tuple[np.ndarray, np.ndarray]]
+    evidence_groups: list[tuple[np.ndarray, np.ndarray]]
+
+
+def _find_candidates(
+    graph: AttributeGraph,
+    roles: KindRoles,
+    n_blocks: int,
+    min_accounts: int,
+    card_groups: bool,
+    evidence_groups: bool,
+) -> _Candidates:
+    """The blocks stage: ``n_blocks`` dense blocks (:func:`find_dense_blocks`),
+    and where their steps are on, the card groups and evidence groups that
+    :func:`adopt_card_groups` and :func:`adopt_evidence_groups` weigh."""
+    return _Candidates(
+        blocks=find_dense_blocks(graph, n_blocks=n_blocks, min_accounts=min_accounts)
+        if n_blocks
+        else [],
+        card_groups=find_card_groups(graph, roles) if card_groups else [],
+        # Weighed only where the data has an IP kind (see adopt_evidence_groups).
+        evidence_groups=find_evidence_groups(graph, roles)
+        if evidence_groups and roles.ip in graph.links.kinds
+        else [],
+    )
 
 
 def _peel_candidates(
@@ -571,7 +613,8 @@ def _peel_candidates(
 
 
 def _runs_beside(n_jobs: int | None) -> bool:
-    """Whether the blocks stage runs in a worker beside the communities stage."""
+    """Whether the blocks stage (and the split's peeling) runs in a worker
+    beside the communities stage (the scoring steps)."""
     return forked_processes(n_jobs) >= 2
 
 

@@ -51,8 +51,8 @@ from . import (
 )
 from .adopting import SPARE_BLOCKS, adopt_dense_blocks, grow_block, keep_owning_parts, trim_block
 from .attaching import attach_on_evidence
-from .card_groups import adopt_card_groups
-from .evidence_groups import adopt_evidence_groups
+from .card_groups import adopt_card_groups, find_card_groups
+from .evidence_groups import adopt_evidence_groups, find_evidence_groups
 from .features import FEATURE_WEIGHTS, KindRoles, core_membership, effective_bias, footing_counts
 from .merging import merge_on_evidence
 from .score import Scores, score_communities
@@ -74,6 +74,8 @@ __all__ = [
     "effective_bias",
     "evidence_groups",
     "features",
+    "find_card_groups",
+    "find_evidence_groups",
     "footing_counts",
     "footing_rules",
     "grow_block",

@@ -159,6 +159,7 @@ def adopt_card_groups(
     min_cluster_size: int = 3,
     threshold: float = 0.5,
     min_accounts: int = 10,
+    groups: list[tuple[np.ndarray, np.ndarray]] | None = None,
     n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Report a card group that Leiden did not report whole as one cluster
@@ -199,6 +200,10 @@ def adopt_card_groups(
     threshold : float, default=0.5
     min_accounts : int, default=10
         Smaller card groups are not weighed.
+    groups : list of (accounts, attributes), optional
+        What ``find_card_groups(graph, roles, min_accounts=min_accounts)``
+        gives, where found already: it needs no communities, so
+        :func:`acctgraph.detect` finds the groups while Leiden runs.
     n_jobs : int, optional
         Processes that score at once (see :func:`.score_communities`).
 
@@ -208,11 +213,13 @@ def adopt_card_groups(
     scores : Scores
     """
     roles = roles or KindRoles()
+    if groups is None:
+        groups = find_card_groups(graph, roles, min_accounts=min_accounts)
     return adopt_groups(
         graph,
         communities,
         scores,
-        find_card_groups(graph, roles, min_accounts=min_accounts),
+        groups,
         "card groups",
         roles=roles,
         margin=margin,

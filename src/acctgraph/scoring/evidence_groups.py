@@ -76,20 +76,26 @@ __all__ = ["OWN_EVIDENCE_SHOWN", "adopt_evidence_groups", "find_evidence_groups"
 OWN_EVIDENCE_SHOWN = 0.5
 
 
-def own_evidence_shown(graph: AttributeGraph, scores: Scores) -> np.ndarray:
+def own_evidence_shown(graph: AttributeGraph, roles: KindRoles) -> np.ndarray:
     """Each account's ``e(a)`` (see the module docstring), 0 for the
-    features whose kind the data lacks."""
-    account_features = scores.account_features
+    features whose kind the data lacks.
+
+    Read from the links alone (what every scoring gives each account as
+    ``n_ips``, ``n_asns`` and ``activity``), so it needs no communities.
+    """
+    links = graph.links
+    present = set(links.kinds)
     own = features._own_evidence(
-        account_features["n_ips"].to_numpy(),
-        account_features["n_asns"].to_numpy(),
-        account_features["activity"].to_numpy(),
-        features._population_activity(graph.links.activity),
+        links.attributes_per_account(roles.ip),
+        links.attributes_per_account(roles.asn),
+        links.activity,
+        features._population_activity(links.activity),
     )
-    shown = np.zeros(graph.links.n_accounts)
+    lacking = {"ip_rotation": roles.ip not in present, "asn_spread": roles.asn not in present}
+    shown = np.zeros(links.n_accounts)
     total = 0.0
     for feature, values in own.items():
-        if feature in scores.unavailable:
+        if lacking.get(feature, False):
             continue
         weight = features.FEATURE_WEIGHTS[feature]
         shown += weight * features._signal(values, *features._LOG_SQUASH[feature])
@@ -98,7 +104,7 @@ def own_evidence_shown(graph: AttributeGraph, scores: Scores) -> np.ndarray:
 
 
 def find_evidence_groups(
-    graph: AttributeGraph, scores: Scores, roles: KindRoles, *, min_accounts: int = 10
+    graph: AttributeGraph, roles: KindRoles, *, min_accounts: int = 10
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The accounts that show a farm's behaviour, linked through the
     attributes mostly they hold, and the attributes they alone hold.
@@ -106,10 +112,8 @@ def find_evidence_groups(
     Parameters
     ----------
     graph : AttributeGraph
-    scores : Scores
-        Scores of any clustering: only the per-account features are read.
     roles : KindRoles
-        Names the ASN kind, which links nobody.
+        Names the IP and ASN kinds (an ASN links nobody).
     min_accounts : int, default=10
         Smaller groups are left out.
 
@@ -121,7 +125,7 @@ def find_evidence_groups(
         order of their smallest account.
     """
     links = graph.links
-    shows = own_evidence_shown(graph, scores) >= OWN_EVIDENCE_SHOWN
+    shows = own_evidence_shown(graph, roles) >= OWN_EVIDENCE_SHOWN
     edge = graph.edge_mask & shows[links.account]
     if roles.asn in set(links.kinds):
         start, stop = links.kind_range(roles.asn)
@@ -144,6 +148,7 @@ def adopt_evidence_groups(
     min_cluster_size: int = 3,
     threshold: float = 0.5,
     min_accounts: int = 10,
+    groups: list[tuple[np.ndarray, np.ndarray]] | None = None,
     n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Report an evidence group that Leiden did not report whole as one
@@ -167,6 +172,10 @@ def adopt_evidence_groups(
     threshold : float, default=0.5
     min_accounts : int, default=10
         Smaller evidence groups are not weighed.
+    groups : list of (accounts, attributes), optional
+        What ``find_evidence_groups(graph, roles, min_accounts=min_accounts)``
+        gives, where found already: it needs no communities, so
+        :func:`acctgraph.detect` finds the groups while Leiden runs.
     n_jobs : int, optional
         Processes that score at once (see :func:`.score_communities`).
 
@@ -184,18 +193,18 @@ def adopt_evidence_groups(
     # where the four campaigns make one group of 28,832 accounts, all but
     # 33 of them flagged.
     unflagged = scores.account_features["score"].to_numpy() < threshold
-    groups = [
+    if groups is None:
+        groups = find_evidence_groups(graph, roles, min_accounts=min_accounts)
+    weighed = [
         (accounts, attributes)
-        for accounts, attributes in find_evidence_groups(
-            graph, scores, roles, min_accounts=min_accounts
-        )
+        for accounts, attributes in groups
         if unflagged[accounts].mean() >= adopting.PIECE_SHARE
     ]
     return card_groups.adopt_groups(
         graph,
         communities,
         scores,
-        groups,
+        weighed,
         "evidence groups",
         roles=roles,
         margin=margin,
