@@ -208,3 +208,36 @@ def test_numbers_among_objects_are_unix_seconds_and_booleans_are_not_times():
     assert np.isnat(first_seen[4])
     with pytest.raises(ag.SchemaError, match=r"'ts': not a timestamp.*: True, False at rows 0, 1"):
         ag.load_links(events.head(2).assign(ts=[True, False]))
+
+
+def _aggregates_computed(links):
+    """In a forked worker: compute the aggregates, hand them back."""
+    links.attributes_per_account("ip")
+    links.attributes_per_account("asn")
+    links.first_seen_per_hour("ip")
+    _ = links.activity, links.account_seen, links.account_id_text, links.created_per_day
+    return links.computed()
+
+
+def test_aggregates_computed_in_a_worker_are_kept_where_not_computed_here():
+    from acctgraph import parallel
+
+    world = ag.synth.make_world(1_000, seed=2)
+    links = load_links(world.events, accounts=world.accounts)
+    fresh = load_links(world.events, accounts=world.accounts)
+    # Computed here before the worker hands its own back: this one is kept.
+    mine = links.attributes_per_account("ip")
+    handed = parallel.start_in_worker(_aggregates_computed, links)()
+    assert {"activity", "account_seen", "_per_account_cache"} <= set(handed)
+    links.keep_computed(handed)
+    assert links.attributes_per_account("ip") is mine
+    # The rest are the worker's, equal to what this process computes.
+    assert links.attributes_per_account("asn") is handed["_per_account_cache"]["asn"]
+    np.testing.assert_array_equal(
+        links.attributes_per_account("asn"), fresh.attributes_per_account("asn")
+    )
+    np.testing.assert_array_equal(links.activity, fresh.activity)
+    for mine_seen, fresh_seen in zip(links.account_seen, fresh.account_seen, strict=True):
+        np.testing.assert_array_equal(mine_seen, fresh_seen)
+    assert links.account_id_text.equals(fresh.account_id_text)
+    assert links.first_seen_per_hour("ip")[0] == fresh.first_seen_per_hour("ip")[0]

@@ -256,6 +256,61 @@ class Links:
         starts.setflags(write=False)
         return starts
 
+    @cached_property
+    def account_seen(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each account's first and last sighting over its links (NaT where
+        none; read-only, computed once).
+
+        Links are sorted by account, so each account's links are one segment
+        and a ``reduceat`` per segment does it without a pandas group-by
+        (which held three copies of every link's times). NaT is the smallest
+        int64: ``max`` skips it as is, ``min`` once it is swapped for the
+        largest.
+        """
+        first = np.full(self.n_accounts, np.datetime64("NaT"), dtype="datetime64[ns]")
+        last = first.copy()
+        if self.n_links == 0:
+            first.setflags(write=False)
+            last.setflags(write=False)
+            return first, last
+        account = self.account
+        starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]])
+        never = np.iinfo(np.int64).max
+        seen = self.first_seen.astype("datetime64[ns]", copy=False).view(np.int64)
+        earliest = np.minimum.reduceat(np.where(np.isnat(self.first_seen), never, seen), starts)
+        latest = self.last_seen.astype("datetime64[ns]", copy=False).view(np.int64)
+        latest = np.maximum.reduceat(latest, starts)
+        earliest[earliest == never] = np.iinfo(np.int64).min  # NaT
+        first[account[starts]] = earliest.view("datetime64[ns]")
+        last[account[starts]] = latest.view("datetime64[ns]")
+        first.setflags(write=False)
+        last.setflags(write=False)
+        return first, last
+
+    @cached_property
+    def account_id_text(self) -> pa.Array:
+        """``account_ids`` as an Arrow string array (computed once): the
+        results' frames take their ids from it, where ``astype(str)`` made a
+        fixed-width copy of every id first."""
+        return pa.array(self.account_ids, type=pa.large_string())
+
+    def computed(self) -> dict[str, Any]:
+        """The aggregates of the links computed so far (the cached
+        properties and per-kind caches above), for :meth:`keep_computed` on
+        this object's copy in another process."""
+        return {name: self.__dict__[name] for name in _COMPUTED if name in self.__dict__}
+
+    def keep_computed(self, computed: dict[str, Any]) -> None:
+        """Keep the aggregates that a copy of these links computed in a
+        forked worker (:meth:`computed`), where not computed here already:
+        each is a function of the links alone, so it is the same value."""
+        for name, value in computed.items():
+            if name not in self.__dict__:
+                self.__dict__[name] = value
+            elif isinstance(value, dict):  # a per-kind cache: add the kinds missing
+                for key, per_kind in value.items():
+                    self.__dict__[name].setdefault(key, per_kind)
+
     def links_of(self, accounts: np.ndarray) -> np.ndarray:
         """Indices of the links of ``accounts`` (sorted account codes), in
         link order."""
@@ -267,6 +322,19 @@ class Links:
         (integer comparisons, no string compared per link)."""
         start, stop = self.kind_range(kind)
         return (self.attribute >= start) & (self.attribute < stop)
+
+
+# What Links.computed hands over: the aggregates a scoring or the results
+# read for every account, a function of the links alone.
+_COMPUTED = (
+    "activity",
+    "_per_account_cache",
+    "_per_hour_cache",
+    "created_per_day",
+    "account_starts",
+    "account_seen",
+    "account_id_text",
+)
 
 
 def count_per_period(times: np.ndarray, period_ns: int) -> tuple[int, np.ndarray]:

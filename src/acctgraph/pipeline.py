@@ -46,6 +46,7 @@ from .scoring import (
     score_communities,
     split_on_evidence,
 )
+from .scoring.score import compute_aggregates
 from .scoring.splitting import PeeledCandidates
 
 __all__ = ["DetectConfig", "detect"]
@@ -448,6 +449,7 @@ def _run_stages(
         )
     with stages.stage("blocks"):
         candidates = _find_candidates(*find) if found_beside is None else found_beside()
+        graph.links.keep_computed(candidates.computed)
     with stages.stage("scoring"):
         scores = score_communities(graph, communities, roles=roles, n_jobs=n_jobs)
         # The split's peeling of Leiden's communities starts now, in a
@@ -567,12 +569,14 @@ def _run_stages(
 
 @dataclass(frozen=True)
 class _Candidates:
-    """Candidate clusters found from the graph alone, before the communities:
-    each list empty where its step is off."""
+    """Candidate clusters found from the graph alone, before the communities
+    (each list empty where its step is off), and the aggregates of the links
+    computed meanwhile (:meth:`acctgraph.ingest.Links.computed`)."""
 
     blocks: list[DenseBlock]
     card_groups: list[tuple[np.ndarray, np.ndarray]]
     evidence_groups: list[tuple[np.ndarray, np.ndarray]]
+    computed: dict[str, Any]
 
 
 def _find_candidates(
@@ -585,17 +589,21 @@ def _find_candidates(
 ) -> _Candidates:
     """The blocks stage: ``n_blocks`` dense blocks (:func:`find_dense_blocks`),
     and where their steps are on, the card groups and evidence groups that
-    :func:`adopt_card_groups` and :func:`adopt_evidence_groups` weigh."""
-    return _Candidates(
-        blocks=find_dense_blocks(graph, n_blocks=n_blocks, min_accounts=min_accounts)
-        if n_blocks
-        else [],
-        card_groups=find_card_groups(graph, roles) if card_groups else [],
-        # Weighed only where the data has an IP kind (see adopt_evidence_groups).
-        evidence_groups=find_evidence_groups(graph, roles)
-        if evidence_groups and roles.ip in graph.links.kinds
-        else [],
-    )
+    :func:`adopt_card_groups` and :func:`adopt_evidence_groups` weigh.
+
+    Also computes the aggregates of the links that the scoring and the
+    results read for every account: in a worker beside Leiden they cost
+    the run nothing, where the scoring stage took 0.4 s and the results
+    0.4 s to compute them at 1M accounts.
+    """
+    blocks = find_dense_blocks(graph, n_blocks=n_blocks, min_accounts=min_accounts)
+    card = find_card_groups(graph, roles) if card_groups else []
+    # Weighed only where the data has an IP kind (see adopt_evidence_groups).
+    with_ips = evidence_groups and roles.ip in graph.links.kinds
+    evidence = find_evidence_groups(graph, roles) if with_ips else []
+    compute_aggregates(graph, roles)
+    _ = graph.links.account_seen, graph.links.account_id_text
+    return _Candidates(blocks, card, evidence, graph.links.computed())
 
 
 def _peel_candidates(

@@ -503,10 +503,9 @@ def build_result(
     account_cluster = np.append(cluster_id, -1)[np.where(members, comm, n_comm)]
 
     af = scores.account_features
-    first_seen, last_seen = _account_seen(links)
-    # Through Arrow: astype(str) made a fixed-width copy of every id first.
+    first_seen, last_seen = links.account_seen
     # Converted once, for the accounts frame and cluster_links.
-    account_text = pa.array(links.account_ids, type=pa.large_string())
+    account_text = links.account_id_text
     accounts = pd.DataFrame(
         {
             "account_id": pd.array(account_text, dtype="str"),
@@ -561,31 +560,6 @@ def build_result(
         cluster_links=cluster_links,
         timeline=_timeline(links, account_cluster),
     )
-
-
-def _account_seen(links) -> tuple[np.ndarray, np.ndarray]:
-    """Each account's first and last sighting over its links (NaT where none).
-
-    Links are sorted by account, so each account's links are one segment and
-    a ``reduceat`` per segment does it without a pandas group-by (which held
-    three copies of every link's times). NaT is the smallest int64: ``max``
-    skips it as is, ``min`` once it is swapped for the largest.
-    """
-    first = np.full(links.n_accounts, np.datetime64("NaT"), dtype="datetime64[ns]")
-    last = first.copy()
-    if links.n_links == 0:
-        return first, last
-    account = links.account
-    starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]])
-    never = np.iinfo(np.int64).max
-    seen = links.first_seen.astype("datetime64[ns]", copy=False).view(np.int64)
-    earliest = np.minimum.reduceat(np.where(np.isnat(links.first_seen), never, seen), starts)
-    latest = links.last_seen.astype("datetime64[ns]", copy=False).view(np.int64)
-    latest = np.maximum.reduceat(latest, starts)
-    earliest[earliest == never] = np.iinfo(np.int64).min  # NaT
-    first[account[starts]] = earliest.view("datetime64[ns]")
-    last[account[starts]] = latest.view("datetime64[ns]")
-    return first, last
 
 
 # Links counted at once per (cluster, attribute) or (cluster, day) key.

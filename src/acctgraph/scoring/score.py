@@ -113,6 +113,17 @@ def score_communities(
     return _score_in_parts(graph, communities, roles, part)
 
 
+def compute_aggregates(graph: AttributeGraph, roles: KindRoles) -> None:
+    """Compute (and cache on ``graph``) the aggregates of the links that
+    every scoring reads for every account: requests, IPs and ASNs per
+    account, IP links first seen per hour, accounts created per day."""
+    links = graph.links
+    _ = links.activity, links.account_starts, links.created_per_day, graph.edge_mask
+    for kind in (roles.ip, roles.asn):
+        links.attributes_per_account(kind)
+    links.first_seen_per_hour(roles.ip)
+
+
 def _scoring_parts(
     graph: AttributeGraph, communities: Communities, n_jobs: int | None
 ) -> np.ndarray | None:
@@ -143,11 +154,7 @@ def _score_in_parts(
     n_parts = int(part.max()) + 1
     # Computed once here rather than once per process: each worker would
     # otherwise compute them again.
-    _ = graph.links.activity, graph.degree, graph.edge_mask
-    for kind in (roles.ip, roles.asn):
-        graph.links.attributes_per_account(kind)
-    graph.links.first_seen_per_hour(roles.ip)
-    _ = graph.links.created_per_day
+    compute_aggregates(graph, roles)
     logger.info("scoring: %d communities in %d processes", communities.n_communities, n_parts)
     parts = run_in_parts(_score_part, n_parts, graph, communities, roles, part)
     pieces = [
