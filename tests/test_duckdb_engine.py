@@ -200,6 +200,33 @@ def test_bad_values_are_named_with_their_file_and_row(tmp_path):
     assert len(problems) == 3
 
 
+def test_problems_in_event_files_and_the_accounts_table_are_reported_together(tmp_path):
+    # The accounts table is read in a thread while DuckDB scans the events:
+    # its problems still come in one error with theirs, and an unreadable
+    # accounts file is still named.
+    pd.DataFrame({"account_id": ["a", None], "kind": "ip", "value": ["1", "2"]}).to_parquet(
+        tmp_path / "events.parquet"
+    )
+    pd.DataFrame({"account_id": ["a", "a"], "created_at": ["2025-01-01", "not a date"]}).to_parquet(
+        tmp_path / "accounts.parquet"
+    )
+    with pytest.raises(ag.SchemaError) as info:
+        ag.load_links(
+            tmp_path / "events.parquet", accounts=tmp_path / "accounts.parquet", engine="duckdb"
+        )
+    assert info.value.source == "events and accounts"
+    problems = info.value.problems
+    assert any(p.startswith("events: column 'account_id'") for p in problems)
+    assert any(
+        p.startswith("accounts: column 'account_id'") and "duplicated" in p for p in problems
+    )
+    assert any(p.startswith("accounts: column 'created_at'") for p in problems)
+    with pytest.raises(ag.InputFileError, match="missing.parquet"):
+        ag.load_links(
+            tmp_path / "events.parquet", accounts=tmp_path / "missing.parquet", engine="duckdb"
+        )
+
+
 def test_no_spill_folder_is_left_behind_after_a_run_or_a_failure(tmp_path, monkeypatch):
     spill_root = tmp_path / "tmp"
     spill_root.mkdir()

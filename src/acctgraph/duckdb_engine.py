@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -363,29 +364,30 @@ def _load(
     if per_account is not None and accounts is None:
         raise SchemaError(["account_attributes given but no accounts table"], source="accounts")
     # Both tables are validated before raising, so that one error lists every
-    # problem, as the pandas engine's does.
-    try:
-        report, events_error = _observations(con, paths, wide), None
-    except SchemaError as exc:
-        report, events_error = None, exc
-    except Exception as exc:  # noqa: BLE001 - DuckDB's errors, of every class
-        if "CSV" not in str(exc):
-            raise
-        # DuckDB finds a faulty CSV record while scanning, and its message
-        # quotes the record from its second line on; the error names the
-        # line instead.
-        error = faulty_csv_error(paths, "events") or InputFileError(
-            f"events: cannot read the CSV files ({str(exc).splitlines()[0]})"
-        )
-        raise error from None
-    account_frame = None if accounts is None else read_table(accounts, name="accounts")
-    # The accounts table (one row per account) is small: pandas validates it.
-    try:
-        table_ids, table_created, extra, account_frame = _accounts_to_long(
-            account_frame, per_account
-        )
-    except SchemaError as exc:
-        _raise_together([events_error, exc])
+    # problem, as the pandas engine's does. The accounts table (one row per
+    # account) is small: pandas reads and validates it in a thread while
+    # DuckDB, which releases the GIL, scans the events (at 1M accounts the
+    # ingest took 15.6-15.8 s against 16.2-16.8 s, three runs each in turns).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        account_table = pool.submit(_read_accounts, accounts, per_account)
+        try:
+            report, events_error = _observations(con, paths, wide), None
+        except SchemaError as exc:
+            report, events_error = None, exc
+        except Exception as exc:  # noqa: BLE001 - DuckDB's errors, of every class
+            if "CSV" not in str(exc):
+                raise
+            # DuckDB finds a faulty CSV record while scanning, and its message
+            # quotes the record from its second line on; the error names the
+            # line instead.
+            error = faulty_csv_error(paths, "events") or InputFileError(
+                f"events: cannot read the CSV files ({str(exc).splitlines()[0]})"
+            )
+            raise error from None
+        try:
+            table_ids, table_created, extra, account_frame = account_table.result()
+        except SchemaError as exc:
+            _raise_together([events_error, exc])
     _raise_together([events_error])
     # Each (account, kind, value) is one row of obs as it stands, except where
     # two columns of a wide log name one kind. Knowing it saves grouping the
@@ -414,6 +416,13 @@ def _load(
         # Two values could in principle share a token.
         one_row_per_link = False
     return _aggregate(con, report, table_ids, table_created, account_frame, one_row_per_link)
+
+
+def _read_accounts(accounts: Any, per_account: dict[str, str] | None) -> tuple:
+    """The accounts table read and validated (:func:`_accounts_to_long`);
+    all None where there is none."""
+    frame = None if accounts is None else read_table(accounts, name="accounts")
+    return _accounts_to_long(frame, per_account)
 
 
 def _observations(con: Any, paths: list[Path], wide: dict[str, str] | None) -> IngestReport:
