@@ -227,6 +227,48 @@ def test_problems_in_event_files_and_the_accounts_table_are_reported_together(tm
         )
 
 
+def test_the_accounts_table_is_read_beside_the_scan_only_where_known_to_be_small(
+    tmp_path, monkeypatch
+):
+    import threading
+
+    pd.DataFrame({"account_id": ["a", "b", "c"], "kind": "ip", "value": "1"}).to_parquet(
+        tmp_path / "events.parquet"
+    )
+    table = pd.DataFrame({"account_id": ["a", "b", "d"], "payment_fp": ["c1", "c1", "c2"]})
+    table.to_parquet(tmp_path / "accounts.parquet")
+    table.to_csv(tmp_path / "accounts.csv", index=False)
+    threads = []
+    read_accounts = duckdb_engine._read_accounts
+
+    def spied(*args):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return read_accounts(*args)
+
+    monkeypatch.setattr(duckdb_engine, "_read_accounts", spied)
+
+    def load(accounts):
+        return ag.load_links(
+            tmp_path / "events.parquet",
+            accounts=accounts,
+            account_attributes={"payment_fp": "payment"},
+            engine="duckdb",
+        )
+
+    beside = load(tmp_path / "accounts.parquet")
+    assert threads == [False]
+    assert duckdb_engine._known_rows(tmp_path / "accounts.parquet") == 3
+    # A CSV file's rows are not known without reading it: read after the scan.
+    after_csv = load(tmp_path / "accounts.csv")
+    monkeypatch.setattr(duckdb_engine, "ACCOUNTS_BESIDE_MAX_ROWS", 2)
+    after = load(tmp_path / "accounts.parquet")
+    assert threads == [False, True, True]
+    for field in LINK_FIELDS:
+        np.testing.assert_array_equal(getattr(beside, field), getattr(after, field))
+        np.testing.assert_array_equal(getattr(beside, field), getattr(after_csv, field))
+    assert_frame_equal(beside.account_table, after.account_table)
+
+
 def test_no_spill_folder_is_left_behind_after_a_run_or_a_failure(tmp_path, monkeypatch):
     spill_root = tmp_path / "tmp"
     spill_root.mkdir()

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from .csvfiles import csv_delimiter, csv_header, faulty_csv_error
 from .exceptions import ConfigError, InputFileError, SchemaError
@@ -69,6 +70,15 @@ DEFAULT_MEMORY_SHARE = 0.4
 # recur; where more than this share of the log's rows do, among the rows
 # whose every column's hash recurs (see _duplicate_candidates).
 CANDIDATE_SHARE = 0.01
+
+# Accounts tables of up to this many rows (known without reading them) are
+# read and validated in a thread while DuckDB scans the events; larger ones
+# after the scan. Beside DuckDB's grouping, which runs up to its memory
+# limit, the table's pandas form adds to the peak: at 10M accounts the
+# whole run's peak went from 14,727 to 15,832 MiB (one run each), against
+# the 16 GiB aimed at, where at 1M the ingest took 15.6-15.8 s against
+# 16.2-16.8 s (three runs each, in turns).
+ACCOUNTS_BESIDE_MAX_ROWS = 2_000_000
 
 
 def default_memory_limit() -> str | None:
@@ -365,11 +375,13 @@ def _load(
         raise SchemaError(["account_attributes given but no accounts table"], source="accounts")
     # Both tables are validated before raising, so that one error lists every
     # problem, as the pandas engine's does. The accounts table (one row per
-    # account) is small: pandas reads and validates it in a thread while
-    # DuckDB, which releases the GIL, scans the events (at 1M accounts the
-    # ingest took 15.6-15.8 s against 16.2-16.8 s, three runs each in turns).
+    # account) is read and validated by pandas: in a thread while DuckDB,
+    # which releases the GIL, scans the events, where it is small enough
+    # (see ACCOUNTS_BESIDE_MAX_ROWS).
+    n_rows = None if accounts is None else _known_rows(accounts)
+    beside = n_rows is not None and n_rows <= ACCOUNTS_BESIDE_MAX_ROWS
     with ThreadPoolExecutor(max_workers=1) as pool:
-        account_table = pool.submit(_read_accounts, accounts, per_account)
+        account_table = pool.submit(_read_accounts, accounts, per_account) if beside else None
         try:
             report, events_error = _observations(con, paths, wide), None
         except SchemaError as exc:
@@ -385,7 +397,11 @@ def _load(
             )
             raise error from None
         try:
-            table_ids, table_created, extra, account_frame = account_table.result()
+            table_ids, table_created, extra, account_frame = (
+                _read_accounts(accounts, per_account)
+                if account_table is None
+                else account_table.result()
+            )
         except SchemaError as exc:
             _raise_together([events_error, exc])
     _raise_together([events_error])
@@ -416,6 +432,21 @@ def _load(
         # Two values could in principle share a token.
         one_row_per_link = False
     return _aggregate(con, report, table_ids, table_created, account_frame, one_row_per_link)
+
+
+def _known_rows(accounts: Any) -> int | None:
+    """The accounts table's rows where known without reading it: a frame's
+    length, parquet files' counts from their footers; None otherwise (CSV
+    files, or paths that reading will report as faulty)."""
+    if isinstance(accounts, pd.DataFrame) or type(accounts).__module__.startswith("pyarrow"):
+        return len(accounts)
+    try:
+        paths = _expand_paths(accounts, "accounts")
+        if not all(_is_parquet(path) for path in paths):
+            return None
+        return sum(pq.ParquetFile(path).metadata.num_rows for path in paths)
+    except Exception:  # noqa: BLE001 - read_table reports the fault in its words
+        return None
 
 
 def _read_accounts(accounts: Any, per_account: dict[str, str] | None) -> tuple:
