@@ -429,8 +429,9 @@ def _run_stages(
     # The candidate clusters (dense blocks, card groups, evidence groups)
     # need only the graph, so they are found in a worker beside the
     # communities stage, whose Leiden on the largest component keeps one
-    # core (at 1M accounts about 10 s of it, against about 1 s for the
-    # candidates); the blocks stage is then the wait for them.
+    # core (at 1M accounts about 10 s of it, against about 2 s for the
+    # candidates and the links' aggregates); the blocks stage is then the
+    # wait for them.
     beside = (
         config.dense_blocks > 0 or config.card_groups or config.evidence_groups
     ) and _runs_beside(n_jobs)
