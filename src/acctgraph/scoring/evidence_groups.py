@@ -91,11 +91,11 @@ def own_evidence_shown(graph: AttributeGraph, roles: KindRoles) -> np.ndarray:
         links.activity,
         features._population_activity(links.activity),
     )
-    lacking = {"ip_rotation": roles.ip not in present, "asn_spread": roles.asn not in present}
+    lacking = features.without_their_kind(present, roles)
     shown = np.zeros(links.n_accounts)
     total = 0.0
     for feature, values in own.items():
-        if lacking.get(feature, False):
+        if feature in lacking:
             continue
         weight = features.FEATURE_WEIGHTS[feature]
         shown += weight * features._signal(values, *features._LOG_SQUASH[feature])

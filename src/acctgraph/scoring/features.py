@@ -405,6 +405,20 @@ def core_membership(has_ip_kind: bool) -> float:
     return CORE_MEMBERSHIP if has_ip_kind else CORE_MEMBERSHIP_WITHOUT_IPS
 
 
+def without_their_kind(present: set[str], roles: KindRoles) -> list[str]:
+    """The features read from one kind of attribute (IPs, ASNs, payments)
+    whose kind is not among the kinds ``present`` in the data."""
+    return [
+        feature
+        for feature, kind in (
+            ("ip_rotation", roles.ip),
+            ("asn_spread", roles.asn),
+            ("payment_sharing", roles.payment),
+        )
+        if kind not in present
+    ]
+
+
 def effective_bias(unavailable: list[str]) -> float:
     """:data:`BIAS` scaled to the share of feature weight the data can show,
     but never above ``-(w_specific_overlap + w_size + w_cohesion +

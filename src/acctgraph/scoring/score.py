@@ -337,14 +337,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         1.0,
     )
 
-    unavailable = []
-    for feature, kind in (
-        ("ip_rotation", roles.ip),
-        ("asn_spread", roles.asn),
-        ("payment_sharing", roles.payment),
-    ):
-        if kind not in present:
-            unavailable.append(feature)
+    unavailable = features.without_their_kind(present, roles)
     if np.isnat(links.created_at).all():
         unavailable.append("creation_burst")
     if roles.ip not in present or np.isnat(links.first_seen).all():
