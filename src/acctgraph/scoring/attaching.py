@@ -109,6 +109,15 @@ def attach_on_evidence(
     households, and average precision rises to 0.999/0.992.
     Every other world is unchanged.
 
+    The scoring's rule of the cluster's own IPs ("On the cluster's own IPs"
+    in :mod:`.features`) is applied as if the account were ``c``'s member
+    (:func:`_on_farm_ips`): where every IP it shares with another account
+    is held, besides itself, by ``c``'s members alone, one of them by 2 or
+    more, most of them in ``c``'s core (as its scores stand), and it sends a
+    quarter of the requests of ``c``'s median core member, ``m(a, c) = 1``,
+    as it will be once it has moved. Its effect, with the scoring's rule,
+    is measured there.
+
     Attaching is repeated, as without an IP kind, up to
     :data:`ATTACH_ROUNDS` times until no account moves: a farm that Leiden
     cut into several pieces spreads its card over them (a card of 37
@@ -249,8 +258,13 @@ def _tied_to_flagged(
     order = np.lexsort((pair_farm, pair_attribute))
     pair_farm, pair_attribute = pair_farm[order], pair_attribute[order]
     distinct = np.r_[True, (np.diff(pair_attribute) != 0) | (np.diff(pair_farm) != 0)]
-    # How many of the farm's members hold each pair's attribute.
+    # How many of the farm's members hold each pair's attribute, and how many
+    # of its core members (as they stand in the scores).
     pair_members = np.diff(np.r_[np.flatnonzero(distinct), len(distinct)])
+    core = scores.account_features["membership"].to_numpy() >= features.core_membership(True)
+    pair_core = np.add.reduceat(
+        core[links.account[farm_links]][order].astype(np.int64), np.flatnonzero(distinct)
+    )
     pair_farm, pair_attribute = pair_farm[distinct], pair_attribute[distinct]
 
     # Ties: attributes of any kind but the ASN more than half of whose
@@ -283,8 +297,13 @@ def _tied_to_flagged(
     # Summed per (account, farm); a farm is a target only where the account
     # has a tie with its members.
     key, at = np.unique(account * communities.n_communities + farm, return_inverse=True)
-    shared = np.bincount(at.ravel(), weights=weight)
-    has_tie = np.bincount(at.ravel(), weights=is_tie[pair_attribute[pair]]) > 0
+    at = at.ravel()
+    shared = np.bincount(at, weights=weight)
+
+    def any_per_pair(per_link: np.ndarray) -> np.ndarray:
+        return np.bincount(at, weights=per_link, minlength=len(key)) > 0
+
+    has_tie = any_per_pair(is_tie[pair_attribute[pair]])
     # A card tie: a tie of the payment kind that pays for features.CARD_TIE_MEMBERS
     # or more of the farm's members.
     is_card = np.zeros(links.n_attributes, dtype=bool)
@@ -296,8 +315,16 @@ def _tied_to_flagged(
         & is_tie[pair_attribute[pair]]
         & (pair_members[pair] >= features.CARD_TIE_MEMBERS)
     )
-    card_tie = np.bincount(at.ravel(), weights=card_pair, minlength=len(key)) > 0
+    card_tie = any_per_pair(card_pair)
     account, farm = key // communities.n_communities, key % communities.n_communities
+    on_farm_ips = _on_farm_ips(
+        graph, roles.ip, pair_attribute[pair], pair_members[pair], pair_core[pair], at, account
+    )
+    activity = scores.account_features["activity"].to_numpy()[account]
+    sends_volume = features.sends_its_volume(
+        activity, scores.clusters["volume"].to_numpy(), farm, _population_activity(links.activity)
+    )
+    own_ips = (on_farm_ips & sends_volume)[has_tie]
     account, farm, shared = account[has_tie], farm[has_tie], shared[has_tie]
     card_tie = card_tie[has_tie]
 
@@ -309,7 +336,7 @@ def _tied_to_flagged(
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         membership = np.clip(np.nan_to_num(shared / (0.5 * reference[farm]), nan=0.0), 0.0, 1.0)
-    membership[card_tie] = 1.0
+    membership[card_tie | own_ips] = 1.0
     account_features = scores.account_features
     clusters = scores.clusters
     signal = pd.DataFrame(
@@ -328,6 +355,45 @@ def _tied_to_flagged(
     best = _best_per_account(account, farm, judged)
     best = best[judged[best] >= threshold]
     return account[best], farm[best]
+
+
+def _on_farm_ips(
+    graph: AttributeGraph,
+    ip_kind: str,
+    attribute: np.ndarray,
+    n_members: np.ndarray,
+    n_core: np.ndarray,
+    pair: np.ndarray,
+    pair_account: np.ndarray,
+) -> np.ndarray:
+    """The scoring's own-IPs rule (:func:`.score._on_own_ips`) for each
+    (account, farm) pair, as if the account were the farm's member: every IP
+    it shares with another account is held, besides itself, by the farm's
+    members alone, and one of them by 2 or more of them, most of them in its
+    core.
+
+    Per link of a pair (the pair's links to attributes the farm's members
+    hold): its ``attribute``, the farm's ``n_members`` holding it and
+    ``n_core`` of its core members, and its ``pair``; ``pair_account`` is
+    each pair's account.
+    """
+    links = graph.links
+    start, stop = links.kind_range(ip_kind)
+    is_ip = (attribute >= start) & (attribute < stop)
+    farms_alone = is_ip & (n_members == graph.degree[attribute] - 1)
+    n_pairs = len(pair_account)
+    n_alone = np.bincount(pair, weights=farms_alone, minlength=n_pairs)
+    wide = farms_alone & (n_members >= 2) & (2 * n_core > n_members)
+    wide = np.bincount(pair, weights=wide, minlength=n_pairs) > 0
+    # Every IP the accounts share with anyone, hubs (not graph edges) included.
+    accounts = np.unique(pair_account)
+    own_links = links.links_of(accounts)
+    own_attribute = links.attribute[own_links]
+    shared_ip = (
+        (own_attribute >= start) & (own_attribute < stop) & (graph.degree[own_attribute] >= 2)
+    )
+    n_shared = np.bincount(links.account[own_links[shared_ip]], minlength=links.n_accounts)
+    return wide & (n_alone == n_shared[pair_account])
 
 
 def _held_by_flagged(

@@ -39,6 +39,40 @@ household accounts flagged instead of 1; any bar from 0.75 to 0.9 gives
 0.943-0.947, 0.7 gives 0.914). Households still in the core are kept from
 being flagged by their own fit (below).
 
+On the cluster's own IPs
+~~~~~~~~~~~~~~~~~~~~~~~~
+A member whose every IP shared with another account is held by members of
+its community alone, one of them by 2 or more other members, most of them
+in the core, and which sends at least :data:`OWN_IPS_VOLUME` (a quarter)
+of the requests of its community's median core member, has ``m(a) = 1`` in
+its account score (the core, and so the cluster features, are left as they
+are). Where a farm pays with unique cards and each account uses 2-5 proxy
+IPs (``few_proxies_unique_cards``), an account on two IPs, one its own and
+one that two other farm accounts use, shares a weight of 0.58 against a
+reference near 2 and is a member by half: its score stayed at 0.45-0.49
+in a farm cluster of 0.85, though no account outside the farm uses any of
+its IPs. Every IP counts: a household whose home IP the farm's proxies
+resell holds one IP only the farm uses, but its others are shared with its
+carrier's crowd. The core counts: a family that Leiden put in the farm's
+community with the one farm account on its home IP holds that IP with
+members alone, but not with the core (``few_proxies_churn``, 100,000
+accounts, seed 2: a family member sending 2,119 requests was flagged
+without it). The volume keeps out a household on its home IP alone.
+Over the 145 worlds of the sweep in :mod:`.evidence_groups` (every world at
+5,000 and 10,000 accounts, seeds 1-3; few_proxies at 3,000-10,000, seeds
+1-8; the combined knobs at 10,000, seeds 1-3) F1 went up in 26 and down in
+none, with no innocent account flagged more (unique cards 0.893 / 0.899 /
+0.864 to 0.912 / 0.901 / 0.879); at 100,000 accounts (every world of
+``bench_quality``, seeds 1-2) up in 11 and down in none (unique cards
+0.936 / 0.938 to 0.950 / 0.951), with household accounts flagged 9 to 7;
+at 20,000 (the main table's worlds, seeds 1-4) up in 3, down in none.
+Also half ties (an IP half of whose holders, the account among them, are
+a farm's) as ties for such accounts in :func:`.attach_on_evidence` took
+unique cards at 10,000 accounts to 0.925 / 0.922, but flagged busy
+households on their home IP and one farm account's proxy (one sending
+1,264 requests at 4,000 accounts, few_proxies, seed 1; one sending 157 at
+100,000 in small share, whose farm sends little), and were not kept.
+
 Without an IP kind the core stays at ``m >= 0.5``
 (:data:`CORE_MEMBERSHIP_WITHOUT_IPS`). The score then rests on overlap,
 size, density and volume, and a stricter core lifts every community's
@@ -268,10 +302,12 @@ __all__ = [
     "CORE_MEMBERSHIP_WITHOUT_IPS",
     "FEATURE_WEIGHTS",
     "KindRoles",
+    "OWN_IPS_VOLUME",
     "STAND_IN_FEATURES",
     "core_membership",
     "effective_bias",
     "footing_counts",
+    "sends_its_volume",
 ]
 
 FEATURE_WEIGHTS: dict[str, float] = {
@@ -300,6 +336,10 @@ CORE_MEMBERSHIP = 0.8
 CORE_MEMBERSHIP_WITHOUT_IPS = 0.5
 # Share of its cluster's median activity at which an account's volume counts in full.
 _VOLUME_FIT_LEVEL = 0.5
+
+# Share of its cluster's median member's requests an account sends for the
+# cluster's own IPs to make it a full member (see "On the cluster's own IPs").
+OWN_IPS_VOLUME = 0.25
 
 # Share of its cluster's median footing from which an account's footing
 # counts in full (see :mod:`.footing_rules`).
@@ -508,6 +548,16 @@ def _own_evidence(
     if footing is not None:
         own["footing"] = footing
     return own
+
+
+def sends_its_volume(
+    activity: np.ndarray, volume: np.ndarray, cluster: np.ndarray, population_activity: float
+) -> np.ndarray:
+    """Whether each account's ``activity`` is at least :data:`OWN_IPS_VOLUME`
+    of the median core member's of its ``cluster`` (-1: none, False), the
+    clusters' raw ``volume`` being that median over ``population_activity``."""
+    median = np.append(volume * population_activity, np.inf)[cluster]
+    return activity >= OWN_IPS_VOLUME * median
 
 
 def _fit(

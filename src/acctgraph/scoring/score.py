@@ -358,6 +358,20 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     for feature in FEATURE_WEIGHTS:
         clusters[f"contrib_{feature}"] = contrib[feature]
 
+    if roles.ip in present:
+        # Full members however little they share (see "On the cluster's own
+        # IPs" in .features); the core and the cluster features stay as they are.
+        # Core members holding each link's attribute, counted as link_shared is.
+        is_core = core[member_links.account]
+        link_core = np.zeros(len(link_comm))
+        link_core[at_home] = np.bincount(
+            home_attribute, weights=is_core[at_home], minlength=n_attr
+        )[home_attribute]
+        link_core[other] = np.bincount(other_pair, weights=is_core[other])[other_pair]
+        own_ips = _on_own_ips(
+            graph, member_links.account, link_attribute, link_shared, link_core - is_core, roles.ip
+        ) & features.sends_its_volume(activity, raw["volume"].to_numpy(), comm, population_activity)
+        membership = np.where(own_ips[member], 1.0, membership)
     fit_raw = raw
     if with_footing:
         # Fit compares vouched footing, each owned attribute counting as much
@@ -520,6 +534,35 @@ def _rescore(
             )
         )
     return _assembled(n, fresh, pieces)
+
+
+def _on_own_ips(
+    graph: AttributeGraph,
+    account: np.ndarray,
+    attribute: np.ndarray,
+    n_holders: np.ndarray,
+    core_others: np.ndarray,
+    ip_kind: str,
+) -> np.ndarray:
+    """For each account, whether every IP it shares with another account is
+    held by members of its community alone, and one of them by 2 or more
+    others, most of them in the core.
+
+    Per member link: its ``account``, ``attribute``, the members of the
+    account's community holding that attribute (``n_holders``; 0 where the
+    link is not a graph edge, so a hub IP is never the community's alone)
+    and the core members among them other than the account (``core_others``).
+    """
+    n_acc = graph.links.n_accounts
+    start, stop = graph.links.kind_range(ip_kind)
+    is_ip = (attribute >= start) & (attribute < stop)
+    degree = graph.degree[attribute]
+    own = is_ip & (n_holders == degree)
+    outside = is_ip & (degree >= 2) & ~own
+    wide = own & (degree >= 3) & (2 * core_others > degree - 1)
+    return (np.bincount(account[wide], minlength=n_acc) > 0) & (
+        np.bincount(account[outside], minlength=n_acc) == 0
+    )
 
 
 def _crowd_held(
