@@ -206,6 +206,24 @@ class Links:
             cache[kind] = per
         return cache[kind]
 
+    def shared_attributes_per_account(self, kind: str) -> np.ndarray:
+        """Distinct attributes of ``kind`` per account that another account
+        holds too (read-only; computed once per kind, as each scoring pass
+        asks again)."""
+        cache = self._shared_per_account_cache
+        if kind not in cache:
+            of_kind = np.flatnonzero(self.link_is_kind(kind))
+            holders = np.bincount(self.attribute[of_kind], minlength=self.n_attributes)
+            shared = of_kind[holders[self.attribute[of_kind]] >= 2]
+            per = np.bincount(self.account[shared], minlength=self.n_accounts)
+            per.setflags(write=False)
+            cache[kind] = per
+        return cache[kind]
+
+    @cached_property
+    def _shared_per_account_cache(self) -> dict[str, np.ndarray]:
+        return {}
+
     @cached_property
     def activity(self) -> np.ndarray:
         """Each account's largest, over kinds, summed ``count`` (for a
@@ -329,6 +347,7 @@ class Links:
 _COMPUTED = (
     "activity",
     "_per_account_cache",
+    "_shared_per_account_cache",
     "_per_hour_cache",
     "created_per_day",
     "account_starts",

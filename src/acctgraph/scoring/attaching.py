@@ -385,14 +385,8 @@ def _on_farm_ips(
     n_alone = np.bincount(pair, weights=farms_alone, minlength=n_pairs)
     wide = farms_alone & (n_members >= 2) & (2 * n_core > n_members)
     wide = np.bincount(pair, weights=wide, minlength=n_pairs) > 0
-    # Every IP the accounts share with anyone, hubs (not graph edges) included.
-    accounts = np.unique(pair_account)
-    own_links = links.links_of(accounts)
-    own_attribute = links.attribute[own_links]
-    shared_ip = (
-        (own_attribute >= start) & (own_attribute < stop) & (graph.degree[own_attribute] >= 2)
-    )
-    n_shared = np.bincount(links.account[own_links[shared_ip]], minlength=links.n_accounts)
+    # Every IP the account shares with anyone, hubs (not graph edges) included.
+    n_shared = links.shared_attributes_per_account(ip_kind)
     return wide & (n_alone == n_shared[pair_account])
 
 

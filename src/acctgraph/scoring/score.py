@@ -121,6 +121,7 @@ def compute_aggregates(graph: AttributeGraph, roles: KindRoles) -> None:
     _ = links.activity, links.account_starts, links.created_per_day, graph.edge_mask
     for kind in (roles.ip, roles.asn):
         links.attributes_per_account(kind)
+    links.shared_attributes_per_account(roles.ip)
     links.first_seen_per_hour(roles.ip)
 
 
@@ -361,15 +362,14 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     if roles.ip in present:
         # Full members however little they share (see "On the cluster's own
         # IPs" in .features); the core and the cluster features stay as they are.
-        # Core members holding each link's attribute, counted as link_shared is.
-        is_core = core[member_links.account]
-        link_core = np.zeros(len(link_comm))
-        link_core[at_home] = np.bincount(
-            home_attribute, weights=is_core[at_home], minlength=n_attr
-        )[home_attribute]
-        link_core[other] = np.bincount(other_pair, weights=is_core[other])[other_pair]
         own_ips = _on_own_ips(
-            graph, member_links.account, link_attribute, link_shared, link_core - is_core, roles.ip
+            graph,
+            member_links.account[shared],
+            link_attribute[shared],
+            shared_degree,
+            link_shared[shared],
+            core,
+            roles.ip,
         ) & features.sends_its_volume(activity, raw["volume"].to_numpy(), comm, population_activity)
         membership = np.where(own_ips[member], 1.0, membership)
     fit_raw = raw
@@ -540,29 +540,37 @@ def _on_own_ips(
     graph: AttributeGraph,
     account: np.ndarray,
     attribute: np.ndarray,
+    degree: np.ndarray,
     n_holders: np.ndarray,
-    core_others: np.ndarray,
+    core: np.ndarray,
     ip_kind: str,
 ) -> np.ndarray:
     """For each account, whether every IP it shares with another account is
     held by members of its community alone, and one of them by 2 or more
-    others, most of them in the core.
+    others, most of them in the ``core`` (per account).
 
-    Per member link: its ``account``, ``attribute``, the members of the
-    account's community holding that attribute (``n_holders``; 0 where the
-    link is not a graph edge, so a hub IP is never the community's alone)
-    and the core members among them other than the account (``core_others``).
+    Per shared member link (an attribute that 2 or more members of the
+    account's community hold): its ``account``, ``attribute``, the
+    attribute's ``degree`` and the members holding it (``n_holders``). A
+    hub IP, not a graph edge, is never among them, so never the
+    community's alone.
     """
-    n_acc = graph.links.n_accounts
-    start, stop = graph.links.kind_range(ip_kind)
-    is_ip = (attribute >= start) & (attribute < stop)
-    degree = graph.degree[attribute]
-    own = is_ip & (n_holders == degree)
-    outside = is_ip & (degree >= 2) & ~own
-    wide = own & (degree >= 3) & (2 * core_others > degree - 1)
-    return (np.bincount(account[wide], minlength=n_acc) > 0) & (
-        np.bincount(account[outside], minlength=n_acc) == 0
-    )
+    links = graph.links
+    start, stop = links.kind_range(ip_kind)
+    own = np.flatnonzero((attribute >= start) & (attribute < stop) & (n_holders == degree))
+    account, attribute, degree = account[own], attribute[own], degree[own]
+    wide = np.flatnonzero(degree >= 3)
+    # An IP held by members alone has all its holders' links here.
+    holder_core = core[account[wide]]
+    core_holders = np.bincount(attribute[wide], weights=holder_core, minlength=links.n_attributes)[
+        attribute[wide]
+    ]
+    mostly_core = 2 * (core_holders - holder_core) > degree[wide] - 1
+    result = np.zeros(links.n_accounts, dtype=bool)
+    result[account[wide[mostly_core]]] = True
+    # Every shared IP its own: as many as it shares with anyone.
+    n_own = np.bincount(account, minlength=links.n_accounts)
+    return result & (n_own == links.shared_attributes_per_account(ip_kind))
 
 
 def _crowd_held(
