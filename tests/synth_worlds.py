@@ -6,16 +6,18 @@ import acctgraph as ag
 
 
 @functools.cache
-def few_proxies_world(n_accounts: int, seed: int):
+def few_proxies_world(n_accounts: int, seed: int, *, unique_cards: bool = False):
     """bench_quality's ``few_proxies`` world: each farm account on 2-5 proxy
     IPs, an office of a tenth of the accounts (shared between tests: none
-    modifies it)."""
+    modifies it); ``unique_cards``: its ``few_proxies_unique_cards`` world,
+    each farm account paying with a card of its own."""
     return ag.synth.make_world(
         n_accounts,
         seed=seed,
         largest_office=n_accounts // 10,
         office_share=0.11,
         farm_ips=(2, 5),
+        unique_cards=unique_cards,
     )
 
 

@@ -6,7 +6,7 @@ import acctgraph as ag
 from acctgraph.exceptions import ConfigError
 from acctgraph.scoring import KindRoles
 from acctgraph.scoring.evidence_groups import find_evidence_groups, own_evidence_shown
-from synth_worlds import innocents_flagged
+from synth_worlds import few_proxies_world, innocents_flagged
 
 
 def _heavy(account: str, ips: list[str]) -> list[tuple[str, str, str, int]]:
@@ -65,14 +65,7 @@ def test_a_farm_paying_with_unique_cards_is_reported_by_its_own_evidence():
     # puts the farm's pieces in communities with the households whose home
     # IPs its proxies resell. Measured: F1 0.551 without evidence groups,
     # 0.899 with; nothing innocent flagged either way.
-    world = ag.synth.make_world(
-        10_000,
-        seed=2,
-        largest_office=1_000,
-        office_share=0.11,
-        farm_ips=(2, 5),
-        unique_cards=True,
-    )
+    world = few_proxies_world(10_000, seed=2, unique_cards=True)
     result = ag.detect(world.events, accounts=world.accounts)
     grouped = ag.evaluate(result, world.truth)
     scattered = ag.evaluate(

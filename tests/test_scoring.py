@@ -1430,14 +1430,7 @@ def test_farm_accounts_on_the_farms_own_ips_are_flagged_and_the_households_are_n
     # 1): each farm account on 2-5 proxy IPs, a card of its own. Measured:
     # recall 0.806 without the own-IPs rule, 0.839 with it (10 farm accounts
     # more), nothing innocent flagged either way.
-    world = ag.synth.make_world(
-        10_000,
-        seed=1,
-        largest_office=1_000,
-        office_share=0.11,
-        farm_ips=(2, 5),
-        unique_cards=True,
-    )
+    world = few_proxies_world(10_000, seed=1, unique_cards=True)
     with_rule = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
     monkeypatch.setattr(ag.scoring.features, "OWN_IPS_VOLUME", 1e12)  # the rule off
     without = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
