@@ -261,7 +261,8 @@ def _tied_to_flagged(
     # How many of the farm's members hold each pair's attribute, and how many
     # of its core members (as they stand in the scores).
     pair_members = np.diff(np.r_[np.flatnonzero(distinct), len(distinct)])
-    core = scores.account_features["membership"].to_numpy() >= features.core_membership(True)
+    reported = scores.account_features["membership"].to_numpy()
+    core = reported >= features.core_membership(has_ip_kind=True)
     pair_core = np.add.reduceat(
         core[links.account[farm_links]][order].astype(np.int64), np.flatnonzero(distinct)
     )
