@@ -321,13 +321,15 @@ def _tied_to_flagged(
     on_farm_ips = _on_farm_ips(
         graph, roles.ip, pair_attribute[pair], pair_members[pair], pair_core[pair], at, account
     )
+    # Both the own-IPs rule and fit read the median account's activity.
+    population_activity = _population_activity(links.activity)
     activity = scores.account_features["activity"].to_numpy()[account]
     sends_volume = features.sends_its_volume(
-        activity, scores.clusters["volume"].to_numpy(), farm, _population_activity(links.activity)
+        activity, scores.clusters["volume"].to_numpy(), farm, population_activity
     )
     own_ips = (on_farm_ips & sends_volume)[has_tie]
     account, farm, shared = account[has_tie], farm[has_tie], shared[has_tie]
-    card_tie = card_tie[has_tie]
+    card_tie, activity = card_tie[has_tie], activity[has_tie]
 
     members = np.flatnonzero(in_farm)
     reference = _group_weighted_median(
@@ -346,8 +348,8 @@ def _tied_to_flagged(
     own = _own_evidence(
         account_features["n_ips"].to_numpy()[account],
         account_features["n_asns"].to_numpy()[account],
-        account_features["activity"].to_numpy()[account],
-        _population_activity(links.activity),
+        activity,
+        population_activity,
     )
     # Without footing, which counts only where the data has no IP kind.
     fit = _fit(own, signal, clusters, farm, scores.unavailable)
