@@ -210,6 +210,37 @@ def test_numbers_among_objects_are_unix_seconds_and_booleans_are_not_times():
         ag.load_links(events.head(2).assign(ts=[True, False]))
 
 
+def test_one_hour_of_day_is_the_hour_an_account_first_used_each_of_its_ips_in():
+    events = pd.DataFrame(
+        {
+            "account_id": ["a", "a", "a", "b", "b", "c", "d", "d", "e", "e"],
+            "kind": ["ip", "ip", "asn", "ip", "ip", "ip", "ip", "ip", "ip", "ip"],
+            "value": ["1", "2", "AS1", "1", "3", "4", "5", "6", "7", "8"],
+            "ts": pd.to_datetime(
+                [
+                    "2025-01-01 03:10",  # a: two IPs, each first used at 03h
+                    "2025-02-07 03:59",  #    on other days
+                    "2025-01-01 17:00",  #    (an ASN does not count)
+                    "2025-01-01 03:10",  # b: 03h and 04h
+                    "2025-01-01 04:00",
+                    "2025-01-01 03:00",  # c: one IP only
+                    "2025-01-01 23:00",  # d: both at 23h
+                    "2025-03-01 23:30",
+                    "2025-01-01 05:00",  # e: one IP undated
+                    None,
+                ]
+            ),
+        }
+    )
+    links = load_links(events)
+    every = np.arange(links.n_accounts)
+    by_account = dict(zip(links.account_ids, links.one_hour_of_day("ip", every), strict=True))
+    assert by_account == {"a": 3, "b": -1, "c": -1, "d": 23, "e": -1}
+    # For some accounts only, in their order.
+    np.testing.assert_array_equal(links.one_hour_of_day("ip", np.array([1, 3])), [-1, 23])
+    assert links.one_hour_of_day("payment", every).tolist() == [-1] * 5
+
+
 def _aggregates_computed(links):
     """In a forked worker: compute the aggregates, hand them back."""
     links.attributes_per_account("ip")

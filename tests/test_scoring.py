@@ -946,7 +946,10 @@ def test_a_farm_card_attaches_its_holders_left_with_households(monkeypatch):
     # card tie it makes them members of their farm. (Attaching in rounds
     # finds some of them without card ties too: AP 0.973 without, 0.992 with.)
     # (Card groups, off here with evidence groups, now carve such a farm out
-    # whole: AP 0.997 without card ties, 0.998 with.)
+    # whole: AP 0.997 without card ties, 0.998 with. A farm's rhythm, off
+    # here too, reaches some of them: AP 0.985 without card ties, 0.994
+    # with; 0.974 and 0.994 without the rhythm.)
+    monkeypatch.setattr(ag.scoring.attaching, "_RHYTHM_MIN_MEMBERS", 10**9)
     world = few_proxies_world(20_000, seed=2)
     with_card = ag.detect(
         world.events, accounts=world.accounts, card_groups=False, evidence_groups=False
@@ -1428,11 +1431,30 @@ def test_farm_accounts_on_the_farms_own_ips_are_flagged_and_the_households_are_n
 ):
     # bench_quality's few_proxies_unique_cards world (10,000 accounts, seed
     # 1): each farm account on 2-5 proxy IPs, a card of its own. Measured:
-    # recall 0.806 without the own-IPs rule, 0.839 with it (10 farm accounts
-    # more), nothing innocent flagged either way.
+    # recall 0.839 without the own-IPs rule, 0.871 with it (10 farm accounts
+    # more; 0.806 and 0.839 without the farm's rhythm in attaching too),
+    # nothing innocent flagged either way.
     world = few_proxies_world(10_000, seed=1, unique_cards=True)
     with_rule = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
     monkeypatch.setattr(ag.scoring.features, "OWN_IPS_VOLUME", 1e12)  # the rule off
+    without = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    assert with_rule["recall"] >= without["recall"] + 0.025
+    assert with_rule["precision"] == 1.0
+    assert innocents_flagged(with_rule, but="farm") == 0
+
+
+def test_farm_accounts_in_their_farms_rhythm_are_attached_and_the_households_are_not(
+    monkeypatch,
+):
+    # The same world: most farm accounts the rules above miss share a 2-account
+    # IP with one flagged farm account (half a tie) and first used each of
+    # their IPs in the farm's operating hour. Measured: recall 0.839 without
+    # the rhythm, 0.871 with it (10 farm accounts more), nothing innocent
+    # flagged either way.
+    world = few_proxies_world(10_000, seed=1, unique_cards=True)
+    with_rule = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    # No farm has an operating hour: the rule off.
+    monkeypatch.setattr(ag.scoring.attaching, "_RHYTHM_MIN_MEMBERS", 10**9)
     without = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
     assert with_rule["recall"] >= without["recall"] + 0.025
     assert with_rule["precision"] == 1.0

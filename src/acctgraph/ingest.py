@@ -258,6 +258,34 @@ class Links:
     def _per_hour_cache(self) -> dict[str, tuple[int, np.ndarray]]:
         return {}
 
+    def one_hour_of_day(self, kind: str, accounts: np.ndarray) -> np.ndarray:
+        """For each of ``accounts`` (sorted account codes), the UTC hour of
+        the day (0-23) in which it first used every one of its attributes of
+        ``kind``, where it has two or more, all dated, and they agree; -1
+        otherwise."""
+        out = np.full(len(accounts), -1, dtype=np.int64)
+        n_links = np.diff(self.account_starts)[accounts]
+        # Each link's place in ``accounts``: links_of keeps their order.
+        owner = np.repeat(np.arange(len(accounts)), n_links)
+        of_accounts = self.links_of(accounts)
+        start, stop = self.kind_range(kind)
+        attribute = self.attribute[of_accounts]
+        of_kind = (attribute >= start) & (attribute < stop)
+        owner, of_kind = owner[of_kind], of_accounts[of_kind]
+        if len(of_kind) == 0:
+            return out
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        seen = self.first_seen[of_kind]
+        dated = ~np.isnat(seen)
+        hour = (seen.astype("datetime64[ns]").astype(np.int64) // HOUR_NS) % 24
+        lowest = np.minimum.reduceat(np.where(dated, hour, 24), starts)
+        highest = np.maximum.reduceat(np.where(dated, hour, -1), starts)
+        n_of_kind = np.diff(np.r_[starts, len(of_kind)])
+        n_dated = np.add.reduceat(dated.astype(np.int64), starts)
+        agree = (n_of_kind >= 2) & (n_dated == n_of_kind) & (lowest == highest)
+        out[owner[starts[agree]]] = lowest[agree]
+        return out
+
     @cached_property
     def created_per_day(self) -> tuple[int, np.ndarray]:
         """The accounts created on each UTC day, as :func:`count_per_period`

@@ -7,7 +7,9 @@ clusters) joins that cluster where, judged by the account rule
 ("Account score" in :mod:`.features`) as its member, it would be flagged.
 It finds the farm accounts whose proxies are busy carrier-NAT IPs, left by
 Leiden in the carrier's crowd (``few_proxies`` world: F1 0.954 to 0.968,
-average precision 0.950 to 0.973).
+average precision 0.950 to 0.973). An account that first used each of its
+IPs in a flagged farm's operating hour of the day (in the farm's rhythm)
+also counts an IP half of whose accounts are the farm's as a tie.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import logging
 
 import numpy as np
 import pandas as pd
+from scipy.special import pdtrc
 
 from ..communities import Communities, move_accounts
 from ..graph import AttributeGraph
-from ..ingest import concatenated_ranges
+from ..ingest import HOUR_NS, concatenated_ranges
 from . import features, footing_rules
 from .features import (
     FEATURE_WEIGHTS,
@@ -41,6 +44,9 @@ logger = logging.getLogger(__name__)
 # each attached account can make more attributes ties (with an IP kind) or
 # held (without one).
 ATTACH_ROUNDS = 3
+# Fewest core members of a farm that first used IPs in one hour of the day
+# for it to be the farm's operating hour (as a busy hour in synchrony).
+_RHYTHM_MIN_MEMBERS = 3
 
 
 def attach_on_evidence(
@@ -117,6 +123,35 @@ def attach_on_evidence(
     quarter of the requests of ``c``'s median core member, ``m(a, c) = 1``,
     as it will be once it has moved. Its effect, with the scoring's rule,
     is measured there.
+
+    *In a farm's rhythm.* An operator's scheduled jobs first use their
+    proxy IPs in the same hour of the day (SynchroTrap's observation, which
+    the ``synchrony`` feature reads per UTC hour). A flagged cluster's
+    *operating hour* is the hour of the day (UTC) in which the most of its
+    core members first used an IP, where that is at least 3 of them and
+    more than chance gives: ``P(Poisson(lambda) >= n) <= CHANCE_LEVEL``
+    (0.001), with ``lambda`` its core's IP links spread over the hours of
+    the day as the whole population's IP links are. An account that first
+    used every one of its IPs, two or more, in that hour is in the farm's
+    rhythm (:func:`_in_rhythm`); for it a *half tie*, an IP half or more of
+    whose accounts are the farm's (a 2-account IP shared with one farm
+    account), counts as a tie, and ``m(a, c) = 1``; its fit and the
+    cluster's score decide as for any account. Chance puts a person's two
+    IPs in one given hour about once in 576 times (more in the population's
+    busy hours), and a household still has to rotate networks and send the
+    farm's volume to fit. Half ties alone, without the rhythm, flagged busy
+    households on their home IP (see "On the cluster's own IPs" in
+    :mod:`.features`). In ``few_proxies_unique_cards`` (10,000 accounts,
+    seed 1) 25 of the 50 farm accounts still missed first used every IP in
+    their campaign's hour (as 4 of the 4,152 innocent accounts on an IP a
+    flagged farm account uses did), 14 of them sharing a 2-account IP with
+    one flagged farm account; the rule attaches 10 (the rest are short of
+    the farm's rotation, 2 IPs where its median member has 4-5, or hold no
+    half tie). Over the 145 worlds of the sweep in :mod:`.evidence_groups`
+    F1 went up in 3 (``few_proxies_unique_cards``, seeds 1-3: 0.912 /
+    0.901 / 0.879 to 0.931 / 0.920 / 0.893) and down in none, with no
+    innocent account flagged more; every world at 100,000 accounts (seeds
+    1-2) and of the main table at 20,000 (seeds 1-4) is unchanged.
 
     Attaching is repeated, as without an IP kind, up to
     :data:`ATTACH_ROUNDS` times until no account moves: a farm that Leiden
@@ -275,8 +310,13 @@ def _tied_to_flagged(
     if roles.asn in set(links.kinds):
         start, stop = links.kind_range(roles.asn)
         is_tie[start:stop] = False
+    # Half ties (half of the accounts or more) count for accounts in a
+    # farm's rhythm (see attach_on_evidence).
+    is_half_tie = (2 * in_flagged >= graph.degree) & (in_flagged > 0)
+    if roles.asn in set(links.kinds):
+        is_half_tie[start:stop] = False
     tied = np.zeros(links.n_accounts, dtype=bool)
-    tied[links.account[edge & is_tie[links.attribute]]] = True
+    tied[links.account[edge & is_half_tie[links.attribute]]] = True
 
     # The edges of tied accounts, not flagged and outside every farm, to
     # attributes the farms' members use.
@@ -304,7 +344,13 @@ def _tied_to_flagged(
     def any_per_pair(per_link: np.ndarray) -> np.ndarray:
         return np.bincount(at, weights=per_link, minlength=len(key)) > 0
 
-    has_tie = any_per_pair(is_tie[pair_attribute[pair]])
+    account, farm = key // communities.n_communities, key % communities.n_communities
+    in_rhythm = _in_rhythm(
+        graph, roles.ip, community, communities.n_communities, core & in_farm, account, farm
+    )
+    has_tie = any_per_pair(is_tie[pair_attribute[pair]]) | (
+        in_rhythm & any_per_pair(is_half_tie[pair_attribute[pair]])
+    )
     # A card tie: a tie of the payment kind that pays for features.CARD_TIE_MEMBERS
     # or more of the farm's members.
     is_card = np.zeros(links.n_attributes, dtype=bool)
@@ -317,7 +363,6 @@ def _tied_to_flagged(
         & (pair_members[pair] >= features.CARD_TIE_MEMBERS)
     )
     card_tie = any_per_pair(card_pair)
-    account, farm = key // communities.n_communities, key % communities.n_communities
     on_farm_ips = _on_farm_ips(
         graph, roles.ip, pair_attribute[pair], pair_members[pair], pair_core[pair], at, account
     )
@@ -329,7 +374,7 @@ def _tied_to_flagged(
     )
     own_ips = (on_farm_ips & sends_volume)[has_tie]
     account, farm, shared = account[has_tie], farm[has_tie], shared[has_tie]
-    card_tie, activity = card_tie[has_tie], activity[has_tie]
+    card_tie, activity, in_rhythm = card_tie[has_tie], activity[has_tie], in_rhythm[has_tie]
 
     members = np.flatnonzero(in_farm)
     reference = _group_weighted_median(
@@ -339,7 +384,7 @@ def _tied_to_flagged(
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         membership = np.clip(np.nan_to_num(shared / (0.5 * reference[farm]), nan=0.0), 0.0, 1.0)
-    membership[card_tie | own_ips] = 1.0
+    membership[card_tie | own_ips | in_rhythm] = 1.0
     account_features = scores.account_features
     clusters = scores.clusters
     signal = pd.DataFrame(
@@ -358,6 +403,55 @@ def _tied_to_flagged(
     best = _best_per_account(account, farm, judged)
     best = best[judged[best] >= threshold]
     return account[best], farm[best]
+
+
+def _in_rhythm(
+    graph: AttributeGraph,
+    ip_kind: str,
+    community: np.ndarray,
+    n_comm: int,
+    farm_core: np.ndarray,
+    account: np.ndarray,
+    farm: np.ndarray,
+) -> np.ndarray:
+    """Per (``account``, ``farm``) pair: whether the account first used each
+    of its IPs, two or more, in the farm's operating hour (see "In a farm's
+    rhythm" in :func:`attach_on_evidence`).
+
+    ``farm_core`` marks the core members of flagged clusters; ``community``
+    is each account's cluster, of ``n_comm``.
+    """
+    links = graph.links
+    members = np.flatnonzero(farm_core)
+    core_links = links.links_of(members)
+    start, stop = links.kind_range(ip_kind)
+    attribute = links.attribute[core_links]
+    core_links = core_links[(attribute >= start) & (attribute < stop)]
+    core_links = core_links[~np.isnat(links.first_seen[core_links])]
+    hour = (links.first_seen[core_links].astype("datetime64[ns]").astype(np.int64) // HOUR_NS) % 24
+    member = links.account[core_links]
+    # Distinct core members per (farm, hour of the day): one member's links
+    # in an hour count once, so one account cannot make an hour busy.
+    member_hour = np.unique(member * 24 + hour)
+    cell = community[member_hour // 24] * 24 + member_hour % 24
+    n_members = np.bincount(cell, minlength=n_comm * 24).reshape(n_comm, 24)
+    n_links = np.bincount(community[member], minlength=n_comm)
+    busiest = n_members.argmax(axis=1)  # the earliest hour on a tie
+    most = n_members[np.arange(n_comm), busiest]
+    # What chance puts in an hour: the farm's links spread over the hours of
+    # the day as the whole population's links of the kind are.
+    first_hour, per_hour = links.first_seen_per_hour(ip_kind)
+    of_day = np.bincount(
+        (first_hour + np.arange(len(per_hour))) % 24, weights=per_hour, minlength=24
+    )
+    share = of_day / max(of_day.sum(), 1.0)
+    expected = n_links * share[busiest]
+    operating = (most >= _RHYTHM_MIN_MEMBERS) & (
+        pdtrc(np.maximum(most - 1, 0), expected) <= features.CHANCE_LEVEL
+    )
+    judged, at = np.unique(account, return_inverse=True)
+    own_hour = links.one_hour_of_day(ip_kind, judged)[at.ravel()]
+    return operating[farm] & (own_hour == busiest[farm])
 
 
 def _on_farm_ips(
