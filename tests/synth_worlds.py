@@ -2,7 +2,10 @@
 
 import functools
 
+import numpy as np
+
 import acctgraph as ag
+from acctgraph.scoring import features
 
 
 @functools.cache
@@ -25,3 +28,11 @@ def innocents_flagged(quality, *, but):
     """Flagged accounts of innocent crowds, leaving the role ``but`` aside
     (``but="farm"``: every crowd)."""
     return sum(n for role, n in quality["flagged_by_role"].items() if role not in ("farm", but))
+
+
+def spike_hours_off(monkeypatch):
+    """Synchrony by UTC hour alone: no spike hours of the day (see
+    :mod:`acctgraph.scoring.features`), for tests that isolate another rule."""
+    monkeypatch.setattr(
+        features, "_in_spike_hours", lambda cell, n_links, n_members, n_comm, *a: np.zeros(n_comm)
+    )

@@ -4,7 +4,7 @@ import pandas as pd
 import acctgraph as ag
 from acctgraph.scoring import KindRoles, adopt_card_groups
 from acctgraph.scoring.card_groups import find_card_groups
-from synth_worlds import few_proxies_world, innocents_flagged
+from synth_worlds import few_proxies_world, innocents_flagged, spike_hours_off
 
 
 def _holders(card: str, accounts: range) -> list[tuple[str, str, str, int]]:
@@ -39,14 +39,17 @@ def test_card_groups_link_accounts_through_cards_of_five_holders_or_more():
     assert find_card_groups(ips_only, KindRoles()) == []
 
 
-def test_a_farm_that_leiden_scattered_is_reported_whole_by_its_cards():
+def test_a_farm_that_leiden_scattered_is_reported_whole_by_its_cards(monkeypatch):
     # few_proxies world, 5,000 accounts, seed 1: the 120-account farm uses
     # 271 proxy IPs, 130 of them once, and pays with 3 cards of 35-60
     # holders. Its accounts' heavy use of their own proxies outweighs the
     # cards, and the proxies that are also households' home IPs pull them
     # into 16 communities, most of them households'. Measured: F1 0.710
     # without card groups, 0.966 with (evidence groups, which also find
-    # this farm, left out: 0.980 with them alone).
+    # this farm, left out: 0.980 with them alone). Spike hours of the day
+    # in synchrony find its pieces too (0.971 without card groups), so they
+    # are off here.
+    spike_hours_off(monkeypatch)
     world = few_proxies_world(5_000, seed=1)
     grouped, scattered = (
         ag.evaluate(

@@ -15,7 +15,7 @@ from acctgraph.scoring import Scores, attach_on_evidence, merge_on_evidence
 from acctgraph.scoring.footing_rules import _owned_attribute
 from acctgraph.scoring.merging import _completes
 from rating_worlds import power_law_ratings
-from synth_worlds import few_proxies_world, innocents_flagged
+from synth_worlds import few_proxies_world, innocents_flagged, spike_hours_off
 
 
 def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1373,6 +1373,99 @@ def test_synchrony_counts_scheduled_hours_under_5_percent_beyond_chance():
     # everyone's, and its other hours hold one or two of it at most.
     assert 0.45 <= sync[0] <= 0.55
     assert sync[1] < 0.02
+
+
+def test_synchrony_counts_a_spike_hour_of_the_day_and_not_a_block_of_working_hours(monkeypatch):
+    # 90 farm accounts each first use 3 IPs: one at 04:00-05:00 UTC on a
+    # random day of the year (about one a day: no busy UTC hour), two at
+    # random hours. 300 office accounts first use 2 IPs each between 09:00
+    # and 12:00 on random days; 300 more all between 09:00 and 10:00; 6,000
+    # others at random hours.
+    from acctgraph.graph import build_graph
+    from acctgraph.scoring.features import _MemberLinks, _synchrony
+
+    rng = np.random.default_rng(11)
+    second = np.timedelta64(1, "s")
+    start = np.datetime64("2026-01-01T00:00")
+    n_farm, n_office, n_other = 90, 300, 6_000
+    n = n_farm + 2 * n_office + n_other
+    day = rng.integers(0, 365, (n, 3)) * 86_400
+    at = day + rng.integers(0, 86_400, (n, 3))
+    at[:n_farm, 0] = day[:n_farm, 0] + 4 * 3_600 + rng.integers(0, 3_600, n_farm)
+    office = slice(n_farm, n_farm + n_office)
+    narrow = slice(n_farm + n_office, n_farm + 2 * n_office)
+    at[office] = day[office] + 9 * 3_600 + rng.integers(0, 3 * 3_600, (n_office, 3))
+    at[narrow] = day[narrow] + 9 * 3_600 + rng.integers(0, 3_600, (n_office, 3))
+    n_ips = np.where(np.arange(n) < n_farm, 3, 2)
+    account = np.repeat(np.arange(n), n_ips)
+    slot = np.concatenate([np.arange(k) for k in n_ips])
+    events = pd.DataFrame(
+        {
+            "account_id": account.astype(str),
+            "kind": "ip",
+            "value": (account * 3 + slot).astype(str),
+            "ts": start + at[account, slot] * second,
+        }
+    )
+    # Every account also shares a network, so that each is in the graph.
+    networks = pd.DataFrame(
+        {"account_id": np.arange(n).astype(str), "kind": "asn", "value": (np.arange(n) % 3)}
+    )
+    events = pd.concat([events, networks.astype({"value": str})])
+    links = ag.ingest.load_links(events, engine="pandas")
+    graph = build_graph(links)
+    code = {account: i for i, account in enumerate(links.account_ids)}
+    comm = np.full(links.n_accounts, -1, dtype=np.int64)
+    for c, (low, high) in enumerate(
+        [(0, n_farm), (office.start, office.stop), (narrow.start, narrow.stop)]
+    ):
+        comm[[code[str(a)] for a in range(low, high)]] = c
+    member_links = _MemberLinks.of(graph, np.flatnonzero(comm >= 0))
+    n_core = np.array([n_farm, n_office, n_office])
+    sync = _synchrony(member_links, "ip", comm >= 0, comm, 3, n_core)
+    spike_hours_off(monkeypatch)
+    by_utc_hour = _synchrony(member_links, "ip", comm >= 0, comm, 3, n_core)
+    # The farm's scheduled third of its links, and those chance puts there
+    # too; by UTC hour alone, about one a day, next to nothing.
+    assert 0.33 <= sync[0] <= 0.42
+    assert by_utc_hour[0] < 0.05
+    # A block of working hours holds no hour twice as full as its neighbours.
+    # (By UTC hour, chance leaves 3 of the office in a few of its hours.)
+    assert sync[1] == by_utc_hour[1] < 0.1
+    # Staff who all first connect within one hour of the day look like a job:
+    # the rule cannot tell them apart, and their rotation and spread must.
+    assert sync[2] > 0.9
+
+
+def test_a_farm_working_in_waves_is_found_by_its_spike_hours_of_the_day(monkeypatch):
+    # bench_quality's few_proxies world with every knob at once (10,000
+    # accounts, seed 3): three campaigns of 20-40 accounts, created in 8
+    # waves, on one proxy network, each account on 2-5 of its IPs and
+    # paying with a card of its own; 30% of their IP links first used in
+    # their campaign's hour of the day over the days of its waves, so no
+    # UTC hour of the log is busy. Their hours of the day are.
+    world = ag.synth.make_world(
+        10_000,
+        seed=3,
+        largest_office=1_000,
+        office_share=0.11,
+        farm_ips=(2, 5),
+        camouflage=1.0,
+        household_proxy_share=0.3,
+        shared_proxy_network=True,
+        unique_cards=True,
+        datacenter_proxy_share=0.5,
+        churn_waves=8,
+        farm_shares=(0.004, 0.001, 0.0005),
+        farm_volume=300.0,
+        farm_synchrony=0.3,
+    )
+    found = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    assert found["recall"] >= 0.4
+    assert found["precision"] == 1.0
+    spike_hours_off(monkeypatch)
+    by_utc_hour = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    assert by_utc_hour["recall"] == 0.0
 
 
 def _own_ips_world():
