@@ -301,7 +301,8 @@ def markdown(rows: list[dict[str, object]], calibration: dict[str, object], png:
             table.append(f"| {r['world']} (seed {r['seed']}) | {r['method']} | {r['status']} |")
     table += [
         "",
-        "Scores are means over seeds; flagged crowd counts are totals over seeds.",
+        "Scores are means over seeds (precision counts 0 in a seed where a method flags "
+        "nothing); flagged crowd counts are totals over seeds.",
         "",
         "## Calibration (acctgraph clusters, every world and seed)",
         "",
