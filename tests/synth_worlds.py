@@ -34,5 +34,7 @@ def spike_hours_off(monkeypatch):
     """Synchrony by UTC hour alone: no spike hours of the day (see
     :mod:`acctgraph.scoring.features`), for tests that isolate another rule."""
     monkeypatch.setattr(
-        features, "_in_spike_hours", lambda cell, n_links, n_members, n_comm, *a: np.zeros(n_comm)
+        features,
+        "_in_spike_hours",
+        lambda cell_comm, cell_hour, n_links, n_members, n_comm, *a: np.zeros(n_comm),
     )

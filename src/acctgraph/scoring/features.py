@@ -762,21 +762,25 @@ def _synchrony(
     share = population[cell_hour - first_hour] / population.sum()
     busy = _busy(n_members, total[cell_comm] * share, 3, n_core[cell_comm])
     in_busy = np.bincount(cell_comm[busy], weights=n_links[busy], minlength=n_comm)
+    # The per-link arrays are done with; free them before the per-cell work
+    # below (each is hundreds of MB at 10M accounts).
+    del hour, account, link_comm, hour_code, cell, member_hour, order, key, first_of_member
+    del share, busy
     # The same jobs run day after day in one hour of the day: where a farm
     # works in waves, few of its links fall in any one hour of the log.
-    hour_of_day = cell_hour % 24
     per_hour_of_day = np.bincount(
         (first_hour + np.arange(len(population))) % 24, weights=population, minlength=24
     )
     in_spikes = _in_spike_hours(
-        cell_comm * 24 + hour_of_day, n_links, n_members, n_comm, total, per_hour_of_day
+        cell_comm, cell_hour, n_links, n_members, n_comm, total, per_hour_of_day
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.nan_to_num(np.maximum(in_busy, in_spikes) / total, nan=0.0)
 
 
 def _in_spike_hours(
-    cell: np.ndarray,
+    cell_comm: np.ndarray,
+    cell_hour: np.ndarray,
     n_links: np.ndarray,
     n_members: np.ndarray,
     n_comm: int,
@@ -786,20 +790,21 @@ def _in_spike_hours(
     """Per community, its links first seen in a *spike hour of the day*
     (see "Spike hours of the day" in the module docstring).
 
-    ``cell`` is each (community, UTC hour) cell's ``community * 24 + hour of
-    the day``, with its ``n_links`` and ``n_members`` (distinct members in
-    that UTC hour, summed over the days into member-hours); ``total`` is
-    each community's links and
-    ``per_hour_of_day`` the population's links in each hour of the day.
+    Each (community, UTC hour) cell has its ``cell_comm``, ``cell_hour``
+    (hours since the epoch), ``n_links`` and ``n_members`` (distinct members
+    in that UTC hour, summed over the days into member-hours); ``total`` is
+    each community's links and ``per_hour_of_day`` the population's links
+    in each hour of the day.
     """
     # Only communities with links enough for a spike (3 members and beyond
     # chance), so that the (community, hour) table stays small at 10M accounts.
     judged = np.flatnonzero(total >= 3)
     code = np.full(n_comm, -1, dtype=np.int64)
     code[judged] = np.arange(len(judged))
-    cell_code = code[cell // 24]
-    kept = cell_code >= 0
-    cell = cell_code[kept] * 24 + cell[kept] % 24
+    row = code[cell_comm]
+    kept = row >= 0
+    cell = row[kept] * 24 + cell_hour[kept] % 24
+    del row
     shape = (len(judged), 24)
     links = np.bincount(cell, weights=n_links[kept], minlength=shape[0] * 24).reshape(shape)
     members = np.bincount(cell, weights=n_members[kept], minlength=shape[0] * 24).reshape(shape)
