@@ -210,8 +210,8 @@ def test_numbers_among_objects_are_unix_seconds_and_booleans_are_not_times():
         ag.load_links(events.head(2).assign(ts=[True, False]))
 
 
-def test_one_hour_of_day_is_the_hour_an_account_first_used_each_of_its_ips_in():
-    events = pd.DataFrame(
+def _dated_ip_events() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "account_id": ["a", "a", "a", "b", "b", "c", "d", "d", "e", "e"],
             "kind": ["ip", "ip", "asn", "ip", "ip", "ip", "ip", "ip", "ip", "ip"],
@@ -232,13 +232,26 @@ def test_one_hour_of_day_is_the_hour_an_account_first_used_each_of_its_ips_in():
             ),
         }
     )
-    links = load_links(events)
+
+
+def test_one_hour_of_day_is_the_hour_an_account_first_used_each_of_its_ips_in():
+    links = load_links(_dated_ip_events())
     every = np.arange(links.n_accounts)
     by_account = dict(zip(links.account_ids, links.one_hour_of_day("ip", every), strict=True))
     assert by_account == {"a": 3, "b": -1, "c": -1, "d": 23, "e": -1}
     # For some accounts only, in their order.
     np.testing.assert_array_equal(links.one_hour_of_day("ip", np.array([1, 3])), [-1, 23])
     assert links.one_hour_of_day("payment", every).tolist() == [-1] * 5
+
+
+def test_share_per_hour_of_day_is_the_populations_daily_rhythm():
+    # Of the 8 dated IP links, 4 were first seen at 03h, 2 at 23h, one at
+    # 04h and one at 05h, whatever the day; the ASN and the undated IP
+    # link do not count.
+    share = load_links(_dated_ip_events()).share_per_hour_of_day("ip")
+    assert share.shape == (24,)
+    assert share[3] == 4 / 8 and share[23] == 2 / 8 and share[4] == share[5] == 1 / 8
+    assert share.sum() == pytest.approx(1.0)
 
 
 def _aggregates_computed(links):

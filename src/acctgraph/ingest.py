@@ -258,6 +258,16 @@ class Links:
     def _per_hour_cache(self) -> dict[str, tuple[int, np.ndarray]]:
         return {}
 
+    def share_per_hour_of_day(self, kind: str) -> np.ndarray:
+        """The share of the links of ``kind`` first seen in each UTC hour of
+        the day (0-23): the population's daily rhythm, folded from
+        :meth:`first_seen_per_hour`."""
+        first_hour, per_hour = self.first_seen_per_hour(kind)
+        of_day = np.bincount(
+            (first_hour + np.arange(len(per_hour))) % 24, weights=per_hour, minlength=24
+        )
+        return of_day / max(of_day.sum(), 1.0)
+
     def one_hour_of_day(self, kind: str, accounts: np.ndarray) -> np.ndarray:
         """For each of ``accounts`` (sorted account codes), the UTC hour of
         the day (0-23) in which it first used every one of its attributes of

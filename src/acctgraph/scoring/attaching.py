@@ -440,11 +440,7 @@ def _in_rhythm(
     most = n_members[np.arange(n_comm), busiest]
     # What chance puts in an hour: the farm's links spread over the hours of
     # the day as the whole population's links of the kind are.
-    first_hour, per_hour = links.first_seen_per_hour(ip_kind)
-    of_day = np.bincount(
-        (first_hour + np.arange(len(per_hour))) % 24, weights=per_hour, minlength=24
-    )
-    share = of_day / max(of_day.sum(), 1.0)
+    share = links.share_per_hour_of_day(ip_kind)
     expected = n_links * share[busiest]
     operating = (most >= _RHYTHM_MIN_MEMBERS) & (
         pdtrc(np.maximum(most - 1, 0), expected) <= features.CHANCE_LEVEL

@@ -768,11 +768,14 @@ def _synchrony(
     del share, busy
     # The same jobs run day after day in one hour of the day: where a farm
     # works in waves, few of its links fall in any one hour of the log.
-    per_hour_of_day = np.bincount(
-        (first_hour + np.arange(len(population))) % 24, weights=population, minlength=24
-    )
     in_spikes = _in_spike_hours(
-        cell_comm, cell_hour, n_links, n_members, n_comm, total, per_hour_of_day
+        cell_comm,
+        cell_hour,
+        n_links,
+        n_members,
+        n_comm,
+        total,
+        links.links.share_per_hour_of_day(kind),
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.nan_to_num(np.maximum(in_busy, in_spikes) / total, nan=0.0)
@@ -785,7 +788,7 @@ def _in_spike_hours(
     n_members: np.ndarray,
     n_comm: int,
     total: np.ndarray,
-    per_hour_of_day: np.ndarray,
+    share_per_hour_of_day: np.ndarray,
 ) -> np.ndarray:
     """Per community, its links first seen in a *spike hour of the day*
     (see "Spike hours of the day" in the module docstring).
@@ -793,8 +796,8 @@ def _in_spike_hours(
     Each (community, UTC hour) cell has its ``cell_comm``, ``cell_hour``
     (hours since the epoch), ``n_links`` and ``n_members`` (distinct members
     in that UTC hour, summed over the days into member-hours); ``total`` is
-    each community's links and ``per_hour_of_day`` the population's links
-    in each hour of the day.
+    each community's links and ``share_per_hour_of_day`` the share of the
+    population's links in each hour of the day.
     """
     # Only communities with links enough for a spike (3 members and beyond
     # chance), so that the (community, hour) table stays small at 10M accounts.
@@ -812,10 +815,9 @@ def _in_spike_hours(
     spike = (links >= 2 * neighbour) & (members >= 3)
     # The Poisson tail only on the few spikes, against the busier of the
     # neighbours and of what the population's rhythm puts in that hour.
-    share = per_hour_of_day / max(per_hour_of_day.sum(), 1.0)
     row, hour = np.nonzero(spike)
     n_spike = links[row, hour]
-    expected = np.maximum(neighbour[row, hour], total[judged[row]] * share[hour])
+    expected = np.maximum(neighbour[row, hour], total[judged[row]] * share_per_hour_of_day[hour])
     beyond = pdtrc(n_spike - 1, expected) <= CHANCE_LEVEL
     return np.bincount(judged[row[beyond]], weights=n_spike[beyond], minlength=n_comm)
 
