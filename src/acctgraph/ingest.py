@@ -287,7 +287,7 @@ class Links:
         starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         seen = self.first_seen[of_kind]
         dated = ~np.isnat(seen)
-        hour = (seen.astype("datetime64[ns]").astype(np.int64) // HOUR_NS) % 24
+        hour = hour_of_day(seen)
         lowest = np.minimum.reduceat(np.where(dated, hour, 24), starts)
         highest = np.maximum.reduceat(np.where(dated, hour, -1), starts)
         n_of_kind = np.diff(np.r_[starts, len(of_kind)])
@@ -392,6 +392,12 @@ _COMPUTED = (
     "account_seen",
     "account_id_text",
 )
+
+
+def hour_of_day(times: np.ndarray) -> np.ndarray:
+    """The UTC hour of the day (0-23) of each of ``times`` (datetime64; NaT
+    gives a meaningless hour, to be masked by the caller)."""
+    return (times.astype("datetime64[ns]").astype(np.int64) // HOUR_NS) % 24
 
 
 def count_per_period(times: np.ndarray, period_ns: int) -> tuple[int, np.ndarray]:

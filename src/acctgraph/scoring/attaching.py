@@ -22,7 +22,7 @@ from scipy.special import pdtrc
 
 from ..communities import Communities, move_accounts
 from ..graph import AttributeGraph
-from ..ingest import HOUR_NS, concatenated_ranges
+from ..ingest import concatenated_ranges, hour_of_day
 from . import features, footing_rules
 from .features import (
     FEATURE_WEIGHTS,
@@ -428,7 +428,7 @@ def _in_rhythm(
     attribute = links.attribute[core_links]
     core_links = core_links[(attribute >= start) & (attribute < stop)]
     core_links = core_links[~np.isnat(links.first_seen[core_links])]
-    hour = (links.first_seen[core_links].astype("datetime64[ns]").astype(np.int64) // HOUR_NS) % 24
+    hour = hour_of_day(links.first_seen[core_links])
     member = links.account[core_links]
     # Distinct core members per (farm, hour of the day): one member's links
     # in an hour count once, so one account cannot make an hour busy.
