@@ -377,7 +377,8 @@ def test_fast_and_exact_paths_agree_with_pandas_on_duplicates_and_dirty_values(
     # hashes accounts and timestamps, or (share 0) whole rows once any
     # account and timestamp recur: with three timestamps, most do. Rows that
     # differ only in their count are not duplicates; rows without a
-    # timestamp are, where every other column is equal.
+    # timestamp are, where every other column is equal. Hashes are sorted in
+    # parts however few they are (SORT_PART_MIN_VALUES 1), as at 1M accounts.
     ids, ips = (_IDS[:3], _IPS[:4]) if clean else (_IDS, _IPS)
     if long:  # a long log's values may not be empty
         ips = [ip for ip in ips if ip]
@@ -401,12 +402,26 @@ def test_fast_and_exact_paths_agree_with_pandas_on_duplicates_and_dirty_values(
     with (
         caplog.at_level("DEBUG", logger="acctgraph.duckdb_engine"),
         mock.patch.object(duckdb_engine, "CANDIDATE_SHARE", candidate_share),
+        mock.patch.object(duckdb_engine, "SORT_PART_MIN_VALUES", 1),
     ):
         by_duckdb = ag.load_links(path, **spec, engine="duckdb")
     _same_links(ag.load_links(path, **spec, engine="pandas"), by_duckdb)
     if clean:
         assert "exact path" not in caplog.text
         assert by_duckdb.report.n_duplicate_rows == len(frame) - len(frame.drop_duplicates())
+
+
+@pytest.mark.parametrize("n_parts", [1, 2, 3, 7])
+def test_sorting_in_parts_gives_numpys_sort(n_parts):
+    # Row hashes are sorted in parts split at the median (and other ranks)
+    # on threads at once; the whole must come out as one sort gives it,
+    # repeated values (the duplicate rows' hashes) straddling the ranks.
+    rng = np.random.default_rng(n_parts)
+    values = rng.integers(0, 2**64 - 1, 10_000, dtype=np.uint64, endpoint=True)
+    values[rng.integers(0, len(values), 3_000)] = values[rng.integers(0, 50, 3_000)]
+    expected = np.sort(values)
+    duckdb_engine._sort_in_place(values, n_parts)
+    np.testing.assert_array_equal(values, expected)
 
 
 def test_pseudonymized_accounts_table_ids_are_tokens_as_with_pandas(tmp_path):
