@@ -470,6 +470,45 @@ def test_duckdb_gets_a_share_of_memory_by_default_and_the_given_limit_otherwise(
         assert limit_gib(con) == pytest.approx(1e9 / 2**30, rel=0.01)
 
 
+def test_the_log_is_grouped_with_more_memory_only_where_no_limit_is_given(tmp_path, monkeypatch):
+    # DuckDB groups the log (nothing fetched yet) with GROUPING_MEMORY_SHARE
+    # of the machine, then goes back to the session's limit; a limit the
+    # caller gives holds throughout.
+    events = pd.DataFrame(
+        {"account_id": ["a1", "a2", "a3"], "kind": "ip", "value": ["1.1.1.1"] * 3}
+    )
+    events.to_parquet(tmp_path / "events.parquet")
+    seen = []
+    grouping = duckdb_engine._memory_while_grouping
+
+    def spy(con, limit):
+        seen.append(limit)
+        return grouping(con, limit)
+
+    monkeypatch.setattr(duckdb_engine, "_memory_while_grouping", spy)
+    ag.load_links(tmp_path / "events.parquet", engine="duckdb")
+    assert seen == [duckdb_engine.default_memory_limit(duckdb_engine.GROUPING_MEMORY_SHARE)]
+    ag.load_links(tmp_path / "events.parquet", engine="duckdb", memory_limit="1GB")
+    assert seen[1:] == [None]
+
+
+def test_memory_while_grouping_is_raised_inside_and_set_back_after_an_error():
+    def limit(con):
+        return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    with duckdb_engine._session("1GiB") as con:
+        before = limit(con)
+        with duckdb_engine._memory_while_grouping(con, "2GiB"):
+            assert limit(con) == "2.0 GiB"
+        assert limit(con) == before
+        with pytest.raises(RuntimeError, match="mid-grouping"):
+            with duckdb_engine._memory_while_grouping(con, "2GiB"):
+                raise RuntimeError("mid-grouping")
+        assert limit(con) == before
+        with duckdb_engine._memory_while_grouping(con, None):
+            assert limit(con) == before
+
+
 # How a log may store its columns: each engine must read every one alike.
 _ACCOUNT_IDS = {
     "text": ["a", " a", "b\u00a0", "ünï", "c'd", "7"],

@@ -140,7 +140,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--memory-limit",
-        help="where DuckDB reads: its memory limit, e.g. 8GB (default: 40%% of RAM)",
+        help="where DuckDB reads: its memory limit, e.g. 8GB "
+        "(default: 40%% of RAM, 60%% while it groups the log)",
     )
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument(

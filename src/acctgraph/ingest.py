@@ -916,7 +916,7 @@ def load_links(
         installed, pandas otherwise (:func:`resolve_engine`).
     memory_limit : str, optional
         Where DuckDB reads: its memory limit, e.g. ``"8GB"``; default 40% of
-        physical memory.
+        physical memory, 60% while it groups the log.
 
     Returns
     -------

@@ -288,7 +288,7 @@ def detect(
         engine that read.
     memory_limit : str, optional
         Where DuckDB reads: its memory limit, e.g. ``"8GB"``; default 40% of
-        physical memory.
+        physical memory, 60% while it groups the log.
     n_jobs : int, optional
         Processes that partition large components, and score the clusters
         of a large log, at once; default: every CPU this process may use.
