@@ -111,8 +111,9 @@ def default_memory_limit(share: float = DEFAULT_MEMORY_SHARE) -> str | None:
 @contextmanager
 def _memory_while_grouping(con: Any, limit: str | None) -> Iterator[None]:
     """DuckDB's memory limit raised to ``limit`` inside the block, and set
-    back as it was on the way out, error or not; left alone where ``limit``
-    is None (see :data:`GROUPING_MEMORY_SHARE`)."""
+    back as it was on the way out (as DuckDB reports it, to a tenth of its
+    unit), error or not; left alone where ``limit`` is None (see
+    :data:`GROUPING_MEMORY_SHARE`)."""
     if limit is None:
         yield
         return
