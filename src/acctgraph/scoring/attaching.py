@@ -45,8 +45,8 @@ logger = logging.getLogger(__name__)
 # held (without one).
 ATTACH_ROUNDS = 3
 # Fewest core members of a farm that first used IPs in one hour of the day
-# for it to be the farm's operating hour (as a busy hour in synchrony).
-_RHYTHM_MIN_MEMBERS = 3
+# for it to be the farm's operating hour: as for a busy hour in synchrony.
+_RHYTHM_MIN_MEMBERS = features.SYNCHRONY_MIN_MEMBERS
 
 
 def attach_on_evidence(

@@ -412,6 +412,10 @@ BEYOND_STRUCTURE = 0.75
 # (below 5% of the core); see "Why each separates" in the module docstring.
 _BURST_FLOOR = 2
 
+# Fewest members that first used IPs in one UTC hour for it to be a busy
+# hour, and in one hour of the day (member-hours) for it to be a spike hour.
+SYNCHRONY_MIN_MEMBERS = 3
+
 # Share of IP links first used in busy hours that gives the full synchrony signal.
 _SYNCHRONY_FULL = 0.5
 
@@ -760,7 +764,7 @@ def _synchrony(
     # hours as the whole population's links of this kind are.
     first_hour, population = links.links.first_seen_per_hour(kind)
     share = population[cell_hour - first_hour] / population.sum()
-    busy = _busy(n_members, total[cell_comm] * share, 3, n_core[cell_comm])
+    busy = _busy(n_members, total[cell_comm] * share, SYNCHRONY_MIN_MEMBERS, n_core[cell_comm])
     in_busy = np.bincount(cell_comm[busy], weights=n_links[busy], minlength=n_comm)
     # The per-link arrays are done with; free them before the per-cell work
     # below (each is hundreds of MB at 10M accounts).
@@ -812,7 +816,7 @@ def _in_spike_hours(
     links = np.bincount(cell, weights=n_links[kept], minlength=shape[0] * 24).reshape(shape)
     members = np.bincount(cell, weights=n_members[kept], minlength=shape[0] * 24).reshape(shape)
     neighbour = np.maximum(np.roll(links, 1, axis=1), np.roll(links, -1, axis=1))
-    spike = (links >= 2 * neighbour) & (members >= 3)
+    spike = (links >= 2 * neighbour) & (members >= SYNCHRONY_MIN_MEMBERS)
     # The Poisson tail only on the few spikes, against the busier of the
     # neighbours and of what the population's rhythm puts in that hour.
     row, hour = np.nonzero(spike)
