@@ -24,6 +24,29 @@ def few_proxies_world(n_accounts: int, seed: int, *, unique_cards: bool = False)
     )
 
 
+@functools.cache
+def every_knob_world(n_accounts: int, seed: int):
+    """bench_quality's ``few_proxies_all_at_once`` world: every difficulty
+    knob at once, each farm account on 2-5 proxy IPs (shared between tests:
+    none modifies it)."""
+    return ag.synth.make_world(
+        n_accounts,
+        seed=seed,
+        largest_office=n_accounts // 10,
+        office_share=0.11,
+        farm_ips=(2, 5),
+        camouflage=1.0,
+        household_proxy_share=0.3,
+        shared_proxy_network=True,
+        unique_cards=True,
+        datacenter_proxy_share=0.5,
+        churn_waves=8,
+        farm_shares=(0.004, 0.001, 0.0005),
+        farm_volume=300.0,
+        farm_synchrony=0.3,
+    )
+
+
 def innocents_flagged(quality, *, but):
     """Flagged accounts of innocent crowds, leaving the role ``but`` aside
     (``but="farm"``: every crowd)."""

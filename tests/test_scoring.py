@@ -15,7 +15,7 @@ from acctgraph.scoring import Scores, attach_on_evidence, merge_on_evidence
 from acctgraph.scoring.footing_rules import _owned_attribute
 from acctgraph.scoring.merging import _completes
 from rating_worlds import power_law_ratings
-from synth_worlds import few_proxies_world, innocents_flagged, spike_hours_off
+from synth_worlds import every_knob_world, few_proxies_world, innocents_flagged, spike_hours_off
 
 
 def _office(n_employees: int, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1444,22 +1444,7 @@ def test_a_farm_working_in_waves_is_found_by_its_spike_hours_of_the_day(monkeypa
     # paying with a card of its own; 30% of their IP links first used in
     # their campaign's hour of the day over the days of its waves, so no
     # UTC hour of the log is busy. Their hours of the day are.
-    world = ag.synth.make_world(
-        10_000,
-        seed=3,
-        largest_office=1_000,
-        office_share=0.11,
-        farm_ips=(2, 5),
-        camouflage=1.0,
-        household_proxy_share=0.3,
-        shared_proxy_network=True,
-        unique_cards=True,
-        datacenter_proxy_share=0.5,
-        churn_waves=8,
-        farm_shares=(0.004, 0.001, 0.0005),
-        farm_volume=300.0,
-        farm_synchrony=0.3,
-    )
+    world = every_knob_world(10_000, seed=3)
     found = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
     assert found["recall"] >= 0.4
     assert found["precision"] == 1.0
