@@ -9,32 +9,28 @@ from acctgraph.scoring import features
 
 
 @functools.cache
-def few_proxies_world(n_accounts: int, seed: int, *, unique_cards: bool = False):
+def few_proxies_world(n_accounts: int, seed: int, **knobs):
     """bench_quality's ``few_proxies`` world: each farm account on 2-5 proxy
     IPs, an office of a tenth of the accounts (shared between tests: none
-    modifies it); ``unique_cards``: its ``few_proxies_unique_cards`` world,
-    each farm account paying with a card of its own."""
+    modifies it), with ``knobs`` of :func:`acctgraph.synth.make_world` on
+    top (``unique_cards=True``: its ``few_proxies_unique_cards`` world,
+    each farm account paying with a card of its own)."""
     return ag.synth.make_world(
         n_accounts,
         seed=seed,
         largest_office=n_accounts // 10,
         office_share=0.11,
         farm_ips=(2, 5),
-        unique_cards=unique_cards,
+        **knobs,
     )
 
 
-@functools.cache
 def every_knob_world(n_accounts: int, seed: int):
     """bench_quality's ``few_proxies_all_at_once`` world: every difficulty
-    knob at once, each farm account on 2-5 proxy IPs (shared between tests:
-    none modifies it)."""
-    return ag.synth.make_world(
+    knob at once, each farm account on 2-5 proxy IPs."""
+    return few_proxies_world(
         n_accounts,
-        seed=seed,
-        largest_office=n_accounts // 10,
-        office_share=0.11,
-        farm_ips=(2, 5),
+        seed,
         camouflage=1.0,
         household_proxy_share=0.3,
         shared_proxy_network=True,
