@@ -18,6 +18,7 @@ from acctgraph.scoring import (
     grow_block,
     keep_owning_parts,
     merge_on_evidence,
+    prepare_blocks,
     score_communities,
     trim_block,
 )
@@ -441,6 +442,19 @@ def test_a_block_that_would_not_be_flagged_is_not_adopted():
     kept, _ = adopt_dense_blocks(graph, pieces, scores, blocks, threshold=block_score + 0.01)
     np.testing.assert_array_equal(kept.account_community, pieces.account_community)
     assert not np.array_equal(adopted.account_community, pieces.account_community)
+
+
+def test_blocks_prepared_beforehand_are_weighed_as_prepared_there():
+    # detect prepares the blocks in a worker beside Leiden and hands them
+    # over: the same adoption as preparing them here, and what it hands
+    # over is what is weighed (a block passed over is not adopted).
+    graph, pieces, scores, blocks, adopted, adopted_scores = _block_cut_by_modularity()
+    prepared = prepare_blocks(graph, blocks)
+    given, given_scores = adopt_dense_blocks(graph, pieces, scores, blocks, prepared=prepared)
+    np.testing.assert_array_equal(given.account_community, adopted.account_community)
+    pd.testing.assert_frame_equal(given_scores.clusters, adopted_scores.clusters)
+    passed, _ = adopt_dense_blocks(graph, pieces, scores, blocks, prepared=[None])
+    np.testing.assert_array_equal(passed.account_community, pieces.account_community)
 
 
 def test_a_block_is_adopted_over_its_pieces_but_a_farm_found_whole_is_not_split():

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 import acctgraph as ag
-from acctgraph.scoring import KindRoles, adopt_card_groups
+from acctgraph.scoring import KindRoles, adopt_card_groups, score_groups
 from acctgraph.scoring.card_groups import find_card_groups
 from synth_worlds import few_proxies_world, innocents_flagged, spike_hours_off
 
@@ -93,6 +93,24 @@ def test_an_office_that_leiden_scattered_is_weighed_by_its_card_and_left():
     assert rescored.clusters["score"].iloc[farm_cluster] >= 0.9
     office_scores = rescored.account_features["score"].to_numpy()[office]
     assert (office_scores < 0.5).all()
+
+    # detect scores the groups alone in a worker beside Leiden and hands
+    # the scores over: the same adoption as scoring them here, and the
+    # scores handed over are those weighed (none adopted at 0).
+    groups = find_card_groups(graph, KindRoles())
+    given, given_scores = adopt_card_groups(
+        graph,
+        communities,
+        scores,
+        groups=groups,
+        group_scores=score_groups(graph, groups, roles=KindRoles()),
+    )
+    np.testing.assert_array_equal(given.account_community, adopted.account_community)
+    pd.testing.assert_frame_equal(given_scores.clusters, rescored.clusters)
+    nothing, _ = adopt_card_groups(
+        graph, communities, scores, groups=groups, group_scores=np.zeros(len(groups))
+    )
+    np.testing.assert_array_equal(nothing.account_community, communities.account_community)
 
 
 def test_a_farm_left_whole_inside_households_is_carved_out_by_its_cards():

@@ -49,9 +49,16 @@ from . import (
     score,
     splitting,
 )
-from .adopting import SPARE_BLOCKS, adopt_dense_blocks, grow_block, keep_owning_parts, trim_block
+from .adopting import (
+    SPARE_BLOCKS,
+    adopt_dense_blocks,
+    grow_block,
+    keep_owning_parts,
+    prepare_blocks,
+    trim_block,
+)
 from .attaching import attach_on_evidence
-from .card_groups import adopt_card_groups, find_card_groups
+from .card_groups import adopt_card_groups, find_card_groups, score_groups
 from .evidence_groups import adopt_evidence_groups, find_evidence_groups
 from .features import FEATURE_WEIGHTS, KindRoles, core_membership, effective_bias, footing_counts
 from .merging import merge_on_evidence
@@ -83,8 +90,10 @@ __all__ = [
     "merge_on_evidence",
     "merging",
     "peel_candidates",
+    "prepare_blocks",
     "score",
     "score_communities",
+    "score_groups",
     "split_on_evidence",
     "splitting",
     "trim_block",

@@ -47,6 +47,7 @@ __all__ = [
     "adopt_dense_blocks",
     "grow_block",
     "keep_owning_parts",
+    "prepare_blocks",
     "trim_block",
 ]
 
@@ -94,6 +95,7 @@ def adopt_dense_blocks(
     min_cluster_size: int = 3,
     threshold: float = 0.5,
     n_blocks: int | None = None,
+    prepared: list[DenseBlock | None] | None = None,
     n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Report each dense block as one cluster where that raises its best score.
@@ -184,6 +186,10 @@ def adopt_dense_blocks(
     n_blocks : int, optional
         Weigh at most this many blocks, in peeling order, not counting
         those passed over; None weighs them all.
+    prepared : list of DenseBlock or None, optional
+        What :func:`prepare_blocks` gives for ``blocks``, where found
+        already: it needs no communities, so :func:`acctgraph.detect`
+        prepares the blocks while Leiden runs.
     n_jobs : int, optional
         Processes that score at once (see :func:`.score_communities`).
 
@@ -192,19 +198,20 @@ def adopt_dense_blocks(
     communities : Communities
     scores : Scores
     """
-    # Footing passes blocks over, and ownership cuts them, only where it counts.
+    # Footing passes blocks over only where it counts.
     with_footing = footing_counts(graph.links.kinds, roles or KindRoles())
     passed_over = 0
     for i, peeled in enumerate(blocks):
         if n_blocks is not None and i - passed_over >= n_blocks:
             break
-        block = trim_block(graph, peeled)
-        if len(block.accounts) < TRIM_MIN_KEPT * len(peeled.accounts):
+        block = (
+            prepared[i]
+            if prepared is not None
+            else _prepared(graph, peeled, with_footing, min_cluster_size)
+        )
+        if block is None:
             passed_over += 1  # most of it lives elsewhere: a dense crowd, not a block
             continue
-        block = grow_block(graph, block)
-        if with_footing:
-            block = keep_owning_parts(graph, block, min_accounts=max(10, min_cluster_size))
         held = communities.account_community[block.accounts]
         pieces, counts = np.unique(held[held >= 0], return_counts=True)
         piece_score = scores.clusters["score"].to_numpy()[pieces]
@@ -253,6 +260,51 @@ def adopt_dense_blocks(
             continue  # the coarse merge reports the whole group, which carving would break up
         communities, scores = candidate, candidate_scores
     return communities, scores
+
+
+def prepare_blocks(
+    graph: AttributeGraph,
+    blocks: list[DenseBlock],
+    *,
+    roles: KindRoles | None = None,
+    min_cluster_size: int = 3,
+) -> list[DenseBlock | None]:
+    """Each peeled block as :func:`adopt_dense_blocks` weighs it: trimmed
+    (:func:`trim_block`), grown (:func:`grow_block`) and, where footing
+    counts, cut to its parts that own their attributes
+    (:func:`keep_owning_parts`); None where trimming leaves it with fewer
+    than :data:`TRIM_MIN_KEPT` of its peeled accounts (it is passed over).
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    blocks : list of DenseBlock
+        Peeled blocks (:func:`acctgraph.blocks.find_dense_blocks`).
+    roles : KindRoles, optional
+    min_cluster_size : int, default=3
+        As given to :func:`adopt_dense_blocks`.
+
+    Returns
+    -------
+    list of DenseBlock or None
+        One per block, in order.
+    """
+    with_footing = footing_counts(graph.links.kinds, roles or KindRoles())
+    return [_prepared(graph, peeled, with_footing, min_cluster_size) for peeled in blocks]
+
+
+def _prepared(
+    graph: AttributeGraph, peeled: DenseBlock, with_footing: bool, min_cluster_size: int
+) -> DenseBlock | None:
+    """One block of :func:`prepare_blocks`; ownership cuts it only where
+    footing counts."""
+    block = trim_block(graph, peeled)
+    if len(block.accounts) < TRIM_MIN_KEPT * len(peeled.accounts):
+        return None
+    block = grow_block(graph, block)
+    if with_footing:
+        block = keep_owning_parts(graph, block, min_accounts=max(10, min_cluster_size))
+    return block
 
 
 def _group_does_better(

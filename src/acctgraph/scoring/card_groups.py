@@ -68,6 +68,7 @@ __all__ = [
     "adopt_groups",
     "find_card_groups",
     "linked_groups",
+    "score_groups",
 ]
 
 logger = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ def adopt_card_groups(
     threshold: float = 0.5,
     min_accounts: int = 10,
     groups: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    group_scores: np.ndarray | None = None,
     n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Report a card group that Leiden did not report whole as one cluster
@@ -231,6 +233,9 @@ def adopt_card_groups(
         What ``find_card_groups(graph, roles, min_accounts=min_accounts)``
         gives, where found already: it needs no communities, so
         :func:`acctgraph.detect` finds the groups while Leiden runs.
+    group_scores : ndarray, optional
+        What :func:`score_groups` gives for ``groups``, where scored already
+        (:func:`acctgraph.detect` scores them while Leiden runs).
     n_jobs : int, optional
         Processes that score at once (see :func:`.score_communities`).
 
@@ -252,8 +257,52 @@ def adopt_card_groups(
         margin=margin,
         min_cluster_size=min_cluster_size,
         threshold=threshold,
+        group_scores=group_scores,
         n_jobs=n_jobs,
     )
+
+
+def score_groups(
+    graph: AttributeGraph,
+    groups: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    roles: KindRoles,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Each group's score carved out on its own, as one cluster.
+
+    A community's features come from its own members and attribute nodes
+    alone, so this is the score the group has carved out of any partition,
+    without scoring again the communities it would leave (0.8 s at 1M
+    accounts, for about 450 office groups and none adopted), and without
+    communities at all.
+
+    Parameters
+    ----------
+    graph : AttributeGraph
+    groups : list of (accounts, attributes)
+        No account in two groups.
+    roles : KindRoles
+    n_jobs : int, optional
+        Processes that score at once (see :func:`.score_communities`).
+
+    Returns
+    -------
+    ndarray
+        One score per group, in order.
+    """
+    if not groups:
+        return np.zeros(0)
+    alone = Communities(
+        account_community=np.full(graph.links.n_accounts, -1, dtype=np.int64),
+        attribute_community=np.full(graph.links.n_attributes, -1, dtype=np.int64),
+        n_communities=len(groups),
+        n_components=0,
+    )
+    for i, (accounts, attributes) in enumerate(groups):
+        alone.account_community[accounts] = i
+        alone.attribute_community[attributes] = i
+    return score_communities(graph, alone, roles=roles, n_jobs=n_jobs).clusters["score"].to_numpy()
 
 
 def adopt_groups(
@@ -267,6 +316,7 @@ def adopt_groups(
     margin: float = merging.MERGE_MARGIN,
     min_cluster_size: int = 3,
     threshold: float = 0.5,
+    group_scores: np.ndarray | None = None,
     n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Carve out each of ``groups`` that Leiden did not report whole, where
@@ -290,6 +340,8 @@ def adopt_groups(
     min_cluster_size : int, default=3
         A community left with fewer accounts is dropped.
     threshold : float, default=0.5
+    group_scores : ndarray, optional
+        What :func:`score_groups` gives for ``groups``, where scored already.
     n_jobs : int, optional
         Processes that score at once (see :func:`.score_communities`).
 
@@ -302,30 +354,22 @@ def adopt_groups(
     size = np.bincount(community[community >= 0], minlength=communities.n_communities)
     # Groups that are not a community of their own: in several communities,
     # or in one with other accounts too (see the module docstring).
-    unreported, inside_one = [], []
-    for accounts, attributes in groups:
+    unreported, inside_one, index = [], [], []
+    for i, (accounts, attributes) in enumerate(groups):
         held = community[accounts]
         scattered = held[0] < 0 or (held != held[0]).any()
         if scattered or size[held[0]] > len(accounts):
             unreported.append((accounts, attributes))
             inside_one.append(not scattered)
+            index.append(i)
     if not unreported:
         return communities, scores
-    # Each group is scored on its own first: a community's features come
-    # from its own members and attribute nodes alone, so this is its score
-    # carved out, without scoring again the communities it would leave
-    # (0.8 s at 1M accounts, for about 450 office groups and none adopted).
-    alone = Communities(
-        account_community=np.full(len(community), -1, dtype=np.int64),
-        attribute_community=np.full(len(communities.attribute_community), -1, dtype=np.int64),
-        n_communities=len(unreported),
-        n_components=communities.n_components,
+    # Each group is scored on its own first (see score_groups).
+    group_score = (
+        score_groups(graph, unreported, roles=roles, n_jobs=n_jobs)
+        if group_scores is None
+        else np.asarray(group_scores)[index]
     )
-    for i, (accounts, attributes) in enumerate(unreported):
-        alone.account_community[accounts] = i
-        alone.attribute_community[attributes] = i
-    group_score = score_communities(graph, alone, roles=roles, n_jobs=n_jobs).clusters["score"]
-    group_score = group_score.to_numpy()
     cluster_score = scores.clusters["score"].to_numpy()
     group_accounts = [accounts for accounts, _ in unreported]
     piece_group, piece = _pieces(group_accounts, community, cluster_score, threshold)

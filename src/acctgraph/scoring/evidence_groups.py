@@ -149,6 +149,7 @@ def adopt_evidence_groups(
     threshold: float = 0.5,
     min_accounts: int = 10,
     groups: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    group_scores: np.ndarray | None = None,
     n_jobs: int | None = None,
 ) -> tuple[Communities, Scores]:
     """Report an evidence group that Leiden did not report whole as one
@@ -176,6 +177,9 @@ def adopt_evidence_groups(
         What ``find_evidence_groups(graph, roles, min_accounts=min_accounts)``
         gives, where found already: it needs no communities, so
         :func:`acctgraph.detect` finds the groups while Leiden runs.
+    group_scores : ndarray, optional
+        What :func:`.score_groups` gives for ``groups``, where scored
+        already (:func:`acctgraph.detect` scores them while Leiden runs).
     n_jobs : int, optional
         Processes that score at once (see :func:`.score_communities`).
 
@@ -196,19 +200,20 @@ def adopt_evidence_groups(
     if groups is None:
         groups = find_evidence_groups(graph, roles, min_accounts=min_accounts)
     weighed = [
-        (accounts, attributes)
-        for accounts, attributes in groups
+        i
+        for i, (accounts, _) in enumerate(groups)
         if unflagged[accounts].mean() >= adopting.PIECE_SHARE
     ]
     return card_groups.adopt_groups(
         graph,
         communities,
         scores,
-        weighed,
+        [groups[i] for i in weighed],
         "evidence groups",
         roles=roles,
         margin=margin,
         min_cluster_size=min_cluster_size,
         threshold=threshold,
+        group_scores=None if group_scores is None else np.asarray(group_scores)[weighed],
         n_jobs=n_jobs,
     )
