@@ -64,14 +64,15 @@ def test_a_farm_paying_with_unique_cards_is_reported_by_its_own_evidence():
     # 2): each farm account on 2-5 proxy IPs, a card of its own. Leiden
     # puts the farm's pieces in communities with the households whose home
     # IPs its proxies resell. Measured: F1 0.551 without evidence groups,
-    # 0.899 with; nothing innocent flagged either way.
+    # 0.899 with; 0.724 and 0.931 at session 45's bias; nothing innocent
+    # flagged either way.
     world = few_proxies_world(10_000, seed=2, unique_cards=True)
     result = ag.detect(world.events, accounts=world.accounts)
     grouped = ag.evaluate(result, world.truth)
     scattered = ag.evaluate(
         ag.detect(world.events, accounts=world.accounts, evidence_groups=False), world.truth
     )
-    assert grouped["f1"] >= scattered["f1"] + 0.25
+    assert grouped["f1"] >= scattered["f1"] + 0.15
     assert grouped["precision"] == 1.0
     assert innocents_flagged(grouped, but="farm") == 0
     # The same clusters and ids in any row order.
@@ -87,25 +88,38 @@ def test_evidence_groups_setting_is_checked():
 
 def test_a_farm_group_under_the_threshold_is_carved_out_to_be_ranked(monkeypatch):
     # bench_quality's few_proxies_all_at_once world (10,000 accounts, seed
-    # 2): the farm's evidence group, 68 accounts all farm, scores 0.46
-    # alone, under the threshold; 61 of them lay in a community with 82
-    # households and 4 office accounts, scoring 0.08 there. Carved out, the
-    # farm ranks as what it is: average precision 0.723 to 0.854 (this
-    # run's 0.754 to 0.854), and no account's flag changes.
+    # 2): the farm's evidence group, 68 accounts all farm, scores 0.52
+    # alone, under a user's threshold of 0.6 (it scored 0.46, under the
+    # default 0.5, before session 45's bias); 61 of them lay in a community
+    # with 82 households and 4 office accounts, scoring 0.08 there. Carved
+    # out, the farm ranks as what it is: average precision 0.723 to 0.854,
+    # and no account's flag changes.
     world = every_knob_world(10_000, seed=2)
     farm = world.truth.loc[world.truth["role"] == "farm", "account_id"]
-    ranked = ag.detect(world.events, accounts=world.accounts)
+    ranked = ag.detect(world.events, accounts=world.accounts, threshold=0.6)
     monkeypatch.setattr(card_groups, "RANKED_MIN_SHARE", np.inf)
-    left = ag.detect(world.events, accounts=world.accounts)
+    left = ag.detect(world.events, accounts=world.accounts, threshold=0.6)
 
     accounts = ranked.accounts.set_index("account_id")
     clusters = ranked.clusters.set_index("cluster_id")
     members = accounts.index[accounts["cluster_id"] == accounts.loc[farm, "cluster_id"].mode()[0]]
     assert len(members) >= 60
     assert set(members) <= set(farm)
-    assert 0.25 <= clusters.loc[accounts.loc[members[0], "cluster_id"], "score"] < 0.5
+    assert 0.3 <= clusters.loc[accounts.loc[members[0], "cluster_id"], "score"] < 0.6
     pd.testing.assert_series_equal(ranked.accounts["flagged"], left.accounts["flagged"])
     assert (
         ag.evaluate(ranked, world.truth)["average_precision"]
         >= ag.evaluate(left, world.truth)["average_precision"] + 0.08
     )
+
+
+def test_the_every_knob_farm_group_is_flagged_at_the_default_threshold():
+    # The same world: the farm's evidence group scores 0.52 at session 45's
+    # bias (0.46 before, when the run flagged nothing), so its members that
+    # fit it are flagged, and no innocent account is.
+    world = every_knob_world(10_000, seed=2)
+    result = ag.detect(world.events, accounts=world.accounts)
+    quality = ag.evaluate(result, world.truth)
+    assert quality["precision"] == 1.0
+    assert quality["flagged_by_role"]["farm"] >= 25
+    assert innocents_flagged(quality, but="farm") == 0

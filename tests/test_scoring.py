@@ -923,13 +923,15 @@ def test_farm_accounts_left_in_a_crowd_are_attached_to_their_farm():
     # Attaching only adds flags, each in a flagged cluster, all farm accounts
     # but two households: one already in a farm's cluster that its attached
     # accounts strengthen, and one on 5 IPs, some of them the farm's proxies,
-    # that the second round attaches (2 of 116 flags added).
+    # that the second round attaches (2 of 116 flags added; of 86 at
+    # session 45's bias, under which more are flagged without attaching).
     added = flagged(attached) - flagged(left)
     assert flagged(left) <= flagged(attached)
     role = world.truth.set_index("account_id")["role"]
     added_roles = role[sorted(added)]
     assert set(added_roles) <= {"farm", "household"}
-    assert (added_roles != "farm").sum() <= 0.02 * len(added)
+    assert len(added) >= 80
+    assert (added_roles != "farm").sum() <= 2
     cluster_of = attached.accounts.set_index("account_id").loc[sorted(added), "cluster_id"]
     cluster_score = attached.clusters.set_index("cluster_id")["score"]
     assert (cluster_score[cluster_of.unique()] >= 0.5).all()
