@@ -75,6 +75,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -502,6 +503,13 @@ def build_result(
     cluster_id[order] = np.arange(n_comm)
     account_cluster = np.append(cluster_id, -1)[np.where(members, comm, n_comm)]
 
+    # The timeline needs only each account's cluster: counted in a thread
+    # beside the frames below (numpy's sorts and pandas' hashing of integers
+    # release the GIL).
+    pool = ThreadPoolExecutor(max_workers=1)
+    timeline = pool.submit(_timeline, links, account_cluster)
+    pool.shutdown(wait=False)
+
     af = scores.account_features
     first_seen, last_seen = links.account_seen
     # Converted once, for the accounts frame and cluster_links.
@@ -558,7 +566,7 @@ def build_result(
         provenance=provenance,
         unavailable_features=list(scores.unavailable),
         cluster_links=cluster_links,
-        timeline=_timeline(links, account_cluster),
+        timeline=timeline.result(),
     )
 
 
