@@ -50,15 +50,18 @@ def test_existing_output_folder_is_refused_unless_forced(small_result, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-def test_failed_write_leaves_no_partial_output(small_result, tmp_path):
-    # A column parquet cannot store makes the write fail half-way.
+@pytest.mark.parametrize("frame", ["clusters", "cluster_links"])
+def test_failed_write_leaves_no_partial_output(small_result, tmp_path, frame):
+    # A column parquet cannot store makes the write fail half-way: in the
+    # frames written one after another, or in the member links, written in
+    # a thread beside them.
+    frames = {
+        name: getattr(small_result, name)
+        for name in ("accounts", "clusters", "evidence", "hubs_dropped", "cluster_links")
+    }
+    frames[frame] = frames[frame].assign(bad=[object()] * len(frames[frame]))
     broken = ag.DetectionResult(
-        accounts=small_result.accounts,
-        clusters=small_result.clusters.assign(bad=[object()] * len(small_result.clusters)),
-        evidence=small_result.evidence,
-        hubs_dropped=small_result.hubs_dropped,
-        threshold=small_result.threshold,
-        provenance=small_result.provenance,
+        **frames, threshold=small_result.threshold, provenance=small_result.provenance
     )
     with pytest.raises(ag.OutputError, match="cannot write results"):
         broken.to_dir(tmp_path / "run")

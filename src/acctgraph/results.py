@@ -388,16 +388,27 @@ class DetectionResult:
         check_output_dir(target, force=force)
 
         def write(tmp: Path) -> None:
-            for name in _FRAMES:
-                frame: pd.DataFrame = getattr(self, name)
-                if fmt == "parquet":
-                    frame.to_parquet(tmp / f"{name}.parquet", index=False)
-                else:
-                    frame.to_csv(tmp / f"{name}.csv", index=False)
+            if fmt == "parquet":
+                # The member links (4.6M rows at 1M accounts, 0.7 s) are
+                # written in a thread beside the other frames (0.4 s):
+                # Arrow encodes and compresses without the GIL.
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    links = pool.submit(_write_parquet, self.cluster_links, tmp, "cluster_links")
+                    for name in _FRAMES:
+                        if name != "cluster_links":
+                            _write_parquet(getattr(self, name), tmp, name)
+                    links.result()
+            else:
+                for name in _FRAMES:
+                    getattr(self, name).to_csv(tmp / f"{name}.csv", index=False)
             (tmp / "provenance.json").write_text(json.dumps(self.provenance, indent=2, default=str))
 
         write_atomically(target, write)
         return target
+
+
+def _write_parquet(frame: pd.DataFrame, folder: Path, name: str) -> None:
+    frame.to_parquet(folder / f"{name}.parquet", index=False)
 
 
 def write_file_atomically(target: Path, write: Any) -> None:
