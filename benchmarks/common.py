@@ -25,8 +25,24 @@ def machine() -> dict[str, object]:
 
 
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process (ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process.
+
+    On Linux this is ``VmHWM`` of /proc/self/status, the high-water mark of
+    this process's own memory since it started its program. ``ru_maxrss`` is
+    not: Linux keeps it across ``execve``, so a worker started by a benchmark
+    that had just generated a 1M world in memory reported that world's
+    2.8 GiB as its own peak (and at 10k every worker reported its parent's
+    285 MiB). Elsewhere ``ru_maxrss`` stands (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024
 
 
 class TreeMemory:

@@ -190,3 +190,24 @@ def test_scale_benchmark_divides_a_kept_cell_by_its_own_runs_floor(tmp_path):
     assert row["floor"]["wall_s"] < 30.0
     assert row["acctgraph"]["floor_wall_s"] == 30.0
     assert "| acctgraph | 90.00 | 3.0 (its run's floor) |" in out.with_suffix(".md").read_text()
+
+
+def test_a_workers_peak_memory_is_its_own_not_its_parents():
+    # Linux keeps ru_maxrss across execve: a worker started by a benchmark
+    # holding a big world in memory reported that world as its own peak.
+    parent = (
+        "import subprocess, sys\n"
+        "held = bytearray(512 * 2**20)\n"
+        "for i in range(0, len(held), 4096): held[i] = 1\n"
+        "child = 'from common import peak_rss_mib; print(peak_rss_mib())'\n"
+        "print(subprocess.run([sys.executable, '-c', child], capture_output=True,\n"
+        "                     text=True, check=True).stdout)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", parent],
+        cwd=SCRIPT.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert float(out.stdout) < 256, out.stdout
