@@ -211,3 +211,41 @@ def test_a_workers_peak_memory_is_its_own_not_its_parents():
         check=True,
     )
     assert float(out.stdout) < 256, out.stdout
+
+
+def test_quality_sweep_runs_a_plan_and_compares_two_sweeps(tmp_path):
+    script = SCRIPT.parent / "sweep_quality.py"
+    before = tmp_path / "before.json"
+    plan = ["--worlds", "baseline", "--accounts", "2000", "--seeds", "1", "2", "--jobs", "1"]
+    subprocess.run([sys.executable, str(script), "run", str(before), *plan], check=True)
+    rows = json.loads(before.read_text())["rows"]
+    assert [(r["world"], r["accounts"], r["seed"]) for r in rows] == [
+        ("baseline", 2000, 1),
+        ("baseline", 2000, 2),
+    ]
+    assert all(0.0 <= r["f1"] <= 1.0 and r["farm_cluster_min"] is not None for r in rows)
+
+    # A sweep against itself moves nothing; one world's F1 lowered is one down.
+    after = tmp_path / "after.json"
+    changed = json.loads(before.read_text())
+    changed["rows"][1]["f1"] -= 0.25
+    changed["rows"][1]["flagged_by_crowd"]["household"] += 3
+    after.write_text(json.dumps(changed))
+
+    def compare(a: Path, b: Path) -> subprocess.CompletedProcess:
+        command = [sys.executable, str(script), "compare", str(a), str(b)]
+        return subprocess.run(command, capture_output=True, text=True)
+
+    same = compare(before, before)
+    assert same.returncode == 0
+    assert "2 worlds: F1 up in 0, down in 0" in same.stdout
+    moved = compare(before, after)
+    assert "2 worlds: F1 up in 0, down in 1; AP up in 0, down in 0" in moved.stdout
+    assert "| baseline | 2,000 | 2 |" in moved.stdout
+    innocent = sum(rows[0]["flagged_by_crowd"].values()) + sum(rows[1]["flagged_by_crowd"].values())
+    assert f"innocent accounts flagged: {innocent} -> {innocent + 3}" in moved.stdout
+
+    # Sweeps of different worlds are refused rather than half compared.
+    changed["rows"] = changed["rows"][:1]
+    after.write_text(json.dumps(changed))
+    assert compare(before, after).returncode == 1
