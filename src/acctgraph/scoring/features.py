@@ -347,7 +347,11 @@ footing where the data has no IP kind (see :mod:`.footing_rules`):
   of the 139 (7 households flagged), 2.0 in 75 but down in 2 (10). Not
   kept: the same surplus from rotation or networks, where a household on
   the farm's proxies has plenty of both: from rotation F1 went up in 5
-  and down in 11 (17 households flagged), from networks up in 3.
+  and down in 11 (17 households flagged), from networks up in 3. Nor
+  dividing ``fit`` by its cluster core's median ``fit`` (at least 0.8 or
+  0.9): no F1 moved over the 139 worlds, as the core's median member
+  already fits 1; the 25 members of that every-knob cluster still left
+  unflagged show 3-4 networks and 4-5 IPs against its median 5 and 6.
 
 *Not kept: a geometric mean* (session 46). ``fit`` as the weighted
 geometric mean of the ``t_f(a)`` rather than their weighted mean, so that
