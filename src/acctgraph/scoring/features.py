@@ -351,7 +351,8 @@ footing where the data has no IP kind (see :mod:`.footing_rules`):
   dividing ``fit`` by its cluster core's median ``fit`` (at least 0.8 or
   0.9): no F1 moved over the 139 worlds, as the core's median member
   already fits 1; the 25 members of that every-knob cluster still left
-  unflagged show 3-4 networks and 4-5 IPs against its median 5 and 6.
+  unflagged show fewer networks or IPs than its median member (5 and 6),
+  or under half its volume, or are embedded at membership 0.7-0.9.
 
 *Not kept: a geometric mean* (session 46). ``fit`` as the weighted
 geometric mean of the ``t_f(a)`` rather than their weighted mean, so that
