@@ -43,8 +43,10 @@ link nobody here since most of their holders do not show.
 Measured with ``benchmarks/bench_quality.py --peers`` (acctgraph alone) on
 145 worlds: every world of its table at 5,000 and 10,000 accounts, seeds
 1-3; ``few_proxies`` at 3,000-10,000 accounts in steps of 1,000, seeds
-1-8; the five combined worlds at 10,000 accounts, seeds 1-3.
-``few_proxies_unique_cards`` went from F1 0.762/0.551/0.689 to
+1-8; the five combined worlds at 10,000 accounts, seeds 1-3 (six of them
+counted twice: 139 distinct worlds; since session 47
+``benchmarks/sweep_quality.py run`` runs this sweep and ``compare`` sets
+two runs side by side). ``few_proxies_unique_cards`` went from F1 0.762/0.551/0.689 to
 0.885/0.899/0.864 (average precision 0.772/0.616/0.687 to
 0.830/0.850/0.805), nothing innocent flagged; of the other 142 worlds,
 one changed (few_proxies, 8,000 accounts, seed 4: average precision
