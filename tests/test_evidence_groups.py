@@ -88,14 +88,16 @@ def test_evidence_groups_setting_is_checked():
 
 def test_a_farm_group_under_the_threshold_is_carved_out_to_be_ranked(monkeypatch):
     # bench_quality's few_proxies_all_at_once world (10,000 accounts, seed
-    # 2): the farm's evidence group, 68 accounts all farm, scores 0.52
+    # 2): the farm's evidence group, 77 of its 80 accounts and 2 households
+    # (68 accounts, all farm, before session 48's bar of 0.4), scores 0.51
     # alone, under a user's threshold of 0.6 (it scored 0.46, under the
     # default 0.5, before session 45's bias); 61 of them lay in a community
     # with 82 households and 4 office accounts, scoring 0.08 there. Carved
-    # out, the farm ranks as what it is: average precision 0.723 to 0.854,
-    # and no account's flag changes.
+    # out, the farm ranks as what it is: average precision 0.691 to 0.962
+    # (0.723 to 0.854 before session 48), and no account's flag changes.
     world = every_knob_world(10_000, seed=2)
-    farm = world.truth.loc[world.truth["role"] == "farm", "account_id"]
+    truth = world.truth.set_index("account_id")["role"]
+    farm = truth.index[truth == "farm"]
     ranked = ag.detect(world.events, accounts=world.accounts, threshold=0.6)
     monkeypatch.setattr(card_groups, "RANKED_MIN_SHARE", np.inf)
     left = ag.detect(world.events, accounts=world.accounts, threshold=0.6)
@@ -103,13 +105,14 @@ def test_a_farm_group_under_the_threshold_is_carved_out_to_be_ranked(monkeypatch
     accounts = ranked.accounts.set_index("account_id")
     clusters = ranked.clusters.set_index("cluster_id")
     members = accounts.index[accounts["cluster_id"] == accounts.loc[farm, "cluster_id"].mode()[0]]
-    assert len(members) >= 60
-    assert set(members) <= set(farm)
+    assert len(members.intersection(farm)) >= 75
+    assert set(truth[members.difference(farm)]) <= {"household"}
+    assert len(members.difference(farm)) <= 2
     assert 0.3 <= clusters.loc[accounts.loc[members[0], "cluster_id"], "score"] < 0.6
     pd.testing.assert_series_equal(ranked.accounts["flagged"], left.accounts["flagged"])
     assert (
         ag.evaluate(ranked, world.truth)["average_precision"]
-        >= ag.evaluate(left, world.truth)["average_precision"] + 0.08
+        >= ag.evaluate(left, world.truth)["average_precision"] + 0.2
     )
 
 

@@ -1579,9 +1579,12 @@ def test_farm_accounts_in_their_farms_rhythm_are_attached_and_the_households_are
 ):
     # The same world: most farm accounts the rules above miss share a 2-account
     # IP with one flagged farm account (half a tie) and first used each of
-    # their IPs in the farm's operating hour. Measured: recall 0.839 without
-    # the rhythm, 0.871 with it (10 farm accounts more), nothing innocent
-    # flagged either way.
+    # their IPs in the farm's operating hour. Measured with evidence groups
+    # at their bar before session 48 (0.5), which isolates this rule: recall
+    # 0.871 without the rhythm, 0.910 with it (12 farm accounts more),
+    # nothing innocent flagged either way. At the bar of 0.4 the evidence
+    # groups find all but one of them first (0.935 to 0.939).
+    monkeypatch.setattr(ag.scoring.evidence_groups, "OWN_EVIDENCE_SHOWN", 0.5)
     world = few_proxies_world(10_000, seed=1, unique_cards=True)
     with_rule = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
     # No farm has an operating hour: the rule off.
