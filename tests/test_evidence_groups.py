@@ -81,6 +81,37 @@ def test_a_farm_paying_with_unique_cards_is_reported_by_its_own_evidence():
     pd.testing.assert_frame_equal(again.accounts, result.accounts)
 
 
+def test_groups_are_weighed_at_each_bar_the_strictest_first(monkeypatch):
+    # few_proxies_unique_cards (10,000 accounts, seed 3): at the bar of 0.5
+    # farm accounts on 2 proxy IPs in 2 networks (e = 0.405) show nothing,
+    # so the 2-account IPs they share with the farm link nobody and pieces
+    # of 5-8 farm accounts stay with households. Measured: recall 0.861 at
+    # 0.5 alone, 0.910 with the groups at 0.4 weighed after.
+    world = few_proxies_world(10_000, seed=3, unique_cards=True)
+    both = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    monkeypatch.setattr(ag.pipeline, "EVIDENCE_BARS", (0.5,))
+    strict = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    assert both["recall"] >= strict["recall"] + 0.04
+    assert both["precision"] == strict["precision"] == 1.0
+    assert innocents_flagged(both, but="farm") == 0
+
+    # The every-knob world (seed 4): the farm's group at 0.5, 61 farm
+    # accounts, scores 0.55 and flags 58; at 0.4 alone, with 12 weaker farm
+    # accounts and 2 households more, it scores 0.40 and flags none. Weighed
+    # after the strict group, the wider one has that cluster to beat.
+    world = every_knob_world(10_000, seed=4)
+    result = ag.detect(world.events, accounts=world.accounts)
+    monkeypatch.setattr(ag.pipeline, "EVIDENCE_BARS", (0.4,))
+    wide = ag.detect(world.events, accounts=world.accounts)
+    monkeypatch.setattr(ag.pipeline, "EVIDENCE_BARS", (0.5,))
+    strict = ag.detect(world.events, accounts=world.accounts)
+    assert ag.evaluate(wide, world.truth)["flagged_by_role"]["farm"] == 0
+    quality = ag.evaluate(result, world.truth)
+    assert quality["flagged_by_role"]["farm"] >= 50
+    assert quality["precision"] == 1.0
+    pd.testing.assert_series_equal(result.accounts["flagged"], strict.accounts["flagged"])
+
+
 def test_evidence_groups_setting_is_checked():
     with pytest.raises(ConfigError, match="evidence_groups"):
         ag.DetectConfig(evidence_groups=1)
@@ -88,16 +119,14 @@ def test_evidence_groups_setting_is_checked():
 
 def test_a_farm_group_under_the_threshold_is_carved_out_to_be_ranked(monkeypatch):
     # bench_quality's few_proxies_all_at_once world (10,000 accounts, seed
-    # 2): the farm's evidence group, 77 of its 80 accounts and 2 households
-    # (68 accounts, all farm, before session 48's bar of 0.4), scores 0.51
+    # 2): the farm's evidence group, 68 accounts all farm, scores 0.52
     # alone, under a user's threshold of 0.6 (it scored 0.46, under the
     # default 0.5, before session 45's bias); 61 of them lay in a community
     # with 82 households and 4 office accounts, scoring 0.08 there. Carved
-    # out, the farm ranks as what it is: average precision 0.691 to 0.962
-    # (0.723 to 0.854 before session 48), and no account's flag changes.
+    # out, the farm ranks as what it is: average precision 0.723 to 0.854,
+    # and no account's flag changes.
     world = every_knob_world(10_000, seed=2)
-    truth = world.truth.set_index("account_id")["role"]
-    farm = truth.index[truth == "farm"]
+    farm = world.truth.loc[world.truth["role"] == "farm", "account_id"]
     ranked = ag.detect(world.events, accounts=world.accounts, threshold=0.6)
     monkeypatch.setattr(card_groups, "RANKED_MIN_SHARE", np.inf)
     left = ag.detect(world.events, accounts=world.accounts, threshold=0.6)
@@ -105,14 +134,13 @@ def test_a_farm_group_under_the_threshold_is_carved_out_to_be_ranked(monkeypatch
     accounts = ranked.accounts.set_index("account_id")
     clusters = ranked.clusters.set_index("cluster_id")
     members = accounts.index[accounts["cluster_id"] == accounts.loc[farm, "cluster_id"].mode()[0]]
-    assert len(members.intersection(farm)) >= 75
-    assert set(truth[members.difference(farm)]) <= {"household"}
-    assert len(members.difference(farm)) <= 2
+    assert len(members) >= 60
+    assert set(members) <= set(farm)
     assert 0.3 <= clusters.loc[accounts.loc[members[0], "cluster_id"], "score"] < 0.6
     pd.testing.assert_series_equal(ranked.accounts["flagged"], left.accounts["flagged"])
     assert (
         ag.evaluate(ranked, world.truth)["average_precision"]
-        >= ag.evaluate(left, world.truth)["average_precision"] + 0.2
+        >= ag.evaluate(left, world.truth)["average_precision"] + 0.08
     )
 
 

@@ -849,7 +849,8 @@ def test_detect_scores_alike_in_one_process_and_in_several(monkeypatch):
     # The worker beside Leiden found every kind of candidate here.
     graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
     found = pipeline._find_candidates(graph, ag.scoring.KindRoles(), 1, 10, True, True)
-    assert found.blocks and found.card_groups and found.evidence_groups
+    assert found.blocks and found.card_groups and found.evidence_groups[0]
+    assert len(found.evidence_groups) == len(found.evidence_group_scores) == 2
     # Without the split there is nothing to peel for it; on a graph whose
     # communities the split peels in parallel itself, no worker beside.
     started.clear()
@@ -1580,11 +1581,11 @@ def test_farm_accounts_in_their_farms_rhythm_are_attached_and_the_households_are
     # The same world: most farm accounts the rules above miss share a 2-account
     # IP with one flagged farm account (half a tie) and first used each of
     # their IPs in the farm's operating hour. Measured with evidence groups
-    # at their bar before session 48 (0.5), which isolates this rule: recall
-    # 0.871 without the rhythm, 0.910 with it (12 farm accounts more),
-    # nothing innocent flagged either way. At the bar of 0.4 the evidence
-    # groups find all but one of them first (0.935 to 0.939).
-    monkeypatch.setattr(ag.scoring.evidence_groups, "OWN_EVIDENCE_SHOWN", 0.5)
+    # at the bar of 0.5 alone, which isolates this rule: recall 0.871
+    # without the rhythm, 0.910 with it (12 farm accounts more), nothing
+    # innocent flagged either way. With the groups at 0.4 weighed after
+    # (session 48) most of them are found first: 0.932 to 0.939.
+    monkeypatch.setattr(ag.pipeline, "EVIDENCE_BARS", (0.5,))
     world = few_proxies_world(10_000, seed=1, unique_cards=True)
     with_rule = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
     # No farm has an operating hour: the rule off.

@@ -48,6 +48,7 @@ from .scoring import (
     score_groups,
     split_on_evidence,
 )
+from .scoring.evidence_groups import EVIDENCE_BARS
 from .scoring.score import compute_aggregates
 from .scoring.splitting import PeeledCandidates
 
@@ -533,17 +534,27 @@ def _run_stages(
         if config.evidence_groups:
             # After card groups, which take a farm's accounts on 2 IPs (whose
             # own evidence is short of the bar) with the rest of the farm.
-            communities, scores = adopt_evidence_groups(
-                graph,
-                communities,
-                scores,
-                roles=roles,
-                threshold=config.threshold,
-                min_cluster_size=config.min_cluster_size,
-                groups=candidates.evidence_groups,
-                group_scores=candidates.evidence_group_scores,
-                n_jobs=n_jobs,
-            )
+            # The groups of each bar in turn, the strictest first, so that a
+            # farm's weaker accounts do not dilute the group its stronger
+            # ones make alone (see EVIDENCE_BARS).
+            for bar, groups, group_scores in zip(
+                EVIDENCE_BARS,
+                candidates.evidence_groups,
+                candidates.evidence_group_scores,
+                strict=True,
+            ):
+                communities, scores = adopt_evidence_groups(
+                    graph,
+                    communities,
+                    scores,
+                    roles=roles,
+                    threshold=config.threshold,
+                    min_cluster_size=config.min_cluster_size,
+                    bar=bar,
+                    groups=groups,
+                    group_scores=group_scores,
+                    n_jobs=n_jobs,
+                )
         if config.attach_accounts:
             # After every change of the clusters: it judges accounts against
             # the clusters that will be reported.
@@ -577,16 +588,17 @@ def _run_stages(
 class _Candidates:
     """Candidate clusters found from the graph alone, before the communities
     (each list empty where its step is off): the dense blocks as peeled and
-    as weighed, the card and evidence groups with their scores alone; and
-    the aggregates of the links computed meanwhile
+    as weighed, the card groups with their scores alone, the evidence groups
+    with theirs, one list of each per bar of :data:`EVIDENCE_BARS`; and the
+    aggregates of the links computed meanwhile
     (:meth:`acctgraph.ingest.Links.computed`)."""
 
     blocks: list[DenseBlock]
     prepared_blocks: list[DenseBlock | None]
     card_groups: list[tuple[np.ndarray, np.ndarray]]
     card_group_scores: np.ndarray
-    evidence_groups: list[tuple[np.ndarray, np.ndarray]]
-    evidence_group_scores: np.ndarray
+    evidence_groups: list[list[tuple[np.ndarray, np.ndarray]]]
+    evidence_group_scores: list[np.ndarray]
     computed: dict[str, Any]
 
 
@@ -601,8 +613,9 @@ def _find_candidates(
     """The blocks stage: ``n_blocks`` dense blocks (:func:`find_dense_blocks`)
     as :func:`adopt_dense_blocks` weighs them (:func:`prepare_blocks`), and
     where their steps are on, the card groups and evidence groups that
-    :func:`adopt_card_groups` and :func:`adopt_evidence_groups` weigh, each
-    scored alone (:func:`score_groups`).
+    :func:`adopt_card_groups` and :func:`adopt_evidence_groups` weigh (the
+    evidence groups at each bar of :data:`EVIDENCE_BARS`), each scored alone
+    (:func:`score_groups`).
 
     None of it needs the communities, and in a worker beside Leiden it costs
     the run nothing: at 1M accounts the blocks' trimming and growing took
@@ -617,11 +630,19 @@ def _find_candidates(
     card = find_card_groups(graph, roles) if card_groups else []
     # Weighed only where the data has an IP kind (see adopt_evidence_groups).
     with_ips = evidence_groups and roles.ip in graph.links.kinds
-    evidence = find_evidence_groups(graph, roles) if with_ips else []
+    evidence = [[] for _ in EVIDENCE_BARS]
+    if with_ips:
+        # A group found at a stricter bar (the same accounts) is weighed
+        # there alone, not twice.
+        found = set()
+        for i, bar in enumerate(EVIDENCE_BARS):
+            for group in find_evidence_groups(graph, roles, bar=bar):
+                if group[0].tobytes() not in found:
+                    found.add(group[0].tobytes())
+                    evidence[i].append(group)
     # In this process: a worker beside Leiden does not fork workers of its own.
-    card_scores, evidence_scores = (
-        score_groups(graph, groups, roles=roles, n_jobs=1) for groups in (card, evidence)
-    )
+    card_scores = score_groups(graph, card, roles=roles, n_jobs=1)
+    evidence_scores = [score_groups(graph, groups, roles=roles, n_jobs=1) for groups in evidence]
     compute_aggregates(graph, roles)
     _ = graph.links.account_seen, graph.links.account_id_text
     return _Candidates(

@@ -21,7 +21,8 @@ where its own evidence
 over the features an account has on its own (``ip_rotation``,
 ``asn_spread``, ``volume``; :func:`.features._own_evidence`), each squashed
 as its cluster feature is and weighed as in :data:`.FEATURE_WEIGHTS`,
-reaches :data:`OWN_EVIDENCE_SHOWN`; an attribute *links* the accounts that
+reaches a bar (:data:`OWN_EVIDENCE_SHOWN`, 0.5, and in a second round
+0.4: :data:`EVIDENCE_BARS`); an attribute *links* the accounts that
 show where at least half of its holders show (any kind but the ASN: a
 network says where an account is, not whose it is). An *evidence group*
 is a connected component of those links with ``min_accounts`` accounts or
@@ -30,11 +31,11 @@ farm accounts that show are in groups of 182, 25, 17 and 16 accounts, all
 farm, across 13 communities; the other accounts that show (83 developers
 with their cloud IPs, 38 of other crowds) form groups of 14 or fewer, and
 those of 5 or more are all developers, which score about 0.03 alone.
-That is at a bar of 0.5; at 0.4, the bar since session 48 (see
-:data:`OWN_EVIDENCE_SHOWN`), 307 of the farm's 310 accounts show, in groups
-of 225 (2 households among them), 28, 20 and 19 accounts, and of the 428
-innocent accounts that show (191 developers, 112 household, 65 office and
-55 VPN accounts) only developers form groups of 10 or more (117 and 16).
+That is at the bar of 0.5. At 0.4 (weighed after, since session 48),
+307 of the farm's 310 accounts show, in groups of 225 (2 households among
+them), 28, 20 and 19 accounts, and of the 428 innocent accounts that show
+(191 developers, 112 household, 65 office and 55 VPN accounts) only
+developers form groups of 10 or more (117 and 16).
 
 :func:`adopt_evidence_groups` weighs each group as :func:`.adopt_card_groups`
 weighs a card group (:func:`.card_groups.adopt_groups`): scored on its own,
@@ -55,8 +56,8 @@ two runs side by side). ``few_proxies_unique_cards`` went from F1 0.762/0.551/0.
 0.885/0.899/0.864 (average precision 0.772/0.616/0.687 to
 0.830/0.850/0.805), nothing innocent flagged; of the other 142 worlds,
 one changed (few_proxies, 8,000 accounts, seed 4: average precision
-0.99992 to 1.0); with the bar at 0.4 (session 48), 0.968/0.958/0.953.
-Carving the accounts that show out of each community on its
+0.99992 to 1.0); with the groups at 0.4 weighed after (session 48),
+0.968/0.958/0.953. Carving the accounts that show out of each community on its
 own, before card groups, also took 5 accounts of a 20-account farm that
 its card group held (few_proxies without synchrony, 10,000 accounts,
 seed 3: average precision 1.000 to 0.985); weighed across communities,
@@ -73,36 +74,51 @@ from . import adopting, card_groups, features, merging
 from .features import KindRoles
 from .score import Scores
 
-__all__ = ["OWN_EVIDENCE_SHOWN", "adopt_evidence_groups", "find_evidence_groups"]
+__all__ = ["EVIDENCE_BARS", "OWN_EVIDENCE_SHOWN", "adopt_evidence_groups", "find_evidence_groups"]
 
 # Share of the evidence an account can show on its own (e(a) in the module
-# docstring) from which it shows a farm's behaviour: 0.4 lets in a farm
-# account on 2 proxy IPs in 2 networks sending 20 times the median
-# account's requests (e = (2.5 * log 2 / log 8 + 2.0) / 7 = 0.405), the
-# shortest rotation few_proxies deals out. Measured in session 48 with
-# benchmarks/sweep_quality.py against 0.5 (which it replaced):
-# - the 139-world sweep: F1 up in 6, down in 1, nothing innocent flagged
-#   more (8 households either way). few_proxies_unique_cards (10,000
+# docstring) from which it shows a farm's behaviour. On the 145 worlds of
+# the module docstring's sweep, 0.5 flags no innocent account more; on the
+# 56 of them rerun, 0.4 took few_proxies_unique_cards (seeds 1-3) from F1
+# 0.885/0.899/0.864 to 0.903/0.942/0.918 but flagged a household
+# (few_proxies, 5,000 accounts, seed 8), and 0.6 left 0.784/0.695/0.772.
+OWN_EVIDENCE_SHOWN = 0.5
+# The bars at which acctgraph.detect finds evidence groups and weighs them,
+# in turn: those of accounts showing 0.5, then those of accounts showing
+# 0.4, which lets in a farm account on 2 proxy IPs in 2 networks sending
+# 20 times the median account's requests (e = (2.5 * log 2 / log 8 + 2.0)
+# / 7 = 0.405), the shortest rotation few_proxies deals out. Where such
+# accounts are most of a farm's piece, the 2-account IPs they share with
+# its other accounts link nobody at 0.5, and the piece stays in a
+# households' community. Where they are a farm's weaker members, they
+# lower the medians its group is scored by: in few_proxies_all_at_once
+# (10,000 accounts, seed 4) the group of 61 farm accounts at 0.5 scores
+# 0.551 (58 flagged), and at 0.4, with 12 farm accounts and 2 households
+# more, 0.403 (none flagged). Weighed second, a group at 0.4 is adopted
+# only where it scores above the clusters its accounts are in by then,
+# the 0.5 groups adopted included. Measured in session 48 with
+# benchmarks/sweep_quality.py against 0.5 alone:
+# - the 139-world sweep: F1 up in 5, down in none, nothing innocent
+#   flagged more (8 households). few_proxies_unique_cards (10,000
 #   accounts, seeds 1-3) 0.953/0.937/0.925 to 0.968/0.958/0.953 (average
-#   precision 0.919/0.896/0.878 to 0.947/0.931/0.922): its farm accounts on
-#   2 IPs had linked nobody, and the 2-account IPs they share with the
-#   farm's other accounts had linked nobody either, so pieces of 5-8 farm
-#   accounts stayed in households' communities. few_proxies_all_at_once
-#   0.824/0.699/0.904 to 0.841/0.667/0.926 (average precision 0.831/0.854/
-#   0.841 to 0.963/0.962/0.890): in seed 2 the farm's group holds 77 of its
-#   80 accounts and 2 households, scoring 0.509 against 0.521 for 68 farm
-#   accounts, and flags 40 of them against 43.
-# - 100,000 accounts (every world, seeds 1-2): F1 up in 2 (every knob,
-#   0.905/0.912 to 0.923/0.945), down in none; households flagged 15 to 19.
-# - the 44 worlds of the main table at 20,000 accounts, seeds 1-4: unchanged.
-# Lower lets households in: 0.38 took every knob (seed 1) to 0.769, and
-# 0.35 to 0.000 in seed 3, where 8 innocent accounts in the farm's group
-# held it at 0.482, under the threshold; 0.42 and 0.45 keep most of 0.5's
-# losses (unique cards 0.960/0.942/0.940 at 0.45). When evidence groups
-# came in (commit 9f1ac53, before the bias of session 45 and the volume
-# surplus of session 47), 0.4 flagged a household (few_proxies, 5,000
-# accounts, seed 8); this sweep flags none there.
-OWN_EVIDENCE_SHOWN = 0.4
+#   precision 0.919/0.896/0.878 to 0.947/0.931/0.922); every knob (seed 3)
+#   0.904 to 0.926.
+# - seeds 4-8 of unique cards, every knob, few_proxies, household proxies
+#   and small share at 10,000 accounts: F1 up in 7, down in none; unique
+#   cards 0.931/0.965/0.970/0.933/0.933 to 0.958/0.974/0.982/0.960/0.942.
+# - 100,000 accounts (every world, seeds 1-2) and the 44 worlds of the
+#   main table at 20,000 (seeds 1-4): unchanged.
+# The bar of 0.4 alone (session 48's first commit, a212b9d) took every
+# knob at 10,000 accounts (seeds 1-3) from 0.824/0.699/0.904 to
+# 0.841/0.667/0.926 and seed 4 from 0.841 to 0.000 (the group above); its
+# average precision rose (seed 2: 0.854 to 0.962, one group holding 77 of
+# the farm's 80 accounts at 0.509 rather than 68 at 0.521), and at 100,000
+# accounts every knob's F1 too (0.905/0.912 to 0.923/0.945), with 4 more
+# households flagged. Lower bars let households in: 0.38 took
+# every knob (seed 1) to 0.769 and 0.35 (seed 3) to 0.000, 8 innocent
+# accounts in the farm's group holding it at 0.482; 0.42 and 0.45 gain
+# less (unique cards 0.960/0.942/0.940 at 0.45).
+EVIDENCE_BARS = (OWN_EVIDENCE_SHOWN, 0.4)
 
 
 def own_evidence_shown(graph: AttributeGraph, roles: KindRoles) -> np.ndarray:
@@ -133,7 +149,11 @@ def own_evidence_shown(graph: AttributeGraph, roles: KindRoles) -> np.ndarray:
 
 
 def find_evidence_groups(
-    graph: AttributeGraph, roles: KindRoles, *, min_accounts: int = 10
+    graph: AttributeGraph,
+    roles: KindRoles,
+    *,
+    min_accounts: int = 10,
+    bar: float = OWN_EVIDENCE_SHOWN,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The accounts that show a farm's behaviour, linked through the
     attributes mostly they hold, and the attributes they alone hold.
@@ -145,6 +165,8 @@ def find_evidence_groups(
         Names the IP and ASN kinds (an ASN links nobody).
     min_accounts : int, default=10
         Smaller groups are left out.
+    bar : float, default=OWN_EVIDENCE_SHOWN
+        The ``e(a)`` from which an account shows (see :data:`EVIDENCE_BARS`).
 
     Returns
     -------
@@ -154,7 +176,7 @@ def find_evidence_groups(
         order of their smallest account.
     """
     links = graph.links
-    shows = own_evidence_shown(graph, roles) >= OWN_EVIDENCE_SHOWN
+    shows = own_evidence_shown(graph, roles) >= bar
     edge = graph.edge_mask & shows[links.account]
     if roles.asn in set(links.kinds):
         start, stop = links.kind_range(roles.asn)
@@ -177,6 +199,7 @@ def adopt_evidence_groups(
     min_cluster_size: int = 3,
     threshold: float = 0.5,
     min_accounts: int = 10,
+    bar: float = OWN_EVIDENCE_SHOWN,
     groups: list[tuple[np.ndarray, np.ndarray]] | None = None,
     group_scores: np.ndarray | None = None,
     n_jobs: int | None = None,
@@ -202,9 +225,12 @@ def adopt_evidence_groups(
     threshold : float, default=0.5
     min_accounts : int, default=10
         Smaller evidence groups are not weighed.
+    bar : float, default=OWN_EVIDENCE_SHOWN
+        The ``e(a)`` from which an account shows. :func:`acctgraph.detect`
+        weighs the groups of each of :data:`EVIDENCE_BARS` in turn.
     groups : list of (accounts, attributes), optional
-        What ``find_evidence_groups(graph, roles, min_accounts=min_accounts)``
-        gives, where found already: it needs no communities, so
+        What ``find_evidence_groups(graph, roles, min_accounts=min_accounts,
+        bar=bar)`` gives, where found already: it needs no communities, so
         :func:`acctgraph.detect` finds the groups while Leiden runs.
     group_scores : ndarray, optional
         What :func:`.score_groups` gives for ``groups``, where scored
@@ -227,7 +253,7 @@ def adopt_evidence_groups(
     # 33 of them flagged.
     unflagged = scores.account_features["score"].to_numpy() < threshold
     if groups is None:
-        groups = find_evidence_groups(graph, roles, min_accounts=min_accounts)
+        groups = find_evidence_groups(graph, roles, min_accounts=min_accounts, bar=bar)
     weighed = [
         i
         for i, (accounts, _) in enumerate(groups)
