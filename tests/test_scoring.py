@@ -798,6 +798,19 @@ def test_the_split_reuses_an_earlier_peeling_only_for_unchanged_communities(monk
     expected = splitting.split_on_evidence(graph, changed, changed_scores)
     np.testing.assert_array_equal(split[0].account_community, expected[0].account_community)
     pd.testing.assert_frame_equal(split[1].clusters, expected[1].clusters, check_exact=True)
+    # Peeled before it is scored, a partition's every community of twice
+    # min_accounts accounts is peeled, those scoring over the threshold too;
+    # the split takes the blocks of those under it from there.
+    unscored = splitting.peel_candidates(graph, fine, None)
+    size = np.bincount(fine.account_community[fine.account_community >= 0])
+    np.testing.assert_array_equal(unscored.labels, np.flatnonzero(size >= 20))
+    flagged = np.flatnonzero(fine_scores.clusters["score"].to_numpy() >= 0.5)
+    assert np.isin(flagged, unscored.labels).any()
+    assert set(earlier.labels) < set(unscored.labels)
+    split = splitting.split_on_evidence(graph, fine, fine_scores, earlier=unscored)
+    expected = splitting.split_on_evidence(graph, fine, fine_scores)
+    np.testing.assert_array_equal(split[0].account_community, expected[0].account_community)
+    pd.testing.assert_frame_equal(split[1].clusters, expected[1].clusters, check_exact=True)
 
 
 def test_scoring_in_worker_processes_gives_the_one_process_scores(monkeypatch, caplog):
@@ -826,26 +839,43 @@ def test_scoring_in_worker_processes_gives_the_one_process_scores(monkeypatch, c
 
 def test_detect_scores_alike_in_one_process_and_in_several(monkeypatch):
     # With several processes the scoring runs in parts, and the split's
-    # peeling in a worker beside adopting and merging: the same result.
+    # peeling in a worker beside adopting and merging (beside the scoring
+    # too, where that runs in one process): the same result.
     from acctgraph import parallel, pipeline
     from acctgraph.scoring import score
 
     started = []
+    peeled_with = []
 
     def counted(function, *args):
         started.append(function.__name__)
+        if function.__name__ == "_peel_candidates":
+            peeled_with.append(args[2])  # the scores; None before the scoring
         return parallel.start_in_worker(function, *args)
 
     monkeypatch.setattr(pipeline, "start_in_worker", counted)
     world = ag.synth.make_world(3_000, seed=5, farm_ips=(2, 5))
     one = ag.detect(world.events, accounts=world.accounts, n_jobs=1)
     assert started == []
+    # The scoring in parts, the peeling after it.
     monkeypatch.setattr(score, "PARALLEL_MIN_LINKS", 0)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_LINKS", 0)
     two = ag.detect(world.events, accounts=world.accounts, n_jobs=2)
     assert started == ["_find_candidates", "_peel_candidates"]
+    assert isinstance(peeled_with[-1], score.Scores)
     pd.testing.assert_frame_equal(two.accounts, one.accounts, check_exact=True)
     pd.testing.assert_frame_equal(two.clusters, one.clusters, check_exact=True)
     assert one.accounts["flagged"].sum() > 0
+    # The scoring in one process, the peeling of every large community
+    # started before it.
+    monkeypatch.setattr(score, "PARALLEL_MIN_LINKS", 5_000_000)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_LINKS", 5_000_000)
+    started.clear()
+    early = ag.detect(world.events, accounts=world.accounts, n_jobs=2)
+    assert started == ["_find_candidates", "_peel_candidates"]
+    assert peeled_with[-1] is None
+    pd.testing.assert_frame_equal(early.accounts, one.accounts, check_exact=True)
+    pd.testing.assert_frame_equal(early.clusters, one.clusters, check_exact=True)
     # The worker beside Leiden found every kind of candidate here.
     graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
     found = pipeline._find_candidates(graph, ag.scoring.KindRoles(), 1, 10, True, True)

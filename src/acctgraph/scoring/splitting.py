@@ -15,7 +15,9 @@ depends on its own nodes alone, and the steps before the split (adopting
 blocks, merging groups) change few communities, so the pipeline peels
 Leiden's communities in a worker beside those steps, which keep one core,
 and the split peels only the communities they changed; its result is the
-same either way. Not on graphs of ``pipeline.SPLIT_BESIDE_MAX_EDGES``
+same either way. Where the scoring of Leiden's communities runs in one
+process too, the worker starts before it and peels every community large
+enough, scored high or low (``scores=None``). Not on graphs of ``pipeline.SPLIT_BESIDE_MAX_EDGES``
 edges or more, whose communities the split peels in parallel itself.
 """
 
@@ -55,7 +57,7 @@ class PeeledCandidates:
 def peel_candidates(
     graph: AttributeGraph,
     communities: Communities,
-    scores: Scores,
+    scores: Scores | None,
     *,
     threshold: float = 0.5,
     min_accounts: int = 10,
@@ -77,8 +79,11 @@ def peel_candidates(
     ----------
     graph : AttributeGraph
     communities : Communities
-    scores : Scores
-        The scores of ``communities``.
+    scores : Scores or None
+        The scores of ``communities``; None peels every community of at
+        least twice ``min_accounts`` accounts, whatever it scores (the
+        pipeline peels them so before it has scored them, and the split
+        then takes the blocks of those under ``threshold``).
     threshold : float, default=0.5
     min_accounts : int, default=10
         The fewest accounts a block may hold.
@@ -94,8 +99,11 @@ def peel_candidates(
         communities.account_community[communities.account_community >= 0],
         minlength=communities.n_communities,
     )
-    community_score = scores.clusters["score"].to_numpy()
-    candidates = np.flatnonzero((community_score < threshold) & (size >= 2 * min_accounts))
+    large = size >= 2 * min_accounts
+    if scores is None:
+        candidates = np.flatnonzero(large)
+    else:
+        candidates = np.flatnonzero((scores.clusters["score"].to_numpy() < threshold) & large)
     blocks: dict[int, DenseBlock] = {}
     to_peel = candidates
     if earlier is not None and earlier.min_accounts == min_accounts:
