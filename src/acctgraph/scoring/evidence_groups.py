@@ -81,7 +81,9 @@ __all__ = ["EVIDENCE_BARS", "OWN_EVIDENCE_SHOWN", "adopt_evidence_groups", "find
 # the module docstring's sweep, 0.5 flags no innocent account more; on the
 # 56 of them rerun, 0.4 took few_proxies_unique_cards (seeds 1-3) from F1
 # 0.885/0.899/0.864 to 0.903/0.942/0.918 but flagged a household
-# (few_proxies, 5,000 accounts, seed 8), and 0.6 left 0.784/0.695/0.772.
+# (few_proxies, 5,000 accounts, seed 8), and 0.6 left 0.784/0.695/0.772
+# (each as the only bar, on the code of then; 0.4 as a second bar since
+# session 48: EVIDENCE_BARS).
 OWN_EVIDENCE_SHOWN = 0.5
 # The bars at which acctgraph.detect finds evidence groups and weighs them,
 # in turn: those of accounts showing 0.5, then those of accounts showing
@@ -94,9 +96,9 @@ OWN_EVIDENCE_SHOWN = 0.5
 # lower the medians its group is scored by: in few_proxies_all_at_once
 # (10,000 accounts, seed 4) the group of 61 farm accounts at 0.5 scores
 # 0.551 (58 flagged), and at 0.4, with 12 farm accounts and 2 households
-# more, 0.403 (none flagged). Weighed second, a group at 0.4 is adopted
-# only where it scores above the clusters its accounts are in by then,
-# the 0.5 groups adopted included. Measured in session 48 with
+# more, 0.403 (none flagged). Weighed second, a group at 0.4 is weighed
+# against the clusters its accounts are in by then, the groups adopted at
+# 0.5 included, as any group is against the communities it came from. Measured in session 48 with
 # benchmarks/sweep_quality.py against 0.5 alone:
 # - the 139-world sweep: F1 up in 5, down in none, nothing innocent
 #   flagged more (8 households). few_proxies_unique_cards (10,000

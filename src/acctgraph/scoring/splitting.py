@@ -17,8 +17,9 @@ Leiden's communities in a worker beside those steps, which keep one core,
 and the split peels only the communities they changed; its result is the
 same either way. Where the scoring of Leiden's communities runs in one
 process too, the worker starts before it and peels every community large
-enough, scored high or low (``scores=None``). Not on graphs of ``pipeline.SPLIT_BESIDE_MAX_EDGES``
-edges or more, whose communities the split peels in parallel itself.
+enough, scored high or low (``scores=None``). Not on graphs of
+``pipeline.SPLIT_BESIDE_MAX_EDGES`` edges or more, whose communities the
+split peels in parallel itself.
 """
 
 from __future__ import annotations
