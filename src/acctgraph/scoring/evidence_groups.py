@@ -119,7 +119,14 @@ OWN_EVIDENCE_SHOWN = 0.5
 # households flagged. Lower bars let households in: 0.38 took
 # every knob (seed 1) to 0.769 and 0.35 (seed 3) to 0.000, 8 innocent
 # accounts in the farm's group holding it at 0.482; 0.42 and 0.45 gain
-# less (unique cards 0.960/0.942/0.940 at 0.45).
+# less (unique cards 0.960/0.942/0.940 at 0.45). Measured against the two
+# bars and not kept: a third at 0.35 (139 worlds: F1 up in 2, by 0.004 at
+# most, one household flagged more; seeds 4-8 unchanged); bars of 0.5,
+# 0.45 and 0.4 (every knob seed 1 0.824 to 0.832, nothing else); at the
+# second bar, an attribute linking where a third of its holders show
+# rather than half (unique cards seeds 1-2 0.968/0.958 to 0.980/0.961, but
+# 3 innocent accounts flagged more over the two plans and small share
+# seed 8 0.966 to 0.958).
 EVIDENCE_BARS = (OWN_EVIDENCE_SHOWN, 0.4)
 
 
