@@ -691,3 +691,34 @@ def test_a_worker_s_result_and_its_error_reach_the_caller():
         RuntimeError, match="_exit's worker process ended without a result .exit code 3."
     ):
         wait()
+
+
+def test_the_first_block_is_peeled_in_rounds_where_no_spare_is_peeled(monkeypatch):
+    # With an IP kind no spare block is peeled, and the graph's dense block
+    # is peeled in rounds above ROUNDS_ABOVE_NODES nodes (one node at a
+    # time, it was most of the run at 10,000 accounts). Without one, spare
+    # blocks are peeled, and one node at a time up to EXACT_BELOW_NODES, as
+    # FRAUDAR's benchmark measured them.
+    from acctgraph import pipeline
+
+    asked = []
+    peel = blocks.find_dense_blocks
+
+    def recorded(graph, **kwargs):
+        asked.append((kwargs["n_blocks"], kwargs["exact_below"]))
+        return peel(graph, **kwargs)
+
+    monkeypatch.setattr(pipeline, "find_dense_blocks", recorded)
+    world = ag.synth.make_world(2_000, seed=1)
+    ag.detect(world.events, accounts=world.accounts, n_jobs=1)
+    ag.detect(_block_in_background(seed=6, p=0.06, n_block=200), n_jobs=1)
+    spares = pipeline.SPARE_BLOCKS
+    assert asked == [(1, pipeline.ROUNDS_ABOVE_NODES), (1 + spares, blocks.EXACT_BELOW_NODES)]
+    assert pipeline.ROUNDS_ABOVE_NODES < blocks.EXACT_BELOW_NODES
+
+    # In rounds, the first block of a small world is still its farm.
+    graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+    (block,) = peel(graph, n_blocks=1, exact_below=pipeline.ROUNDS_ABOVE_NODES)
+    ids = np.asarray(graph.links.account_ids)[block.accounts]
+    role = world.truth.set_index("account_id").loc[ids, "role"]
+    assert len(block.accounts) >= 20 and (role == "farm").all()

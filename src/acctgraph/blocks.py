@@ -53,6 +53,7 @@ from .graph import AttributeGraph
 from .parallel import check_n_jobs, forked_processes, run_in_parts
 
 __all__ = [
+    "EXACT_BELOW_NODES",
     "EXACT_MAX_EDGES",
     "PARALLEL_MIN_PEEL_EDGES",
     "DenseBlock",
@@ -75,6 +76,10 @@ PARALLEL_MIN_PEEL_EDGES = 5_000_000
 # adversarial benchmark's block of 1,000 accounts sharing the same 10,000
 # devices (11,000 nodes, 10M edges) took 19.9 s one node at a time.
 EXACT_MAX_EDGES = 500_000
+
+# Graphs of at most this many nodes (and EXACT_MAX_EDGES edges) are peeled
+# one node at a time by find_dense_blocks unless told otherwise.
+EXACT_BELOW_NODES = 50_000
 
 # Links read at a time when finding the edges inside communities (see
 # _edges_within).
@@ -112,7 +117,7 @@ def find_dense_blocks(
     n_blocks: int = 3,
     min_accounts: int = 10,
     epsilon: float = 0.05,
-    exact_below: int = 50_000,
+    exact_below: int = EXACT_BELOW_NODES,
 ) -> list[DenseBlock]:
     """Peel up to ``n_blocks`` dense blocks off the graph, densest first.
 
@@ -125,7 +130,7 @@ def find_dense_blocks(
         Peeling stops at a block with fewer accounts.
     epsilon : float, default=0.05
         Slack of the round-based peeling on large graphs.
-    exact_below : int, default=50_000
+    exact_below : int, default=EXACT_BELOW_NODES (50,000)
         Graphs of at most this many nodes (and :data:`EXACT_MAX_EDGES`
         edges) are peeled one node at a time; larger ones in rounds, and the
         densest set the rounds met is then refined one node at a time where

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import PARALLEL_MIN_PEEL_EDGES, DenseBlock, find_dense_blocks
+from .blocks import EXACT_BELOW_NODES, PARALLEL_MIN_PEEL_EDGES, DenseBlock, find_dense_blocks
 from .communities import LEIDEN_BACKENDS, Communities, check_n_jobs, find_communities
 from .exceptions import ConfigError
 from .graph import AttributeGraph, build_graph
@@ -65,6 +65,21 @@ logger = logging.getLogger(__name__)
 # 1M accounts (3.6M edges) the worker took the scoring stage from
 # 7.61-8.05 s to 7.22-7.60 s (three runs each, in turns).
 SPLIT_BESIDE_MAX_EDGES = PARALLEL_MIN_PEEL_EDGES
+# Graph nodes above which the dense blocks are peeled in rounds first (see
+# find_dense_blocks' exact_below), where no spare block is peeled: one node
+# at a time, the whole graph of 10,000 accounts (23,000 nodes) took 0.05-
+# 0.13 s, in rounds 0.005-0.013 s, and the run 0.42-0.43 s against 0.31 s,
+# the worker beside Leiden having been the wait. The block found can differ
+# (few_proxies, 10,000 accounts, seed 1: 400 accounts at density 1.03 in
+# rounds, 963 at 1.14 one node at a time; baseline and camouflage: the
+# same), and no F1 or average precision moved over the 139 worlds of
+# benchmarks/sweep_quality.py, the combined worlds' seeds 4-8 and the main
+# table's worlds at 20,000 accounts (seeds 1-4), whose graphs were above
+# 50,000 nodes already (session 48). Where spare blocks take the place of
+# those passed over (data without an IP kind, FRAUDAR's benchmark), the
+# graph is peeled one node at a time up to EXACT_BELOW_NODES (50,000), as
+# in rounds the spares differ (density 1.303 against 1.395).
+ROUNDS_ABOVE_NODES = 5_000
 
 # The stages of a run, in the order data flows through them.
 STAGES = ("ingest", "graph", "communities", "blocks", "scoring", "results")
@@ -428,6 +443,7 @@ def _run_stages(
         config.min_cluster_size,
         config.card_groups,
         config.evidence_groups,
+        EXACT_BELOW_NODES if spare else ROUNDS_ABOVE_NODES,
     )
     # The candidate clusters (dense blocks, card groups, evidence groups)
     # need only the graph, so they are found in a worker beside the
@@ -614,13 +630,15 @@ def _find_candidates(
     min_cluster_size: int,
     card_groups: bool,
     evidence_groups: bool,
+    exact_below: int = EXACT_BELOW_NODES,
 ) -> _Candidates:
     """The blocks stage: ``n_blocks`` dense blocks (:func:`find_dense_blocks`)
     as :func:`adopt_dense_blocks` weighs them (:func:`prepare_blocks`), and
     where their steps are on, the card groups and evidence groups that
     :func:`adopt_card_groups` and :func:`adopt_evidence_groups` weigh (the
     evidence groups at each bar of :data:`EVIDENCE_BARS`), each scored alone
-    (:func:`score_groups`).
+    (:func:`score_groups`). ``exact_below``: the graph nodes up to which
+    the blocks are peeled one node at a time (see ROUNDS_ABOVE_NODES).
 
     None of it needs the communities, and in a worker beside Leiden it costs
     the run nothing: at 1M accounts the blocks' trimming and growing took
@@ -630,7 +648,9 @@ def _find_candidates(
     results 0.4 s to compute them.
     """
     min_accounts = max(10, min_cluster_size)
-    blocks = find_dense_blocks(graph, n_blocks=n_blocks, min_accounts=min_accounts)
+    blocks = find_dense_blocks(
+        graph, n_blocks=n_blocks, min_accounts=min_accounts, exact_below=exact_below
+    )
     prepared = prepare_blocks(graph, blocks, roles=roles, min_cluster_size=min_cluster_size)
     card = find_card_groups(graph, roles) if card_groups else []
     # Weighed only where the data has an IP kind (see adopt_evidence_groups).
