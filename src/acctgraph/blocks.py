@@ -118,6 +118,7 @@ def find_dense_blocks(
     min_accounts: int = 10,
     epsilon: float = 0.05,
     exact_below: int = EXACT_BELOW_NODES,
+    refine_below: int | None = None,
 ) -> list[DenseBlock]:
     """Peel up to ``n_blocks`` dense blocks off the graph, densest first.
 
@@ -134,7 +135,13 @@ def find_dense_blocks(
         Graphs of at most this many nodes (and :data:`EXACT_MAX_EDGES`
         edges) are peeled one node at a time; larger ones in rounds, and the
         densest set the rounds met is then refined one node at a time where
-        it is within both bounds.
+        it is within ``refine_below`` nodes and :data:`EXACT_MAX_EDGES`
+        edges.
+    refine_below : int, optional
+        Default ``exact_below``. :func:`acctgraph.detect` peels in rounds
+        above 5,000 nodes where it peels no spare block, and refines the
+        rounds' set up to :data:`EXACT_BELOW_NODES`, as it did when graphs
+        of up to that many nodes were peeled one node at a time.
 
     Returns
     -------
@@ -152,7 +159,13 @@ def find_dense_blocks(
         if len(src) == 0:
             break
         nodes, density = _densest(
-            src, dst, weight, n_acc + links.n_attributes, epsilon, exact_below
+            src,
+            dst,
+            weight,
+            n_acc + links.n_attributes,
+            epsilon,
+            exact_below,
+            exact_below if refine_below is None else refine_below,
         )
         nodes, density = _densest_component(src, dst, weight, nodes, n_acc + links.n_attributes)
         accounts = nodes[nodes < n_acc]
@@ -307,6 +320,7 @@ def _peel_part(
             len(nodes),
             epsilon,
             exact_below,
+            exact_below,
         )
         found = nodes[found]
         accounts = found[found < n_acc]
@@ -322,6 +336,7 @@ def _densest(
     n_nodes: int,
     epsilon: float,
     exact_below: int,
+    refine_below: int,
 ) -> tuple[np.ndarray, float]:
     """The densest node set met while peeling; returns (sorted nodes, density)."""
     alive = np.zeros(n_nodes, dtype=bool)
@@ -331,7 +346,7 @@ def _densest(
         nodes, density = _peel_in_rounds(src, dst, weight, n_nodes, epsilon)
         # The one-at-a-time peeling then refines the rounds' densest set
         # where it is small enough, and keeps whichever is denser.
-        if len(nodes) > exact_below:
+        if len(nodes) > refine_below:
             return nodes, density
         inside = np.zeros(n_nodes, dtype=bool)
         inside[nodes] = True

@@ -66,19 +66,22 @@ logger = logging.getLogger(__name__)
 # 7.61-8.05 s to 7.22-7.60 s (three runs each, in turns).
 SPLIT_BESIDE_MAX_EDGES = PARALLEL_MIN_PEEL_EDGES
 # Graph nodes above which the dense blocks are peeled in rounds first (see
-# find_dense_blocks' exact_below), where no spare block is peeled: one node
-# at a time, the whole graph of 10,000 accounts (23,000 nodes) took 0.05-
-# 0.13 s, in rounds 0.005-0.013 s, and the run 0.42-0.43 s against 0.31 s,
-# the worker beside Leiden having been the wait. The block found can differ
-# (few_proxies, 10,000 accounts, seed 1: 400 accounts at density 1.03 in
-# rounds, 963 at 1.14 one node at a time; baseline and camouflage: the
-# same), and no F1 or average precision moved over the 139 worlds of
-# benchmarks/sweep_quality.py, the combined worlds' seeds 4-8 and the main
-# table's worlds at 20,000 accounts (seeds 1-4), whose graphs were above
-# 50,000 nodes already (session 48). Where spare blocks take the place of
-# those passed over (data without an IP kind, FRAUDAR's benchmark), the
-# graph is peeled one node at a time up to EXACT_BELOW_NODES (50,000), as
-# in rounds the spares differ (density 1.303 against 1.395).
+# find_dense_blocks' exact_below), where no spare block is peeled; the
+# rounds' densest set is then refined one node at a time up to
+# EXACT_BELOW_NODES, as before. Peeled one node at a time, the graph of the
+# bench world of 10,000 accounts took 0.05-0.13 s in the worker beside
+# Leiden (0.04 s), and the blocks stage was the wait for it: the run took
+# 0.41-0.42 s against 0.30-0.31 s now (session 48). The block found can
+# differ (few_proxies, 10,000 accounts, seed 1: 400 accounts at density
+# 1.03, against 963 at 1.14; the same in baseline and camouflage, and in
+# the bench worlds of 10,000 and 100,000 accounts), and no F1 or average
+# precision moved over the 139 worlds of benchmarks/sweep_quality.py, the
+# combined worlds' seeds 4-8, the main table's worlds at 20,000 accounts
+# (seeds 1-4) and every world at 100,000 (seeds 1-2). Where spare blocks
+# take the place of those passed over (data without an IP kind, FRAUDAR's
+# benchmark), the graph is peeled one node at a time up to
+# EXACT_BELOW_NODES (50,000), as in rounds the spares differ (density
+# 1.303 against 1.395).
 ROUNDS_ABOVE_NODES = 5_000
 
 # The stages of a run, in the order data flows through them.
@@ -648,8 +651,14 @@ def _find_candidates(
     results 0.4 s to compute them.
     """
     min_accounts = max(10, min_cluster_size)
+    # The rounds' densest set is refined one node at a time up to
+    # EXACT_BELOW_NODES either way (see ROUNDS_ABOVE_NODES).
     blocks = find_dense_blocks(
-        graph, n_blocks=n_blocks, min_accounts=min_accounts, exact_below=exact_below
+        graph,
+        n_blocks=n_blocks,
+        min_accounts=min_accounts,
+        exact_below=exact_below,
+        refine_below=EXACT_BELOW_NODES,
     )
     prepared = prepare_blocks(graph, blocks, roles=roles, min_cluster_size=min_cluster_size)
     card = find_card_groups(graph, roles) if card_groups else []
