@@ -722,3 +722,17 @@ def test_the_first_block_is_peeled_in_rounds_where_no_spare_is_peeled(monkeypatc
     ids = np.asarray(graph.links.account_ids)[block.accounts]
     role = world.truth.set_index("account_id").loc[ids, "role"]
     assert len(block.accounts) >= 20 and (role == "farm").all()
+
+
+def test_the_rounds_densest_set_is_refined_up_to_its_own_bound():
+    # Peeled in rounds, the densest set met is refined one node at a time
+    # where it has at most refine_below nodes (exact_below by default).
+    world = ag.synth.make_world(3_000, seed=1)
+    graph = build_graph(ag.load_links(world.events, accounts=world.accounts))
+    whole = find_dense_blocks(graph, n_blocks=1)  # one node at a time
+    refined = find_dense_blocks(graph, n_blocks=1, exact_below=100, refine_below=10**6)
+    rounds = find_dense_blocks(graph, n_blocks=1, exact_below=100)
+    np.testing.assert_array_equal(refined[0].accounts, whole[0].accounts)
+    assert refined[0].density == whole[0].density
+    assert rounds[0].density < refined[0].density
+    assert len(rounds[0].accounts) > len(refined[0].accounts)
