@@ -705,7 +705,7 @@ def test_the_first_block_is_peeled_in_rounds_where_no_spare_is_peeled(monkeypatc
     peel = blocks.find_dense_blocks
 
     def recorded(graph, **kwargs):
-        asked.append((kwargs["n_blocks"], kwargs["exact_below"]))
+        asked.append((kwargs["n_blocks"], kwargs["exact_below"], kwargs["refine_below"]))
         return peel(graph, **kwargs)
 
     monkeypatch.setattr(pipeline, "find_dense_blocks", recorded)
@@ -713,12 +713,15 @@ def test_the_first_block_is_peeled_in_rounds_where_no_spare_is_peeled(monkeypatc
     ag.detect(world.events, accounts=world.accounts, n_jobs=1)
     ag.detect(_block_in_background(seed=6, p=0.06, n_block=200), n_jobs=1)
     spares = pipeline.SPARE_BLOCKS
-    assert asked == [(1, pipeline.ROUNDS_ABOVE_NODES), (1 + spares, blocks.EXACT_BELOW_NODES)]
+    exact = blocks.EXACT_BELOW_NODES
+    assert asked == [(1, pipeline.ROUNDS_ABOVE_NODES, exact), (1 + spares, exact, exact)]
     assert pipeline.ROUNDS_ABOVE_NODES < blocks.EXACT_BELOW_NODES
 
     # In rounds, the first block of a small world is still its farm.
     graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
-    (block,) = peel(graph, n_blocks=1, exact_below=pipeline.ROUNDS_ABOVE_NODES)
+    (block,) = peel(
+        graph, n_blocks=1, exact_below=pipeline.ROUNDS_ABOVE_NODES, refine_below=exact
+    )
     ids = np.asarray(graph.links.account_ids)[block.accounts]
     role = world.truth.set_index("account_id").loc[ids, "role"]
     assert len(block.accounts) >= 20 and (role == "farm").all()
