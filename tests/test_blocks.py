@@ -719,9 +719,7 @@ def test_the_first_block_is_peeled_in_rounds_where_no_spare_is_peeled(monkeypatc
 
     # In rounds, the first block of a small world is still its farm.
     graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
-    (block,) = peel(
-        graph, n_blocks=1, exact_below=pipeline.ROUNDS_ABOVE_NODES, refine_below=exact
-    )
+    (block,) = peel(graph, n_blocks=1, exact_below=pipeline.ROUNDS_ABOVE_NODES, refine_below=exact)
     ids = np.asarray(graph.links.account_ids)[block.accounts]
     role = world.truth.set_index("account_id").loc[ids, "role"]
     assert len(block.accounts) >= 20 and (role == "farm").all()
