@@ -63,7 +63,11 @@ def test_accounts_and_clusters_agree(small_world, small_result):
     assert accounts["account_id"].is_unique
     sizes = accounts.loc[accounts["cluster_id"] >= 0].groupby("cluster_id").size()
     assert sizes.to_dict() == clusters.set_index("cluster_id")["n_accounts"].to_dict()
-    assert (accounts.loc[accounts["cluster_id"] < 0, "score"] == 0).all()
+    # Outside clusters, an account's score is its own behaviour's alone,
+    # under the default threshold.
+    alone = accounts.loc[accounts["cluster_id"] < 0]
+    assert (alone["score"] == 0.1 * alone["own_behaviour"]).all()
+    assert (alone["score"] <= 0.1).all() and not alone["flagged"].any()
     assert (accounts["flagged"] == (accounts["score"] >= small_result.threshold)).all()
 
 

@@ -126,5 +126,7 @@ def _check_invariants(result):
     sizes = in_cluster.groupby("cluster_id").size()
     assert sizes.to_dict() == dict(zip(clusters["cluster_id"], clusters["n_accounts"], strict=True))
     assert clusters["cluster_id"].tolist() == list(range(len(clusters)))
-    assert (accounts.loc[accounts["cluster_id"] < 0, "score"] == 0).all()
+    # Outside clusters, only the account's own behaviour scores it.
+    alone = accounts[accounts["cluster_id"] < 0]
+    assert (alone["score"] == 0.1 * alone["own_behaviour"]).all()
     assert np.isfinite(clusters.filter(like="contrib_").to_numpy()).all()

@@ -7,13 +7,18 @@ Output columns (public contract)
 ===============  =========================================================
 account_id       str
 cluster_id       int64; -1 for an account in no cluster
-score            float in [0, 1]: cluster score * sqrt(membership) * fit
+score            float in [0, 1]: cluster score * sqrt(membership) * fit,
+                 or 0.1 * own_behaviour where that is more (which ranks
+                 the accounts below the default threshold, never flags
+                 one at it; see "Below the flag bar" in scoring.features)
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
                  evidence (IP rotation, ASN spread, volume) it shows itself;
                  0 where it stands on a crowd's attribute (an office's
                  card) and on none the cluster's typical members hold
+own_behaviour    float in [0, 1]: the account's own volume and ASN spread,
+                 whatever its cluster: sqrt of the product of their signals
 footing          float in [0, 1]: share of its shared attributes that its
                  cluster owns (held by 3 or more accounts, 90% of them
                  members); part of ``fit`` only where the data has no IP kind
@@ -89,6 +94,7 @@ from .exceptions import ConfigError, InputFileError, OutputError, UnknownCluster
 from .graph import AttributeGraph
 from .ingest import DAY_NS
 from .scoring import FEATURE_WEIGHTS, Scores
+from .scoring.features import OWN_BEHAVIOUR_TOP, own_behaviour
 
 if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
     import networkx as nx
@@ -522,6 +528,9 @@ def build_result(
     pool.shutdown(wait=False)
 
     af = scores.account_features
+    own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
+    # Only here, after scoring's own steps have judged accounts by their clusters.
+    score = np.maximum(af["score"].to_numpy(), OWN_BEHAVIOUR_TOP * own)
     first_seen, last_seen = links.account_seen
     # Converted once, for the accounts frame and cluster_links.
     account_text = links.account_id_text
@@ -529,10 +538,11 @@ def build_result(
         {
             "account_id": pd.array(account_text, dtype="str"),
             "cluster_id": account_cluster.astype(np.int64),
-            "score": af["score"].to_numpy(),
-            "flagged": af["score"].to_numpy() >= threshold,
+            "score": score,
+            "flagged": score >= threshold,
             "membership": af["membership"].to_numpy(),
             "fit": af["fit"].to_numpy(),
+            "own_behaviour": own,
             "footing": af["footing"].to_numpy(),
             "n_ips": af["n_ips"].to_numpy(dtype=np.int64),
             "n_asns": af["n_asns"].to_numpy(dtype=np.int64),

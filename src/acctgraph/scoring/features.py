@@ -376,6 +376,28 @@ send farm volumes, so their fit is low. Fit therefore counts in full and
 membership under a square root, which keeps farm accounts a little short on
 both (8 proxy IPs, half the typical shared weight) above the threshold.
 
+Below the flag bar: the account's own behaviour
+~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+The score above is 0 outside clusters and near 0 in a crowd's cluster, so
+the accounts no cluster flags come in no useful order: a farm account that
+Leiden left among households (its proxy IPs shared with no other farm
+account, only with the households whose home IPs the network resells)
+scores 0.001-0.005 like the thousands of households around it. Its own
+behaviour still shows: it sends a farm's volume from several networks.
+The results therefore report each account's score as at least
+``OWN_BEHAVIOUR_TOP * own(a)`` (:func:`own_behaviour`)::
+
+    own(a) = sqrt(s_volume(a) * s_asn_spread(a))
+
+with the account's own activity over the population's median and its own
+ASNs squashed as the cluster features are (volume from 1 to 20 times the
+median, ASNs from 1 to 8). The product asks for both: a developer's heavy
+use from one or two cloud networks, or a commuter's two networks at a
+household's volume, give little. ``OWN_BEHAVIOUR_TOP`` (0.1) keeps the
+ranking below the default threshold, so no account is flagged on its own
+behaviour at thresholds above 0.1, and scoring's own steps (adopting,
+merging, attaching) never see it; without an ASN kind it is 0.
+
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
 (:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
@@ -431,11 +453,13 @@ __all__ = [
     "CORE_MEMBERSHIP_WITHOUT_IPS",
     "FEATURE_WEIGHTS",
     "KindRoles",
+    "OWN_BEHAVIOUR_TOP",
     "OWN_IPS_VOLUME",
     "STAND_IN_FEATURES",
     "core_membership",
     "effective_bias",
     "footing_counts",
+    "own_behaviour",
     "sends_its_volume",
 ]
 
@@ -464,6 +488,9 @@ STAND_IN_FEATURES = ("footing", "owned")
 # without an IP kind in the data; see "Membership" in the module docstring.
 CORE_MEMBERSHIP = 0.8
 CORE_MEMBERSHIP_WITHOUT_IPS = 0.5
+# Highest account score that an account's own behaviour gives it, below
+# every flag at the default threshold (see "Below the flag bar").
+OWN_BEHAVIOUR_TOP = 0.1
 # Share of its cluster's median activity at which an account's volume counts in full.
 _VOLUME_FIT_LEVEL = 0.5
 # Most an account's volume can show of its cluster's, past full: the surplus
@@ -685,6 +712,26 @@ def _own_evidence(
     if footing is not None:
         own["footing"] = footing
     return own
+
+
+def own_behaviour(n_asns: np.ndarray, activity: np.ndarray) -> np.ndarray:
+    """Each account's own farm-like behaviour in [0, 1]: the geometric mean
+    of its volume's and its ASN spread's signals (see "Below the flag bar"
+    in the module docstring); 0 for every account without ASNs.
+
+    Parameters
+    ----------
+    n_asns : ndarray of int
+        Distinct ASNs each account used.
+    activity : ndarray
+        Each account's activity, its requests on its busiest kind.
+
+    Returns
+    -------
+    ndarray of float
+    """
+    volume = _signal(activity / _population_activity(activity), *_LOG_SQUASH["volume"])
+    return np.sqrt(volume * _signal(n_asns, *_LOG_SQUASH["asn_spread"]))
 
 
 def sends_its_volume(
