@@ -407,8 +407,9 @@ of 25, down in none; at 100,000 accounts (16 worlds, seeds 1-2) unique
 cards 0.958 / 0.954 to 0.983 / 0.982, every knob 0.849 / 0.846 to 0.887 /
 0.889, nothing else moved; the main worlds at 20,000 (seeds 1-4)
 unchanged. Other forms, by AP from the same clusters (10,000 accounts,
-seeds 1-3 and 4-8): a top of 0.02 or 0.05 gains less (unique cards, seed
-3: 0.933 and 0.979 against 0.980), 0.2 no more than 0.1 and 0.4 lowered
+seeds 1-3 and 4-8): a top of 0.01 or 0.05 gains less (unique cards, seed
+3: 0.933 and 0.979 against 0.980; seed 4 at 0.02: 0.962 against 0.970),
+0.2 no more than 0.1 and 0.4 lowered
 small share's AP (seed 5: 1.000 to 0.990); the geometric mean with the
 IP rotation's signal too, or plain means of the three, gained less
 (seed 3 at a top of 0.05: 0.955, 0.974, against 0.979 for volume and
