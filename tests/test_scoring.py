@@ -1671,3 +1671,27 @@ def test_a_farm_left_among_households_ranks_above_them(monkeypatch):
     alone = ranked.accounts[ranked.accounts["cluster_id"] == -1]
     assert len(alone) > 0
     np.testing.assert_allclose(alone["score"], 0.1 * alone["own_behaviour"])
+
+
+def test_a_member_sending_a_sliver_of_its_farm_volume_does_not_fit(monkeypatch):
+    # few_proxies (3,000 accounts, seed 6): a household whose home IP the
+    # farm's proxies resell, on 5 IPs in 3 networks, shows the farm
+    # cluster's rotation and spread but sends 109 requests, 0.05 of its
+    # median member's; it fitted at 0.55 and was flagged in a cluster of
+    # 0.965. Flagged farm accounts send 0.26 of that median or more.
+    world = few_proxies_world(3_000, seed=6)
+    gated = ag.detect(world.events, accounts=world.accounts)
+    monkeypatch.setattr(ag.scoring.features, "LEAST_VOLUME_SHARE", 0.0)
+    ungated = ag.detect(world.events, accounts=world.accounts)
+    after, before = (ag.evaluate(r, world.truth) for r in (gated, ungated))
+    assert innocents_flagged(before, but="farm") == 1
+    assert innocents_flagged(after, but="farm") == 0
+    assert after["flagged_by_role"]["farm"] == before["flagged_by_role"]["farm"]
+    # Every gated member sends under a tenth of its cluster's median
+    # member's requests, and every one it left flagged at least that.
+    accounts = gated.accounts
+    median = gated.clusters.set_index("cluster_id")["volume"].reindex(accounts["cluster_id"])
+    share = accounts["activity"].to_numpy() / (median.to_numpy() * np.median(accounts["activity"]))
+    clustered = accounts["cluster_id"].to_numpy() >= 0
+    assert (accounts["fit"].to_numpy()[clustered & (share < 0.1)] == 0).all()
+    assert (share[accounts["flagged"].to_numpy()] >= 0.1).all()

@@ -376,6 +376,26 @@ send farm volumes, so their fit is low. Fit therefore counts in full and
 membership under a square root, which keeps farm accounts a little short on
 both (8 proxy IPs, half the typical shared weight) above the threshold.
 
+A member that sends under a tenth of the requests of its cluster's median
+core member (:data:`LEAST_VOLUME_SHARE`) has ``fit = 0``, where the data
+has an IP kind: it does not do the farm's work, whatever IPs it shares.
+Households whose home IPs a farm's proxies resell, and which use a second
+proxy IP or their carrier's networks, can show the farm's rotation and
+spread in full and lack only its volume, which ``fit`` weighs at 2 of 7:
+in ``few_proxies`` (3,000 accounts, seed 6) a household sending 109
+requests from 5 IPs in 3 networks, 0.05 of its farm cluster's median,
+fitted that cluster (scored 0.965) at 0.55 and was flagged. Flagged farm
+accounts sent at least 0.19-0.37 of their cluster's median in the eight
+worlds looked at. Measured
+(session 49) against the code before: over the 139 worlds of the sweep in
+:mod:`.evidence_groups`, F1 up in 2, down in none, household accounts
+flagged 8 to 6; on seeds 4-8 of five of those worlds, at 100,000 accounts
+(16 worlds, seeds 1-2) and in the main worlds at 20,000 (seeds 1-4) no F1
+or flag moved and AP went up in 18 runs, down in none. At a share of 0.15
+the same over the sweep (14 households rather than 15 at 100,000), at 0.2
+F1 went down in 6 worlds, at 0.25 in 48. Without an IP kind ``fit`` is
+volume alone already.
+
 Below the flag bar: the account's own behaviour
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 The score above is 0 outside clusters and near 0 in a crowd's cluster, so
@@ -470,6 +490,7 @@ __all__ = [
     "CORE_MEMBERSHIP_WITHOUT_IPS",
     "FEATURE_WEIGHTS",
     "KindRoles",
+    "LEAST_VOLUME_SHARE",
     "OWN_BEHAVIOUR_TOP",
     "OWN_IPS_VOLUME",
     "STAND_IN_FEATURES",
@@ -505,6 +526,9 @@ STAND_IN_FEATURES = ("footing", "owned")
 # without an IP kind in the data; see "Membership" in the module docstring.
 CORE_MEMBERSHIP = 0.8
 CORE_MEMBERSHIP_WITHOUT_IPS = 0.5
+# Least share of its cluster's median core member's requests for a member to
+# fit its cluster at all (see "Account score").
+LEAST_VOLUME_SHARE = 0.1
 # Highest account score that an account's own behaviour gives it, below
 # every flag at the default threshold (see "Below the flag bar").
 OWN_BEHAVIOUR_TOP = 0.1

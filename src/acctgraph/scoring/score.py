@@ -461,6 +461,12 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
             & (_group_median(n_shared[core], core_comm, n_comm)[member_comm] > 0)
         )
         fit = np.where(apart, 0.0, fit)
+    if roles.ip in present:
+        # Under a tenth of its cluster's median member's requests, a member
+        # does not do the farm's work (see "Account score" in .features).
+        median_activity = raw["volume"].to_numpy()[member_comm] * population_activity
+        idle = activity[member] < features.LEAST_VOLUME_SHARE * median_activity
+        fit = np.where(idle, 0.0, fit)
     account_score = cluster_score[member_comm] * np.sqrt(membership) * fit
 
     def every_account(values: np.ndarray) -> np.ndarray:
