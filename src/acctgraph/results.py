@@ -16,7 +16,9 @@ membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
                  evidence (IP rotation, ASN spread, volume) it shows itself;
                  0 where it stands on a crowd's attribute (an office's
-                 card) and on none the cluster's typical members hold
+                 card) and on none the cluster's typical members hold,
+                 or sends under a tenth of the requests of the
+                 cluster's median core member (data with an IP kind)
 own_behaviour    float in [0, 1]: the account's own volume and ASN spread,
                  whatever its cluster: sqrt of the product of their signals
 footing          float in [0, 1]: share of its shared attributes that its
