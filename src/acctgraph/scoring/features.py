@@ -266,6 +266,17 @@ kind is unchanged: its bias is the floor below at either value (FRAUDAR's
 injection benchmark gave the same F in each of the 16 cells run, every
 attack and background at densities 0.02 and 0.03).
 
+Re-measured in session 49 (before the volume bar on ``fit``, below): at
+-10.25 every knob's F1 (seeds 1-3) went from 0.824 / 0.699 / 0.926 to
+0.904 / 0.912 / 0.940 but household accounts flagged over the sweep from 8
+to 11, at -10.0 to 16. A cluster feature for the share of the core whose
+own volume, ASN spread and IP rotation signals multiply to 0.15 or more
+(weight 1, linear from 0.25 to 0.75, with the volume bar) took every knob
+to 0.975 / 0.962 / 0.941 and its held-out seeds 5 and 7 from 0 to 0.919
+and 0.815, but flagged 11 households over the sweep, 48 rather than 15 at
+100,000 accounts, and scored a cluster whose core is mostly innocent
+0.992 at 20,000: not kept.
+
 Account score
 -------------
 ``score(a) = cluster score * sqrt(m(a)) * fit(a)``, flagged at the
