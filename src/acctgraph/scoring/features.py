@@ -271,7 +271,7 @@ Re-measured in session 49 (before the volume bar on ``fit``, below): at
 0.904 / 0.912 / 0.940 but household accounts flagged over the sweep from 8
 to 11, at -10.0 to 16. A cluster feature for the share of the core whose
 own volume, ASN spread and IP rotation signals multiply to 0.15 or more
-(weight 1, linear from 0.25 to 0.75, with the volume bar) took every knob
+(weight 1, linear from 0.25 to 0.75, with a volume bar of 0.15) took every knob
 to 0.975 / 0.962 / 0.941 and its held-out seeds 5 and 7 from 0 to 0.919
 and 0.815, but flagged 11 households over the sweep, 48 rather than 15 at
 100,000 accounts, and scored a cluster whose core is mostly innocent
