@@ -269,7 +269,9 @@ attack and background at densities 0.02 and 0.03).
 Re-measured in session 49 (before the volume bar on ``fit``, below): at
 -10.25 every knob's F1 (seeds 1-3) went from 0.824 / 0.699 / 0.926 to
 0.904 / 0.912 / 0.940 but household accounts flagged over the sweep from 8
-to 11, at -10.0 to 16. A cluster feature for the share of the core whose
+to 11, at -10.0 to 16; with the volume bar, -10.25 flags 6 to 8 over the
+sweep and 15 to 20 at 100,000 accounts, where every knob moves from 0.905
+/ 0.912 to 0.920 / 0.914 only, and its held-out seed 7 stays at 0. A cluster feature for the share of the core whose
 own volume, ASN spread and IP rotation signals multiply to 0.15 or more
 (weight 1, linear from 0.25 to 0.75, with a volume bar of 0.15) took every knob
 to 0.975 / 0.962 / 0.941 and its held-out seeds 5 and 7 from 0 to 0.919
