@@ -271,13 +271,14 @@ Re-measured in session 49 (before the volume bar on ``fit``, below): at
 0.904 / 0.912 / 0.940 but household accounts flagged over the sweep from 8
 to 11, at -10.0 to 16; with the volume bar, -10.25 flags 6 to 8 over the
 sweep and 15 to 20 at 100,000 accounts, where every knob moves from 0.905
-/ 0.912 to 0.920 / 0.914 only, and its held-out seed 7 stays at 0. A cluster feature for the share of the core whose
-own volume, ASN spread and IP rotation signals multiply to 0.15 or more
-(weight 1, linear from 0.25 to 0.75, with a volume bar of 0.15) took every knob
-to 0.975 / 0.962 / 0.941 and its held-out seeds 5 and 7 from 0 to 0.919
-and 0.815, but flagged 11 households over the sweep, 48 rather than 15 at
-100,000 accounts, and scored a cluster whose core is mostly innocent
-0.992 at 20,000: not kept.
+/ 0.912 to 0.920 / 0.914 only, and its held-out seed 7 stays at 0. A
+cluster feature for the share of the core whose own volume, ASN spread and
+IP rotation signals multiply to 0.15 or more (weight 1, linear from 0.25
+to 0.75, with a volume bar of 0.15) took every knob to 0.975 / 0.962 /
+0.941 and its held-out seeds 5 and 7 from 0 to 0.919 and 0.815, but
+flagged 11 households over the sweep, 48 rather than 15 at 100,000
+accounts, and scored a cluster whose core is mostly innocent 0.992 at
+20,000: not kept.
 
 Account score
 -------------
