@@ -57,3 +57,11 @@ def spike_hours_off(monkeypatch):
         "_in_spike_hours",
         lambda cell_comm, cell_hour, n_links, n_members, n_comm, *a: np.zeros(n_comm),
     )
+
+
+def before_showing(monkeypatch):
+    """The score as it stood before the ``showing`` feature and fit's
+    exponent (session 50), for tests that isolate an older rule in a world
+    (the every-knob world above all) whose farm clusters these move."""
+    monkeypatch.setitem(features.FEATURE_WEIGHTS, "showing", 0.0)
+    monkeypatch.setattr(features, "FIT_EXPONENT", 1.0)

@@ -6,7 +6,7 @@ import acctgraph as ag
 from acctgraph.exceptions import ConfigError
 from acctgraph.scoring import KindRoles, card_groups
 from acctgraph.scoring.evidence_groups import find_evidence_groups, own_evidence_shown
-from synth_worlds import every_knob_world, few_proxies_world, innocents_flagged
+from synth_worlds import before_showing, every_knob_world, few_proxies_world, innocents_flagged
 
 
 def _heavy(account: str, ips: list[str]) -> list[tuple[str, str, str, int]]:
@@ -98,7 +98,9 @@ def test_groups_are_weighed_at_each_bar_the_strictest_first(monkeypatch):
     # The every-knob world (seed 4): the farm's group at 0.5, 61 farm
     # accounts, scores 0.55 and flags 58; at 0.4 alone, with 12 weaker farm
     # accounts and 2 households more, it scores 0.40 and flags none. Weighed
-    # after the strict group, the wider one has that cluster to beat.
+    # after the strict group, the wider one has that cluster to beat. (As
+    # scored before the showing feature, which lifts both groups.)
+    before_showing(monkeypatch)
     world = every_knob_world(10_000, seed=4)
     result = ag.detect(world.events, accounts=world.accounts)
     monkeypatch.setattr(ag.pipeline, "EVIDENCE_BARS", (0.4,))
@@ -124,7 +126,9 @@ def test_a_farm_group_under_the_threshold_is_carved_out_to_be_ranked(monkeypatch
     # default 0.5, before session 45's bias); 61 of them lay in a community
     # with 82 households and 4 office accounts, scoring 0.08 there. Carved
     # out, the farm ranks as what it is: average precision 0.723 to 0.854,
-    # and no account's flag changes.
+    # and no account's flag changes. (As scored before the showing feature,
+    # which takes that group to 0.81.)
+    before_showing(monkeypatch)
     world = every_knob_world(10_000, seed=2)
     farm = world.truth.loc[world.truth["role"] == "farm", "account_id"]
     ranked = ag.detect(world.events, accounts=world.accounts, threshold=0.6)
@@ -144,10 +148,12 @@ def test_a_farm_group_under_the_threshold_is_carved_out_to_be_ranked(monkeypatch
     )
 
 
-def test_the_every_knob_farm_group_is_flagged_at_the_default_threshold():
+def test_the_every_knob_farm_group_is_flagged_at_the_default_threshold(monkeypatch):
     # The same world: the farm's evidence group scores 0.52 at session 45's
     # bias (0.46 before, when the run flagged nothing), so its members that
-    # fit it are flagged, and no innocent account is.
+    # fit it are flagged, and no innocent account is (as scored before the
+    # showing feature: see test_scoring's test of it for what it adds).
+    before_showing(monkeypatch)
     world = every_knob_world(10_000, seed=2)
     result = ag.detect(world.events, accounts=world.accounts)
     quality = ag.evaluate(result, world.truth)

@@ -7,7 +7,8 @@ Output columns (public contract)
 ===============  =========================================================
 account_id       str
 cluster_id       int64; -1 for an account in no cluster
-score            float in [0, 1]: cluster score * sqrt(membership) * fit,
+score            float in [0, 1]: cluster score * sqrt(membership) *
+                 fit ** 1.5 (fit itself where the data has no IP kind),
                  or 0.1 * own_behaviour where that is more (which ranks
                  the accounts below the default threshold, never flags
                  one at it; see "Below the flag bar" in scoring.features)

@@ -34,7 +34,7 @@ from .features import (
     _population_activity,
 )
 from .footing_rules import _as_its_members
-from .score import Scores, _rescore
+from .score import Scores, _fit_counted, _rescore
 
 __all__ = ["ATTACH_ROUNDS", "attach_on_evidence"]
 
@@ -76,7 +76,7 @@ def attach_on_evidence(
     ``c`` is judged by the account rule of :func:`.score_communities` as if
     it were ``c``'s member, against ``c``'s features as they stand::
 
-        score(a, c) = score(c) * sqrt(m(a, c)) * fit(a, c)
+        score(a, c) = score(c) * sqrt(m(a, c)) * fit(a, c) ** 1.5
 
     with ``m(a, c) = clip(w(a, c) / (0.5 * ref(c)), 0, 1)``, ``w(a, c)`` the
     summed ``deg(v) ** -0.5`` of every attribute ``a`` shares with ``c``'s
@@ -408,18 +408,19 @@ def _tied_to_flagged(
     membership[card_tie | own_ips | in_rhythm] = 1.0
     account_features = scores.account_features
     clusters = scores.clusters
-    signal = pd.DataFrame(
-        {f: clusters[f"contrib_{f}"].to_numpy() / w for f, w in FEATURE_WEIGHTS.items()}
-    )
     own = _own_evidence(
         account_features["n_ips"].to_numpy()[account],
         account_features["n_asns"].to_numpy()[account],
         activity,
         population_activity,
     )
+    # The cluster signals fit compares an account's own evidence with.
+    signal = pd.DataFrame(
+        {f: clusters[f"contrib_{f}"].to_numpy() / FEATURE_WEIGHTS[f] for f in own}
+    )
     # Without footing, which counts only where the data has no IP kind.
     fit = _fit(own, signal, clusters, farm, scores.unavailable)
-    judged = cluster_score[farm] * np.sqrt(membership) * fit
+    judged = cluster_score[farm] * np.sqrt(membership) * _fit_counted(fit, True)
     # Each account's best farm: highest score, then smallest label.
     best = _best_per_account(account, farm, judged)
     best = best[judged[best] >= threshold]

@@ -127,7 +127,7 @@ OWN_EVIDENCE_SHOWN = 0.5
 # rather than half (unique cards seeds 1-2 0.968/0.958 to 0.980/0.961, but
 # 3 innocent accounts flagged more over the two plans and small share
 # seed 8 0.966 to 0.958).
-EVIDENCE_BARS = (OWN_EVIDENCE_SHOWN, 0.4)
+EVIDENCE_BARS = (OWN_EVIDENCE_SHOWN, features.SHOWING_BAR)
 
 
 def own_evidence_shown(graph: AttributeGraph, roles: KindRoles) -> np.ndarray:
@@ -138,23 +138,13 @@ def own_evidence_shown(graph: AttributeGraph, roles: KindRoles) -> np.ndarray:
     ``n_ips``, ``n_asns`` and ``activity``), so it needs no communities.
     """
     links = graph.links
-    present = set(links.kinds)
     own = features._own_evidence(
         links.attributes_per_account(roles.ip),
         links.attributes_per_account(roles.asn),
         links.activity,
         features._population_activity(links.activity),
     )
-    lacking = features.without_their_kind(present, roles)
-    shown = np.zeros(links.n_accounts)
-    total = 0.0
-    for feature, values in own.items():
-        if feature in lacking:
-            continue
-        weight = features.FEATURE_WEIGHTS[feature]
-        shown += weight * features._signal(values, *features._LOG_SQUASH[feature])
-        total += weight
-    return shown / total if total else shown
+    return features.shown_evidence(own, features.without_their_kind(set(links.kinds), roles))
 
 
 def find_evidence_groups(

@@ -105,6 +105,9 @@ density            FRAUDAR's density of the cluster's own block: graph edges   `
                    without an IP kind, only the edges to attributes the
                    cluster owns count (see :mod:`.footing_rules`)
 cohesion           core members / members (every member, not only the core)    ``(x - 0.25) / 0.5``
+showing            share of core members that show a farm's behaviour on their ``(x - 0.8) / 0.2``
+                   own, ``e(a) >= 0.4`` (see :mod:`.evidence_groups`); only
+                   where the data has an IP kind
 footing            median ``footing`` (see :mod:`.footing_rules`); only where the    ``(x - 0.5) / 0.5``, times
                    data has no IP kind                                         cohesion's signal
 owned              attributes the community owns (see :mod:`.footing_rules`),        ``log(x/25) / log 8``, times
@@ -231,12 +234,38 @@ the fourth 12 of 20). It does not separate an office,
 whose employees all share its IP and card, from a farm; rotation and
 spread do that.
 
+``showing`` (session 50) asks whether the core's evidence is every core
+member's. An operator runs its accounts alike, so nearly all of a farm's
+core rotate IPs, spread over networks and send volume *each*, where the
+medians above are met by half of a crowd's core: an account shows where
+``e(a)``, its own rotation, spread and volume squashed and weighed as the
+cluster features (:func:`shown_evidence`), reaches :data:`SHOWING_BAR`
+(0.4, the evidence groups' second bar). Its signal starts at 80% of the
+core, so that a farm's cluster holding households whose home IPs its
+proxies resell (a fifth of its core or more) gains little from it. Where
+every difficulty knob is turned at once (``few_proxies_all_at_once``:
+unique cards, churn in 8 waves, 30% synchrony, 300 requests an account,
+camouflage and resold home IPs), the farm's evidence is middling on
+every feature: its clusters of 56-68 farm accounts alone scored 0.33-0.60
+(10,000 accounts, seeds 1-8: rotation 6 IPs, 4-5 networks, 7.8 times the
+median volume, density 0), and held-out seeds 5 and 7 flagged nothing.
+Its whole core shows (``showing`` 1.0, contribution 1.0), as do teams of
+developers (heavy users of 2-3 cloud networks: 18 of them at 20,000
+accounts score 0.30 with it, 0.11 before), so it is weighed at 1 only,
+beside ``fit``'s exponent (see "Account score"), which keeps the
+households such a lift would flag: measured together under "Account
+score". Without an IP kind ``e(a)`` is volume alone, which active
+background users show too, and the feature is unavailable. It adds to the
+score without raising the bar (:data:`UNCOUNTED_FEATURES`), so data that
+lacks it scores as before.
+
 Score
 -----
 ``score = sigmoid(bias + sum_i weight_i * s_i)`` with the weights and bias in
 :data:`FEATURE_WEIGHTS` and :data:`BIAS`. ``weight_i * s_i`` is feature
 ``i``'s contribution, kept for explanations. With ``BIAS = -10.5`` and weights
-summing to 19.5 (``footing`` and ``owned`` aside, see :data:`STAND_IN_FEATURES`), a
+summing to 19.5 (``showing``, ``footing`` and ``owned`` aside, see
+:data:`UNCOUNTED_FEATURES`), a
 community needs about half of all the evidence (54%) to reach 0.5: the
 office pattern (shared card, rollout burst, size) tops out near 0.1.
 
@@ -282,9 +311,11 @@ accounts, and scored a cluster whose core is mostly innocent 0.992 at
 
 Account score
 -------------
-``score(a) = cluster score * sqrt(m(a)) * fit(a)``, flagged at the
-threshold (default 0.5). ``fit`` asks whether the account itself shows the
-behaviour that made its cluster score high::
+``score(a) = cluster score * sqrt(m(a)) * fit(a) ** 1.5`` where the data
+has an IP kind (:data:`FIT_EXPONENT`, see "Fit to a power" below; ``fit(a)``
+itself without one), flagged at the threshold (default 0.5). ``fit`` asks
+whether the account itself shows the behaviour that made its cluster score
+high::
 
     fit(a) = min(1, sum_f w_f * s_f(c) * t_f(a) / sum_f w_f * s_f(c))
 
@@ -410,6 +441,61 @@ the same over the sweep (14 households rather than 15 at 100,000), at 0.2
 F1 went down in 6 worlds, at 0.25 in 48. Without an IP kind ``fit`` is
 volume alone already.
 
+*Fit to a power* (session 50). Where the data has an IP kind the account
+score counts ``fit ** 1.5``: a member must show most of its cluster's
+behaviour to carry its score, and partly is worth less than in
+proportion. It pays for ``showing``: a household whose home IP the farm's
+proxies resell, on a carrier's networks too, fits a farm's cluster at
+0.55-0.87 (its rotation and networks, not its volume), and each lift of
+the farm's cluster score flagged more of them; at the power, a fit of
+0.59 in a cluster of 0.9999 scores 0.45 (``shared_network``, 10,000
+accounts, seed 1: a household sending its cluster's median volume from 2
+IPs in 2 networks, flagged before). Farm members short of their median's
+IPs fit at 0.7-0.95 and lose some: in clusters scored 0.9 and more they
+are still flagged.
+
+Measured (session 50) with ``benchmarks/sweep_quality.py`` against the
+code before (commit 6d85447), F1 (households flagged):
+
+* the 139-world sweep: ``showing`` alone up in 28 worlds and down in 3 (by
+  0.003 at most), 6 to 12 households; the exponent alone up in 3, down in
+  67, 6 to 3; both, as kept, up in 7 and down in 55 (by 0.015 at most,
+  ``few_proxies`` at 3,000 accounts, seed 7: 1.000 to 0.985), 6 to 7
+  households, mean F1 0.9914 to 0.9925, worlds under F1 0.95 three to one
+  and under AP 0.97 three to one. Every knob (seeds 1-3): 0.824 / 0.699 /
+  0.926 to 0.974 / 0.962 / 0.934, AP 0.875 / 0.901 / 0.942 to 0.974 /
+  0.978 / 0.941. Innocent clusters scored 0.188 at most (0.108 before).
+* seeds 4-8 of five worlds at 10,000 accounts: up in 6, down in 12 (by
+  0.027 at most, small share seed 4, 0.983 to 0.957), households 1 to 1;
+  every knob 0.841 / 0 / 0.904 / 0 / 0.779 to 0.904 / 0.912 / 0.968 /
+  0.797 / 0.987 (seeds 5 and 7 had flagged nothing: their clusters of 61
+  and 56 farm accounts scored 0.451 and 0.329); unique cards 0.958 / 0.974
+  / 0.982 / 0.960 / 0.942 to 0.956 / 0.970 / 0.974 / 0.951 / 0.958.
+  ``showing`` alone: up in 14, down in none, households 1 to 6.
+* 100,000 accounts (16 worlds, seeds 1-2): up in 2, down in 15 (by 0.008
+  at most), every knob 0.905 / 0.912 to 0.950 / 0.951 (AP 0.887 / 0.889
+  to 0.944 / 0.948), households 15 to 24: 16 in every knob's farm
+  clusters (none before), 8 elsewhere (15 before). ``showing`` alone: up
+  in 11, down in none, 15 to 47 households (28 in every knob).
+* the main table's 11 worlds at 20,000 accounts (seeds 1-4): down in 10
+  (``few_proxies`` by 0.006 at most, lowest F1 0.989 to 0.983), nothing
+  innocent flagged; innocent clusters 0.300 at most (18 developers), 0.089
+  before.
+
+Not kept: ``showing`` at weight 0.5 or 0.75 (no exponent): every knob at
+100,000 accounts 0.922 / 0.915 and 0.924 / 0.913, 21 and 24 households;
+its signal from 70% of the core at a bar of 0.45, or 60% at 0.5: 0.924 /
+0.912 there, 25 households; ``e(a)`` without volume at a bar of 0.35: a
+cluster of innocents scored 0.991 at 20,000 accounts and flagged one. The
+exponent at 1.25 (with ``showing``): 10, 4 and 33 households over the
+three plans above; at 2: 3, 1 and 19, but F1 down in 78 of the 139 worlds
+(by up to 0.026). A gate on rhythm, ``fit = 0`` for a member none of whose
+IP links was first used in its cluster's operating hours where most of
+the core's were: households 6 to 2 over the sweep, but F1 down in 50
+worlds (a farm account on 2 IPs misses its hour 4% of the time). The bias
+at -10.0 with the exponent: 100,000 accounts every knob 0.916 / 0.912,
+households 15 to 21.
+
 Below the flag bar: the account's own behaviour
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 The score above is 0 outside clusters and near 0 in a crowd's cluster, so
@@ -503,11 +589,14 @@ __all__ = [
     "CORE_MEMBERSHIP",
     "CORE_MEMBERSHIP_WITHOUT_IPS",
     "FEATURE_WEIGHTS",
+    "FIT_EXPONENT",
     "KindRoles",
     "LEAST_VOLUME_SHARE",
     "OWN_BEHAVIOUR_TOP",
     "OWN_IPS_VOLUME",
+    "SHOWING_BAR",
     "STAND_IN_FEATURES",
+    "UNCOUNTED_FEATURES",
     "core_membership",
     "effective_bias",
     "footing_counts",
@@ -526,6 +615,7 @@ FEATURE_WEIGHTS: dict[str, float] = {
     "size": 1.0,
     "density": 2.0,
     "cohesion": 2.0,
+    "showing": 1.0,
     "footing": 1.5,
     "owned": 3.0,
 }
@@ -536,6 +626,17 @@ BIAS = -10.5
 # evidence the bias asks for (effective_bias), so a cluster without them
 # scores as before.
 STAND_IN_FEATURES = ("footing", "owned")
+# Nor does ``showing`` count in that share: it asks whether the evidence the
+# other features read off the core's medians is every core member's, and
+# adds to a score without raising the bar for data that lacks it.
+UNCOUNTED_FEATURES = (*STAND_IN_FEATURES, "showing")
+# Share of the evidence an account can show on its own (e(a), see
+# ":mod:`.evidence_groups`") from which it shows a farm's behaviour for the
+# ``showing`` feature: the second bar of the evidence groups.
+SHOWING_BAR = 0.4
+# Power of ``fit`` in the account score where the data has an IP kind (see
+# "Account score" in the module docstring).
+FIT_EXPONENT = 1.5
 # Membership from which an account is in its community's core, with and
 # without an IP kind in the data; see "Membership" in the module docstring.
 CORE_MEMBERSHIP = 0.8
@@ -598,7 +699,11 @@ _LOG_SQUASH: dict[str, tuple[float, float]] = {
     "owned": (25, 200),
 }
 # Each linearly squashed feature's (low, high).
-_LINEAR_SQUASH: dict[str, tuple[float, float]] = {"cohesion": (0.25, 0.75), "footing": (0.5, 1.0)}
+_LINEAR_SQUASH: dict[str, tuple[float, float]] = {
+    "cohesion": (0.25, 0.75),
+    "showing": (0.8, 1.0),
+    "footing": (0.5, 1.0),
+}
 
 # shared_weight's exponent stays 0.5 whatever exponent the graph's edge
 # weights use: the specific_overlap signal's (0.5, 5) range is calibrated on it.
@@ -681,8 +786,8 @@ def without_their_kind(present: set[str], roles: KindRoles) -> list[str]:
 def effective_bias(unavailable: list[str]) -> float:
     """:data:`BIAS` scaled to the share of feature weight the data can show,
     but never above ``-(w_specific_overlap + w_size + w_cohesion +
-    BEYOND_STRUCTURE)``; :data:`STAND_IN_FEATURES` count in neither share."""
-    counted = {f: w for f, w in FEATURE_WEIGHTS.items() if f not in STAND_IN_FEATURES}
+    BEYOND_STRUCTURE)``; :data:`UNCOUNTED_FEATURES` count in neither share."""
+    counted = {f: w for f, w in FEATURE_WEIGHTS.items() if f not in UNCOUNTED_FEATURES}
     total = sum(counted.values())
     available = total - sum(counted.get(f, 0.0) for f in unavailable)
     # Shared specific attributes, size and cohesion are what make a
@@ -767,6 +872,35 @@ def _own_evidence(
     if footing is not None:
         own["footing"] = footing
     return own
+
+
+def shown_evidence(own: dict[str, np.ndarray], lacking: list[str]) -> np.ndarray:
+    """Each account's ``e(a)``: its own ``ip_rotation``, ``asn_spread`` and
+    ``volume`` (:func:`_own_evidence`), each squashed as its cluster feature
+    is and weighed as in :data:`FEATURE_WEIGHTS`, over their total weight;
+    the features in ``lacking`` (their kind absent) left out of both.
+
+    Parameters
+    ----------
+    own : dict of str to ndarray
+        What :func:`_own_evidence` gives.
+    lacking : list of str
+        Features whose kind the data lacks.
+
+    Returns
+    -------
+    ndarray of float
+        In [0, 1]; 0 for every account where every feature is lacking.
+    """
+    shown = np.zeros(len(own["volume"]))
+    total = 0.0
+    for feature in ("ip_rotation", "asn_spread", "volume"):
+        if feature in lacking:
+            continue
+        weight = FEATURE_WEIGHTS[feature]
+        shown += weight * _signal(own[feature], *_LOG_SQUASH[feature])
+        total += weight
+    return shown / total if total else shown
 
 
 def own_behaviour(n_asns: np.ndarray, activity: np.ndarray) -> np.ndarray:

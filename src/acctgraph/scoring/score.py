@@ -302,6 +302,15 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         graph, member_links, communities, core, n_comm, n_core, counted=to_owned
     )
     raw["cohesion"] = n_core / np.maximum(n_accounts, 1)
+    # Share of the core that shows a farm's behaviour on its own (see
+    # "showing" in .features); its kind lacking, the feature is unavailable.
+    own = _own_evidence(n_ips, n_asns, activity, population_activity)
+    shows = features.shown_evidence(own, features.without_their_kind(present, roles))
+    shows = shows >= features.SHOWING_BAR
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw["showing"] = np.nan_to_num(
+            np.bincount(core_comm, weights=shows[core], minlength=n_comm) / n_core, nan=0.0
+        )
     # Also what each member's footing is compared with (_fit).
     raw["footing"] = _group_median(footing[core], core_comm, n_comm)
     # Like footing, a feature only where the data has no IP kind.
@@ -343,6 +352,9 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         unavailable.append("creation_burst")
     if roles.ip not in present or np.isnat(links.first_seen).all():
         unavailable.append("synchrony")
+    if roles.ip not in present:
+        # Without IPs e(a) is volume alone, which active background users show too.
+        unavailable.append("showing")
     if not with_footing:
         unavailable += ["footing", "owned"]
     for feature in unavailable:
@@ -467,7 +479,9 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         median_activity = raw["volume"].to_numpy()[member_comm] * population_activity
         idle = activity[member] < features.LEAST_VOLUME_SHARE * median_activity
         fit = np.where(idle, 0.0, fit)
-    account_score = cluster_score[member_comm] * np.sqrt(membership) * fit
+    account_score = (
+        cluster_score[member_comm] * np.sqrt(membership) * _fit_counted(fit, roles.ip in present)
+    )
 
     def every_account(values: np.ndarray) -> np.ndarray:
         """The members' values, 0 for every other account."""
@@ -606,3 +620,10 @@ def _crowd_held(
         & (n_holders >= footing_rules.CROWD_IN_COMMUNITY * degree)
     )
     return np.bincount(account[crowd], minlength=n_accounts)
+
+
+def _fit_counted(fit: np.ndarray, has_ip_kind: bool) -> np.ndarray:
+    """``fit`` as the account score counts it: to :data:`.FIT_EXPONENT`
+    where the data has an IP kind, as it is otherwise (see "Account score"
+    in :mod:`.features`)."""
+    return fit**features.FIT_EXPONENT if has_ip_kind else fit
