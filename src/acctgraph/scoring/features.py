@@ -307,7 +307,10 @@ to 0.75, with a volume bar of 0.15) took every knob to 0.975 / 0.962 /
 0.941 and its held-out seeds 5 and 7 from 0 to 0.919 and 0.815, but
 flagged 11 households over the sweep, 48 rather than 15 at 100,000
 accounts, and scored a cluster whose core is mostly innocent 0.992 at
-20,000: not kept.
+20,000: not kept. Session 50's ``showing`` asks the same question in
+another form (each core member's ``e(a)`` at the evidence groups' bar, a
+signal only from 80% of the core), kept with fit counted to a power
+beside it: see "Account score" for both, measured together and alone.
 
 Account score
 -------------
@@ -631,8 +634,8 @@ STAND_IN_FEATURES = ("footing", "owned")
 # adds to a score without raising the bar for data that lacks it.
 UNCOUNTED_FEATURES = (*STAND_IN_FEATURES, "showing")
 # Share of the evidence an account can show on its own (e(a), see
-# ":mod:`.evidence_groups`") from which it shows a farm's behaviour for the
-# ``showing`` feature: the second bar of the evidence groups.
+# shown_evidence) from which it shows a farm's behaviour for the ``showing``
+# feature; also the evidence groups' second bar (EVIDENCE_BARS).
 SHOWING_BAR = 0.4
 # Power of ``fit`` in the account score where the data has an IP kind (see
 # "Account score" in the module docstring).

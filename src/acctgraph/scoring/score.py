@@ -304,13 +304,12 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     raw["cohesion"] = n_core / np.maximum(n_accounts, 1)
     # Share of the core that shows a farm's behaviour on its own (see
     # "showing" in .features); its kind lacking, the feature is unavailable.
-    own = _own_evidence(n_ips, n_asns, activity, population_activity)
-    shows = features.shown_evidence(own, features.without_their_kind(present, roles))
-    shows = shows >= features.SHOWING_BAR
+    # Read on the core alone, in account order as core_comm is.
+    own_core = _own_evidence(n_ips[core], n_asns[core], activity[core], population_activity)
+    shows = features.shown_evidence(own_core, features.without_their_kind(present, roles))
+    n_showing = np.bincount(core_comm, weights=shows >= features.SHOWING_BAR, minlength=n_comm)
     with np.errstate(divide="ignore", invalid="ignore"):
-        raw["showing"] = np.nan_to_num(
-            np.bincount(core_comm, weights=shows[core], minlength=n_comm) / n_core, nan=0.0
-        )
+        raw["showing"] = np.nan_to_num(n_showing / n_core, nan=0.0)
     # Also what each member's footing is compared with (_fit).
     raw["footing"] = _group_median(footing[core], core_comm, n_comm)
     # Like footing, a feature only where the data has no IP kind.
