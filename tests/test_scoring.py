@@ -1715,13 +1715,13 @@ def test_a_farm_whose_whole_core_shows_its_behaviour_is_flagged(monkeypatch):
     # middling on every feature (6 IPs, 4-5 networks, 7.8 times the median
     # volume, 30% synchrony, no card pool, density 0): 0.451 before the
     # showing feature, and nothing flagged. Every core member shows a farm's
-    # behaviour on its own. Measured: F1 0 to 0.912, no crowd flagged.
+    # behaviour on its own. Measured: F1 0 to 0.912, nothing innocent flagged.
     world = every_knob_world(10_000, seed=5)
     result = ag.detect(world.events, accounts=world.accounts)
     quality = ag.evaluate(result, world.truth)
     assert quality["f1"] >= 0.85
     assert quality["flagged_by_role"]["farm"] >= 65
-    assert innocents_flagged(quality, but="household") == 0
+    assert innocents_flagged(quality, but="farm") == 0
 
     # The feature as computed: a share of each cluster's core (n_core) whose
     # own e(a), from the accounts' own columns, reaches the bar. (The core is
