@@ -536,7 +536,14 @@ against 0.980; seed 4 at 0.02: 0.962 against 0.970), 0.2 no more than 0.1
 and 0.4 lowered small share's AP (seed 5: 1.000 to 0.990); the geometric
 mean with the IP rotation's signal too, or plain means of the three,
 gained less (seed 3 at a top of 0.05: 0.955, 0.974, against 0.979 for
-volume and ASNs).
+volume and ASNs). Measured in session 50 on that session's scores (not
+run as a rule): ranking an account below the bar also by the largest
+share of flagged accounts among the other holders of one of its IPs or
+cards (at a top of 0.1, alone or under a square root with ``own``) took
+every knob's AP at 100,000 accounts (seed 1) from 0.944 to 0.948-0.951,
+at 10,000 (seed 7) from 0.802 to 0.844-0.852, and unique cards (seed 3)
+from 0.980 to 0.977-0.981: too little for a rule that also lifts every
+household on a farm's proxies.
 
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
