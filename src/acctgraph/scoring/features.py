@@ -651,6 +651,9 @@ FIT_EXPONENT = 1.5
 # without an IP kind in the data; see "Membership" in the module docstring.
 CORE_MEMBERSHIP = 0.8
 CORE_MEMBERSHIP_WITHOUT_IPS = 0.5
+# The features an account has on its own, which fit and e(a) compare with
+# its cluster's (see "Account score" and :func:`shown_evidence`).
+OWN_FEATURES = ("ip_rotation", "asn_spread", "volume")
 # Least share of its cluster's median core member's requests for a member to
 # fit its cluster at all (see "Account score").
 LEAST_VOLUME_SHARE = 0.1
@@ -904,7 +907,7 @@ def shown_evidence(own: dict[str, np.ndarray], lacking: list[str]) -> np.ndarray
     """
     shown = np.zeros(len(own["volume"]))
     total = 0.0
-    for feature in ("ip_rotation", "asn_spread", "volume"):
+    for feature in OWN_FEATURES:
         if feature in lacking:
             continue
         weight = FEATURE_WEIGHTS[feature]
@@ -962,7 +965,7 @@ def _fit(
     numerator = np.zeros(len(slot))
     denominator = np.zeros(len(slot))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for feature in ("ip_rotation", "asn_spread", "volume"):
+        for feature in OWN_FEATURES:
             if feature in unavailable:
                 continue
             values = own[feature]

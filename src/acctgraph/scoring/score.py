@@ -222,6 +222,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     comm = communities.account_community
     n_comm = communities.n_communities
     present = set(links.kinds)
+    with_ips = roles.ip in present
     # In the cluster score and in each account's fit.
     with_footing = footing_counts(links.kinds, roles)
 
@@ -271,7 +272,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     with np.errstate(divide="ignore", invalid="ignore"):
         membership = np.clip(member_shared / (0.5 * median_shared[member_comm]), 0.0, 1.0)
     membership = np.nan_to_num(membership, nan=0.0)
-    in_core = membership >= core_membership(roles.ip in present)
+    in_core = membership >= core_membership(with_ips)
     # Over every account: the features below index it by their links' accounts.
     core = np.zeros(n_acc, dtype=bool)
     core[member[in_core]] = True
@@ -349,9 +350,9 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     unavailable = features.without_their_kind(present, roles)
     if np.isnat(links.created_at).all():
         unavailable.append("creation_burst")
-    if roles.ip not in present or np.isnat(links.first_seen).all():
+    if not with_ips or np.isnat(links.first_seen).all():
         unavailable.append("synchrony")
-    if roles.ip not in present:
+    if not with_ips:
         # Without IPs e(a) is volume alone, which active background users show too.
         unavailable.append("showing")
     if not with_footing:
@@ -370,7 +371,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     for feature in FEATURE_WEIGHTS:
         clusters[f"contrib_{feature}"] = contrib[feature]
 
-    if roles.ip in present:
+    if with_ips:
         # Full members however little they share (see "On the cluster's own
         # IPs" in .features); the core and the cluster features stay as they are.
         own_ips = _on_own_ips(
@@ -472,15 +473,13 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
             & (_group_median(n_shared[core], core_comm, n_comm)[member_comm] > 0)
         )
         fit = np.where(apart, 0.0, fit)
-    if roles.ip in present:
+    if with_ips:
         # Under a tenth of its cluster's median member's requests, a member
         # does not do the farm's work (see "Account score" in .features).
         median_activity = raw["volume"].to_numpy()[member_comm] * population_activity
         idle = activity[member] < features.LEAST_VOLUME_SHARE * median_activity
         fit = np.where(idle, 0.0, fit)
-    account_score = (
-        cluster_score[member_comm] * np.sqrt(membership) * _fit_counted(fit, roles.ip in present)
-    )
+    account_score = cluster_score[member_comm] * np.sqrt(membership) * _fit_counted(fit, with_ips)
 
     def every_account(values: np.ndarray) -> np.ndarray:
         """The members' values, 0 for every other account."""
