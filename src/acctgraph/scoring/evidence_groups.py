@@ -98,7 +98,9 @@ OWN_EVIDENCE_SHOWN = 0.5
 # 0.551 (58 flagged), and at 0.4, with 12 farm accounts and 2 households
 # more, 0.403 (none flagged). Weighed second, a group at 0.4 is weighed
 # against the clusters its accounts are in by then, the groups adopted at
-# 0.5 included, as any group is against the communities it came from. Measured in session 48 with
+# 0.5 included, as any group is against the communities it came from; and,
+# scoring less than the group adopted at 0.5 that it holds, by the flags it
+# adds (since session 51: "Below its pieces" in card_groups). Measured in session 48 with
 # benchmarks/sweep_quality.py against 0.5 alone:
 # - the 139-world sweep: F1 up in 5, down in none, nothing innocent
 #   flagged more (8 households). few_proxies_unique_cards (10,000
