@@ -17,8 +17,8 @@ as one connected component) that Leiden did not report as a community of
 its own, and carves it out where it is flagged and scores more than
 :data:`.MERGE_MARGIN` above the communities it came from, or, scoring less,
 flags more of the accounts it touches (the two grounds on which
-:func:`.adopt_dense_blocks` adopts a block, there only within the margin). Carved out, that farm
-scored 0.93 and flagged 114 of its 120 accounts (F1 0.710 to 0.966). The holders of an office's corporate card
+:func:`.adopt_dense_blocks` adopts a block, there only within the margin).
+Carved out, that farm scored 0.93 and flagged 114 of its 120 accounts (F1 0.710 to 0.966). The holders of an office's corporate card
 are a card group too, and where Leiden cut the office (500 employees, 40
 communities) it was weighed: it scored 0.02, as an office does, and stayed
 as it was.
@@ -70,9 +70,9 @@ IPs over 2-3 networks, fit 0.93); seeds 9-16 of four worlds
 (``few_proxies`` alone, with churn, unique cards, every knob) up in 4
 (every knob seeds 10 / 12 / 14: 0.841 / 0.889 / 0.857 to 0.933 / 0.954 /
 0.926, unique cards seed 15: 0.931 to 0.937), down in none, nothing
-innocent more; the
-100,000-account plan (every world, seeds 1-2) and the main table's worlds
-at 20,000 (seeds 1-4) unchanged.
+innocent more; the 100,000-account plan (every world, seeds 1-2) and the
+main table's worlds at 20,000 (seeds 1-4) unchanged. At 1,000,000
+accounts one run took 20.9 s (20.65 s in session 50), recall 0.9997.
 """
 
 from __future__ import annotations

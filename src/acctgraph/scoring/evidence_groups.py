@@ -100,8 +100,8 @@ OWN_EVIDENCE_SHOWN = 0.5
 # against the clusters its accounts are in by then, the groups adopted at
 # 0.5 included, as any group is against the communities it came from; and,
 # scoring less than the group adopted at 0.5 that it holds, by the flags it
-# adds (since session 51: "Below its pieces" in card_groups). Measured in session 48 with
-# benchmarks/sweep_quality.py against 0.5 alone:
+# adds (since session 51: "Below its pieces" in card_groups). Measured in
+# session 48 with benchmarks/sweep_quality.py against 0.5 alone:
 # - the 139-world sweep: F1 up in 5, down in none, nothing innocent
 #   flagged more (8 households). few_proxies_unique_cards (10,000
 #   accounts, seeds 1-3) 0.953/0.937/0.925 to 0.968/0.958/0.953 (average

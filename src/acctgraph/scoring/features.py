@@ -185,9 +185,9 @@ they make showed no synchrony and scored 0.27. So ``synchrony`` also
 counts a community's links first used in a *spike* hour ``h`` of the day,
 and takes the larger share: one that holds at least twice the links of
 each neighbouring hour (``h - 1``, ``h + 1``; or, as one of two side by
-side, of each hour flanking the pair: see "Spike pairs" below), at least 3 member-hours (a
-member counts once per UTC hour in which it first used IPs), and more
-than chance gives,
+side, of each hour flanking the pair: see "Spike pairs" below), at least
+3 member-hours (a member counts once per UTC hour in which it first used
+IPs), and more than chance gives,
 ``P(Poisson(lambda) >= n) <= CHANCE_LEVEL`` with ``lambda`` the larger of
 the busier neighbour's links and the community's links spread over the
 hours of the day as the population's are. People's first uses follow the
