@@ -173,7 +173,14 @@ Days read on a second grid as well, shifted by 12 hours, for a wave of
 sign-ups that straddles midnight (the larger share of the two), took F1
 up in 3 of the 145 worlds, by at most 0.004, and down in none (session
 42): too little for a second pass over the creation times in every
-scoring, and not kept.
+scoring, and not kept. Re-measured in session 51 (a member counts where
+its day on either grid is busy, with session 51's rules on both sides):
+F1 up in 2 of the 139 worlds of the sweep and down in none, up in 2 and
+down in 2 on seeds 4-8 of five worlds (every knob seed 5 0.912 to 0.927,
+seed 8 0.987 to 0.975), up in 4 and down in 1 on seeds 9-16 of four
+(every knob seeds 10 / 14 0.933 / 0.926 to 0.961 / 0.955), but innocent
+accounts flagged 3 to 8 and 1 to 4 there (households in the farm's
+raised clusters), the highest innocent cluster 0.134 to 0.268: not kept.
 
 *Spike hours of the day.* A farm's scheduled jobs run in the same hour
 of the day, day after day, and where it works in waves over the year few
