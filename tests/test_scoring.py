@@ -1467,12 +1467,12 @@ def test_synchrony_counts_scheduled_hours_under_5_percent_beyond_chance():
     assert sync[1] < 0.02
 
 
-def _synchrony_of(at, n_ips, groups, monkeypatch=None):
+def _synchrony_of(at, n_ips, groups):
     """``synchrony`` of each of ``groups`` (account ranges, each a community
     of core members alone) where account ``i`` first uses its IP ``j`` at
     ``at[i, j]`` seconds into 2026 (IPs ``j < n_ips[i]``, none shared); every
     account also shares one of three networks, so that each is in the
-    graph. With ``monkeypatch``, by UTC hour alone (no spike hours)."""
+    graph."""
     from acctgraph.graph import build_graph
     from acctgraph.scoring.features import _MemberLinks, _synchrony
 
@@ -1499,8 +1499,6 @@ def _synchrony_of(at, n_ips, groups, monkeypatch=None):
         comm[[code[str(a)] for a in range(low, high)]] = c
     member_links = _MemberLinks.of(graph, np.flatnonzero(comm >= 0))
     n_core = np.array([high - low for low, high in groups])
-    if monkeypatch is not None:
-        spike_hours_off(monkeypatch)
     return _synchrony(member_links, "ip", comm >= 0, comm, len(groups), n_core)
 
 
@@ -1523,7 +1521,8 @@ def test_synchrony_counts_a_spike_hour_of_the_day_and_not_a_block_of_working_hou
     n_ips = np.where(np.arange(n) < n_farm, 3, 2)
     groups = [(0, n_farm), (office.start, office.stop), (narrow.start, narrow.stop)]
     sync = _synchrony_of(at, n_ips, groups)
-    by_utc_hour = _synchrony_of(at, n_ips, groups, monkeypatch)
+    spike_hours_off(monkeypatch)
+    by_utc_hour = _synchrony_of(at, n_ips, groups)
     # The farm's scheduled third of its links, and those chance puts there
     # too; by UTC hour alone, about one a day, next to nothing.
     assert 0.33 <= sync[0] <= 0.42
