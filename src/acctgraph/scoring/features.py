@@ -966,13 +966,19 @@ def own_behaviour(n_asns: np.ndarray, activity: np.ndarray) -> np.ndarray:
 
 
 def sends_its_volume(
-    activity: np.ndarray, volume: np.ndarray, cluster: np.ndarray, population_activity: float
+    activity: np.ndarray,
+    volume: np.ndarray,
+    cluster: np.ndarray,
+    population_activity: float,
+    share: float | None = None,
 ) -> np.ndarray:
-    """Whether each account's ``activity`` is at least :data:`OWN_IPS_VOLUME`
-    of the median core member's of its ``cluster`` (-1: none, False), the
-    clusters' raw ``volume`` being that median over ``population_activity``."""
+    """Whether each account's ``activity`` is at least ``share`` of the
+    median core member's of its ``cluster`` (-1: none, False), the clusters'
+    raw ``volume`` being that median over ``population_activity``:
+    :data:`OWN_IPS_VOLUME` (None, read when called) for the rule of the
+    cluster's own IPs, :data:`LEAST_VOLUME_SHARE` for any fit at all."""
     median = np.append(volume * population_activity, np.inf)[cluster]
-    return activity >= OWN_IPS_VOLUME * median
+    return activity >= (OWN_IPS_VOLUME if share is None else share) * median
 
 
 def _fit(
