@@ -66,8 +66,9 @@ def test_accounts_and_clusters_agree(small_world, small_result):
     # Outside clusters, an account's score is its own behaviour's alone,
     # under the default threshold.
     alone = accounts.loc[accounts["cluster_id"] < 0]
-    assert (alone["score"] == 0.1 * alone["own_behaviour"]).all()
-    assert (alone["score"] <= 0.1).all() and not alone["flagged"].any()
+    lift = np.where(alone["farm_day"], 2.0, 1.0)
+    assert (alone["score"] == 0.1 * alone["own_behaviour"] * lift).all()
+    assert (alone["score"] <= 0.2).all() and not alone["flagged"].any()
     assert (accounts["flagged"] == (accounts["score"] >= small_result.threshold)).all()
 
 

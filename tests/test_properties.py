@@ -128,5 +128,6 @@ def _check_invariants(result):
     assert clusters["cluster_id"].tolist() == list(range(len(clusters)))
     # Outside clusters, only the account's own behaviour scores it.
     alone = accounts[accounts["cluster_id"] < 0]
-    assert (alone["score"] == 0.1 * alone["own_behaviour"]).all()
+    lift = np.where(alone["farm_day"], 2.0, 1.0)
+    assert (alone["score"] == 0.1 * alone["own_behaviour"] * lift).all()
     assert np.isfinite(clusters.filter(like="contrib_").to_numpy()).all()

@@ -9,9 +9,10 @@ account_id       str
 cluster_id       int64; -1 for an account in no cluster
 score            float in [0, 1]: cluster score * sqrt(membership) *
                  fit ** 1.5 (fit itself where the data has no IP kind),
-                 or 0.1 * own_behaviour where that is more (which ranks
-                 the accounts below the default threshold, never flags
-                 one at it; see "Below the flag bar" in scoring.features)
+                 or 0.1 * own_behaviour where that is more, twice that
+                 on a farm's creation day (which ranks the accounts below
+                 the default threshold, never flags one at it; see
+                 "Below the flag bar" in scoring.features)
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
@@ -22,6 +23,9 @@ fit              float in [0, 1]: how much of its cluster's per-account
                  cluster's median core member (data with an IP kind)
 own_behaviour    float in [0, 1]: the account's own volume and ASN spread,
                  whatever its cluster: sqrt of the product of their signals
+farm_day         bool: created on a UTC day on which the flagged clusters'
+                 accounts were created beyond chance (at least 2 of them,
+                 3 times what chance puts there)
 footing          float in [0, 1]: share of its shared attributes that its
                  cluster owns (held by 3 or more accounts, 90% of them
                  members); part of ``fit`` only where the data has no IP kind
@@ -97,7 +101,12 @@ from .exceptions import ConfigError, InputFileError, OutputError, UnknownCluster
 from .graph import AttributeGraph
 from .ingest import DAY_NS
 from .scoring import FEATURE_WEIGHTS, Scores
-from .scoring.features import OWN_BEHAVIOUR_TOP, own_behaviour
+from .scoring.features import (
+    FARM_DAY_LIFT,
+    OWN_BEHAVIOUR_TOP,
+    created_on_farm_days,
+    own_behaviour,
+)
 
 if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
     import networkx as nx
@@ -532,8 +541,14 @@ def build_result(
 
     af = scores.account_features
     own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
+    cluster_score = af["score"].to_numpy()
+    farm_day = created_on_farm_days(
+        links.created_at, cluster_score >= threshold, links.created_per_day
+    )
     # Only here, after scoring's own steps have judged accounts by their clusters.
-    score = np.maximum(af["score"].to_numpy(), OWN_BEHAVIOUR_TOP * own)
+    score = np.maximum(
+        cluster_score, OWN_BEHAVIOUR_TOP * own * np.where(farm_day, FARM_DAY_LIFT, 1.0)
+    )
     first_seen, last_seen = links.account_seen
     # Converted once, for the accounts frame and cluster_links.
     account_text = links.account_id_text
@@ -546,6 +561,7 @@ def build_result(
             "membership": af["membership"].to_numpy(),
             "fit": af["fit"].to_numpy(),
             "own_behaviour": own,
+            "farm_day": farm_day,
             "footing": af["footing"].to_numpy(),
             "n_ips": af["n_ips"].to_numpy(dtype=np.int64),
             "n_asns": af["n_asns"].to_numpy(dtype=np.int64),
