@@ -1697,19 +1697,27 @@ def test_accounts_below_the_flag_bar_are_ranked_by_their_own_behaviour():
     assert low["flagged"].tolist() == (low.index == "roamer").tolist()
 
 
+def _ranked_and_flags_kept(monkeypatch, world, constant, value):
+    """``world`` detected as it is, then with ``acctgraph.results.<constant>``
+    set to ``value``; a ranking below the bar flags nothing, so both flag
+    the same accounts."""
+    ranked = ag.detect(world.events, accounts=world.accounts)
+    monkeypatch.setattr(ag.results, constant, value)
+    without = ag.detect(world.events, accounts=world.accounts)
+    pd.testing.assert_series_equal(ranked.accounts["flagged"], without.accounts["flagged"])
+    return ranked, without
+
+
 def test_a_farm_left_among_households_ranks_above_them(monkeypatch):
     # few_proxies_unique_cards (10,000 accounts, seed 3): 28 farm accounts
     # go unflagged, most in households' communities at scores of 0.001-
     # 0.005 under thousands of innocents. Measured: average precision 0.922
     # on the clusters' scores alone, 0.980 with the accounts' own behaviour.
     world = few_proxies_world(10_000, seed=3, unique_cards=True)
-    ranked = ag.detect(world.events, accounts=world.accounts)
-    monkeypatch.setattr(ag.results, "OWN_BEHAVIOUR_TOP", 0.0)
-    clusters_only = ag.detect(world.events, accounts=world.accounts)
+    ranked, clusters_only = _ranked_and_flags_kept(monkeypatch, world, "OWN_BEHAVIOUR_TOP", 0.0)
     quality = ag.evaluate(ranked, world.truth)
     assert quality["average_precision"] >= 0.97
     assert ag.evaluate(clusters_only, world.truth)["average_precision"] < 0.93
-    pd.testing.assert_series_equal(ranked.accounts["flagged"], clusters_only.accounts["flagged"])
     assert innocents_flagged(quality, but="farm") == 0
     # Outside clusters an account's score is its own behaviour's alone,
     # twice that where it was created on a farm's creation day.
@@ -1749,14 +1757,10 @@ def test_a_farm_account_left_below_the_bar_ranks_by_its_creation_day(monkeypatch
     # 3-8% of each innocent crowd). Measured: average precision 0.978 with
     # own behaviour alone, 0.995 counting it twice on those days.
     world = every_knob_world(10_000, seed=2)
-    ranked = ag.detect(world.events, accounts=world.accounts)
-    monkeypatch.setattr(ag.results, "FARM_DAY_LIFT", 1.0)
-    own_alone = ag.detect(world.events, accounts=world.accounts)
+    ranked, own_alone = _ranked_and_flags_kept(monkeypatch, world, "FARM_DAY_LIFT", 1.0)
     quality = ag.evaluate(ranked, world.truth)
     assert quality["average_precision"] >= 0.99
     assert ag.evaluate(own_alone, world.truth)["average_precision"] < 0.98
-    # Ranking only: nothing is flagged on it.
-    pd.testing.assert_series_equal(ranked.accounts["flagged"], own_alone.accounts["flagged"])
     accounts = ranked.accounts.merge(world.truth, on="account_id")
     missed = accounts[(accounts["role"] == "farm") & ~accounts["flagged"]]
     assert len(missed) > 0 and missed["farm_day"].all()
