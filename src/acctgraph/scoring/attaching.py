@@ -422,14 +422,9 @@ def _tied_to_flagged(
     fit = _fit(own, signal, clusters, farm, scores.unavailable)
     # As the scoring will count it once the account has moved: no fit under
     # a tenth of the farm's median member's requests.
-    works = features.sends_its_volume(
-        activity,
-        clusters["volume"].to_numpy(),
-        farm,
-        population_activity,
-        features.LEAST_VOLUME_SHARE,
+    fit = features.volume_barred_fit(
+        fit, activity, clusters["volume"].to_numpy(), farm, population_activity
     )
-    fit = np.where(works, fit, 0.0)
     judged = cluster_score[farm] * np.sqrt(membership) * _fit_counted(fit, True)
     # Each account's best farm: highest score, then smallest label.
     best = _best_per_account(account, farm, judged)

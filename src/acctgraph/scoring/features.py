@@ -699,6 +699,7 @@ __all__ = [
     "footing_counts",
     "own_behaviour",
     "sends_its_volume",
+    "volume_barred_fit",
 ]
 
 FEATURE_WEIGHTS: dict[str, float] = {
@@ -1080,6 +1081,21 @@ def sends_its_volume(
     cluster's own IPs, :data:`LEAST_VOLUME_SHARE` for any fit at all."""
     median = np.append(volume * population_activity, np.inf)[cluster]
     return activity >= (OWN_IPS_VOLUME if share is None else share) * median
+
+
+def volume_barred_fit(
+    fit: np.ndarray,
+    activity: np.ndarray,
+    volume: np.ndarray,
+    cluster: np.ndarray,
+    population_activity: float,
+) -> np.ndarray:
+    """``fit``, 0 for each account that sends under :data:`LEAST_VOLUME_SHARE`
+    of its ``cluster``'s median core member's requests: it does not do the
+    farm's work (see "Account score"). The arguments but ``fit`` are
+    :func:`sends_its_volume`'s."""
+    works = sends_its_volume(activity, volume, cluster, population_activity, LEAST_VOLUME_SHARE)
+    return np.where(works, fit, 0.0)
 
 
 def _fit(

@@ -476,14 +476,9 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     if with_ips:
         # Under a tenth of its cluster's median member's requests, a member
         # does not do the farm's work (see "Account score" in .features).
-        works = features.sends_its_volume(
-            activity[member],
-            raw["volume"].to_numpy(),
-            member_comm,
-            population_activity,
-            features.LEAST_VOLUME_SHARE,
+        fit = features.volume_barred_fit(
+            fit, activity[member], raw["volume"].to_numpy(), member_comm, population_activity
         )
-        fit = np.where(works, fit, 0.0)
     account_score = cluster_score[member_comm] * np.sqrt(membership) * _fit_counted(fit, with_ips)
 
     def every_account(values: np.ndarray) -> np.ndarray:
