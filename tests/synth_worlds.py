@@ -65,3 +65,10 @@ def before_showing(monkeypatch):
     (the every-knob world above all) whose farm clusters these move."""
     monkeypatch.setitem(features.FEATURE_WEIGHTS, "showing", 0.0)
     monkeypatch.setattr(features, "FIT_EXPONENT", 1.0)
+
+
+def pairs_off(monkeypatch):
+    """No account flagged as paired with a farm ("Paired with a farm" in
+    :mod:`acctgraph.scoring.features`, session 53), for tests that isolate
+    an older rule whose farm accounts the pairing finds too."""
+    monkeypatch.setattr(ag.results, "PAIR_MIN_OWN", float("inf"))

@@ -64,8 +64,8 @@ def test_accounts_and_clusters_agree(small_world, small_result):
     sizes = accounts.loc[accounts["cluster_id"] >= 0].groupby("cluster_id").size()
     assert sizes.to_dict() == clusters.set_index("cluster_id")["n_accounts"].to_dict()
     # Outside clusters, an account's score is its own behaviour's alone,
-    # under the default threshold.
-    alone = accounts.loc[accounts["cluster_id"] < 0]
+    # under the default threshold, unless it is paired with a farm.
+    alone = accounts.loc[(accounts["cluster_id"] < 0) & ~accounts["farm_pair"]]
     lift = np.where(alone["farm_day"], 2.0, 1.0)
     assert (alone["score"] == 0.1 * alone["own_behaviour"] * lift).all()
     assert (alone["score"] <= 0.2).all() and not alone["flagged"].any()

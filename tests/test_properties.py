@@ -126,8 +126,9 @@ def _check_invariants(result):
     sizes = in_cluster.groupby("cluster_id").size()
     assert sizes.to_dict() == dict(zip(clusters["cluster_id"], clusters["n_accounts"], strict=True))
     assert clusters["cluster_id"].tolist() == list(range(len(clusters)))
-    # Outside clusters, only the account's own behaviour scores it.
-    alone = accounts[accounts["cluster_id"] < 0]
+    # Outside clusters, only the account's own behaviour scores it, unless
+    # it is paired with a farm.
+    alone = accounts[(accounts["cluster_id"] < 0) & ~accounts["farm_pair"]]
     lift = np.where(alone["farm_day"], 2.0, 1.0)
     assert (alone["score"] == 0.1 * alone["own_behaviour"] * lift).all()
     assert np.isfinite(clusters.filter(like="contrib_").to_numpy()).all()

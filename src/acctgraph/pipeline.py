@@ -599,7 +599,12 @@ def _run_stages(
             else {"key_id": pseudonymizer.key_id, "clear_kinds": sorted(pseudonymizer.clear_kinds)}
         )
         result = build_result(
-            graph, communities, scores, threshold=config.threshold, provenance=provenance
+            graph,
+            communities,
+            scores,
+            threshold=config.threshold,
+            provenance=provenance,
+            roles=roles,
         )
     provenance["timings_s"] = {k: round(v, 4) for k, v in stages.timings.items()}
     stages.note(

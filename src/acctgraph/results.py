@@ -12,7 +12,9 @@ score            float in [0, 1]: cluster score * sqrt(membership) *
                  or 0.1 * own_behaviour where that is more, twice that
                  on a farm's creation day (which ranks the accounts below
                  the default threshold, never flags one at it; see
-                 "Below the flag bar" in scoring.features)
+                 "Below the flag bar" in scoring.features); for an
+                 account paired with a farm, threshold + (partner's
+                 score - threshold) * own_behaviour
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
@@ -26,6 +28,11 @@ own_behaviour    float in [0, 1]: the account's own volume and ASN spread,
 farm_day         bool: created on a UTC day on which the flagged clusters'
                  accounts were created beyond chance (at least 2 of them,
                  3 times what chance puts there)
+farm_pair        bool: paired with a farm, so flagged: not flagged by its
+                 cluster, it shares an IP of at most 3 holders with a
+                 flagged account, was created on a farm's creation day
+                 and its own_behaviour is at least 0.45 ("Paired with a
+                 farm" in scoring.features)
 footing          float in [0, 1]: share of its shared attributes that its
                  cluster owns (held by 3 or more accounts, 90% of them
                  members); part of ``fit`` only where the data has no IP kind
@@ -104,8 +111,11 @@ from .scoring import FEATURE_WEIGHTS, Scores
 from .scoring.features import (
     FARM_DAY_LIFT,
     OWN_BEHAVIOUR_TOP,
+    PAIR_MIN_OWN,
+    KindRoles,
     created_on_farm_days,
     own_behaviour,
+    paired_with_farm,
 )
 
 if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
@@ -500,6 +510,7 @@ def build_result(
     *,
     threshold: float,
     provenance: dict[str, Any],
+    roles: KindRoles | None = None,
 ) -> DetectionResult:
     """Assemble the public frames, numbering clusters deterministically.
 
@@ -510,6 +521,8 @@ def build_result(
     scores : Scores
     threshold : float
     provenance : dict
+    roles : KindRoles, optional
+        Which kinds are the IP, ASN and payment kinds (the defaults' names).
 
     Returns
     -------
@@ -549,6 +562,13 @@ def build_result(
     score = np.maximum(
         cluster_score, OWN_BEHAVIOUR_TOP * own * np.where(farm_day, FARM_DAY_LIFT, 1.0)
     )
+    # Flagged with the farm it pairs with: up from the bar towards that
+    # farm account's score, as far as its own behaviour goes.
+    partner = paired_with_farm(links, (roles or KindRoles()).ip, cluster_score, threshold)
+    farm_pair = (partner > 0) & farm_day & (own >= PAIR_MIN_OWN)
+    score[farm_pair] = np.maximum(
+        score[farm_pair], threshold + (partner[farm_pair] - threshold) * own[farm_pair]
+    )
     first_seen, last_seen = links.account_seen
     # Converted once, for the accounts frame and cluster_links.
     account_text = links.account_id_text
@@ -562,6 +582,7 @@ def build_result(
             "fit": af["fit"].to_numpy(),
             "own_behaviour": own,
             "farm_day": farm_day,
+            "farm_pair": farm_pair,
             "footing": af["footing"].to_numpy(),
             "n_ips": af["n_ips"].to_numpy(dtype=np.int64),
             "n_asns": af["n_asns"].to_numpy(dtype=np.int64),

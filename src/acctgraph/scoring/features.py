@@ -629,6 +629,59 @@ left 16 of the 120 worlds under 0.97 (20 before); with its creation
 day's and first-use hours' flagged shares, 0.964-0.973 and 13: the day is
 where the signal is, and the rule above leaves 9 under 0.97.
 
+*Paired with a farm* (session 53). A proxy network hands each IP to few
+of a farm's accounts: with 2-5 proxies each, drawn from a pool three times
+the farm's size, a farm account shares an IP with one or two others, and
+where they are flagged and it is not (fewer IPs than its cluster's median
+member, so short of fit, or left by Leiden in a crowd), that small IP is
+what ties it to them. A *small IP* is held by at most
+:data:`PAIR_MAX_HOLDERS` (3) accounts; an account not flagged that shares
+one with a flagged account (:func:`paired_with_farm`), was created on a
+farm's creation day (above) and whose own behaviour reaches
+:data:`PAIR_MIN_OWN` (0.45) is flagged with the farm it pairs with::
+
+    score(a) = threshold + (s_pair(a) - threshold) * own(a)
+
+``s_pair(a)`` the highest score among its flagged co-holders: from the bar
+towards its partner's score, as far as its own behaviour goes. Each of the
+three alone lets crowds in. A household whose home IP the network resells
+shares a small IP with a flagged farm account, but its own behaviour (one
+home network at a household's volume) is near 0; a few percent of each
+crowd (up to 8%) were created on a farm's days; a developer's heavy use from two cloud networks
+gives ``own`` 0.58 but shares no IP with a farm. The accounts table reports
+the pairing as ``farm_pair``. It needs an IP and an ASN kind (``own`` is 0
+without ASNs), and is judged once, after the clusters: a paired account
+pairs no further account.
+
+Measured (session 53) with ``benchmarks/sweep_quality.py`` against the
+code before (commit cbc0970), F1 down in no world:
+
+* the 139-world sweep: F1 up in 49 (``few_proxies`` at 3,000-10,000
+  accounts, churn, no synchrony, unique cards: seeds 1-3 0.965 / 0.954 /
+  0.954 to 0.968 / 0.965 / 0.956); AP up in 4, down in 2 by 0.0006 at
+  most; households flagged 7 to 9 (``few_proxies`` at 6,000 accounts, seed
+  2, and unique cards, seed 1, both with F1 up); no other crowd.
+* seeds 4-8 of five worlds (10,000 accounts): F1 up in 9; unique cards
+  0.956 / 0.970 / 0.974 / 0.951 / 0.958 to 0.958 / 0.979 / 0.979 / 0.961
+  / 0.968.
+* seeds 9-16 of four worlds: F1 up in 24; every knob seeds 10, 12, 13,
+  14: 0.933 / 0.954 / 0.919 / 0.926 to 0.940 / 0.961 / 0.926 / 0.940.
+* 100,000 accounts (16 worlds, seeds 1-2): F1 up in 11 (every knob 0.950
+  / 0.951 to 0.952 / 0.954, unique cards 0.968 / 0.968 to 0.972 / 0.971),
+  AP up in 7, households 24 to 24.
+* the main worlds at 20,000 (seeds 1-4): ``few_proxies`` seeds 1-3 up
+  (0.989 / 0.983 / 0.985 to 0.995 / 0.986 / 0.990), nothing else moved.
+
+Forms counted offline on the accounts the code before left unflagged, over
+256 runs (the plans above and every world at 5,000 accounts, seeds 1-3):
+at most 3 holders and ``own`` 0.45 pair 317 farm and 2 household accounts;
+at most 2 holders 217 and 1; at most 4, 348 and 8; ``own`` 0.4, 328 and 9;
+0.5, 305 and 1; without the creation day, 335 and 112. Attaching such an
+account to its partner's cluster as a full member instead (judged by fit,
+as "In a farm's rhythm" in :mod:`.attaching`) moved F1 in 6 of the 196
+worlds of the first three plans (up in 5, down in 1): most of these
+accounts are short of the fit a member needs.
+
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
 (:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
@@ -690,6 +743,8 @@ __all__ = [
     "KindRoles",
     "LEAST_VOLUME_SHARE",
     "OWN_BEHAVIOUR_TOP",
+    "PAIR_MAX_HOLDERS",
+    "PAIR_MIN_OWN",
     "OWN_IPS_VOLUME",
     "SHOWING_BAR",
     "STAND_IN_FEATURES",
@@ -699,6 +754,7 @@ __all__ = [
     "effective_bias",
     "footing_counts",
     "own_behaviour",
+    "paired_with_farm",
     "sends_its_volume",
     "volume_barred_fit",
 ]
@@ -756,6 +812,11 @@ OWN_BEHAVIOUR_TOP = 0.1
 FARM_DAY_LIFT = 2.0
 FARM_DAY_FLOOR = 2
 FARM_DAY_RATIO = 3.0
+# A farm's pair IP has at most PAIR_MAX_HOLDERS holders; an account sharing
+# one with a flagged account, created on a farm's creation day, is flagged
+# where its own behaviour reaches PAIR_MIN_OWN (see "Paired with a farm").
+PAIR_MAX_HOLDERS = 3
+PAIR_MIN_OWN = 0.45
 # Share of its cluster's median activity at which an account's volume counts in full.
 _VOLUME_FIT_LEVEL = 0.5
 # Most an account's volume can show of its cluster's, past full: the surplus
@@ -1066,6 +1127,45 @@ def created_on_farm_days(
     farm_day = (farm >= FARM_DAY_FLOOR) & (farm >= FARM_DAY_RATIO * chance)
     on_day[dated] = farm_day[day]
     return on_day
+
+
+def paired_with_farm(links: Links, ip_kind: str, score: np.ndarray, threshold: float) -> np.ndarray:
+    """Per account not flagged: the highest score of a flagged account it
+    shares a small IP with, 0 where it shares none (see "Paired with a
+    farm" in the module docstring).
+
+    A small IP is held by at most :data:`PAIR_MAX_HOLDERS` accounts;
+    flagged means ``score`` at least ``threshold``.
+
+    Parameters
+    ----------
+    links : Links
+    ip_kind : str
+        The IP kind; without it in ``links``, every account is 0.
+    score : ndarray of float
+        Each account's score as its cluster judges it.
+    threshold : float
+
+    Returns
+    -------
+    ndarray of float
+    """
+    paired = np.zeros(links.n_accounts)
+    if ip_kind not in links.kinds:
+        return paired
+    start, stop = links.kind_range(ip_kind)
+    ip_links = np.flatnonzero((links.attribute >= start) & (links.attribute < stop))
+    ip = links.attribute[ip_links] - start
+    holders = np.bincount(ip, minlength=stop - start)
+    few = holders[ip] <= PAIR_MAX_HOLDERS
+    ip, account = ip[few], links.account[ip_links[few]]
+    flagged = score[account] >= threshold
+    best = np.zeros(stop - start)
+    np.maximum.at(best, ip[flagged], score[account[flagged]])
+    # An IP with a flagged holder has a best score of at least the threshold.
+    tie = ~flagged & (best[ip] > 0)
+    np.maximum.at(paired, account[tie], best[ip[tie]])
+    return paired
 
 
 def sends_its_volume(
