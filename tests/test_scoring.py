@@ -1825,6 +1825,48 @@ def test_a_farm_account_paired_with_its_farm_is_flagged_and_households_are_not(m
     assert not accounts.set_index("account_id").loc[beside["account_id"], "flagged"].any()
 
 
+def test_a_weak_member_created_with_its_farm_counts_in_full(monkeypatch):
+    # few_proxies (5,000 accounts, seed 8): 5 farm accounts sit in their
+    # farm's cluster at membership 0.16-0.34 (2 of its proxy IPs), fitting
+    # it, created on its creation days. Measured: F1 0.983 counting their
+    # membership, 0.997 counting them as full members (scores 0.64-0.90).
+    world = few_proxies_world(5_000, seed=8)
+    result = ag.detect(world.events, accounts=world.accounts)
+    monkeypatch.setattr(ag.results, "DAY_MEMBER_MIN_OWN", float("inf"))  # the rule off
+    weighed = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    in_full = ag.evaluate(result, world.truth)
+    assert in_full["f1"] >= weighed["f1"] + 0.01
+    assert innocents_flagged(in_full, but="farm") == 0
+    accounts = result.accounts.merge(world.truth, on="account_id")
+    members = accounts[accounts["day_member"]]
+    assert len(members) >= 3 and (members["role"] == "farm").all() and members["flagged"].all()
+    assert members["farm_day"].all() and (members["membership"] < 0.8).all()
+    assert (members["own_behaviour"] >= features.DAY_MEMBER_MIN_OWN).all()
+    cluster_score = result.clusters.set_index("cluster_id")["score"]
+    expected = cluster_score.loc[members["cluster_id"]].to_numpy() * members["fit"] ** 1.5
+    np.testing.assert_allclose(members["score"], expected)
+
+
+def test_a_household_in_a_farm_cluster_short_of_its_fit_is_not_counted_in_full(monkeypatch):
+    # small_share (20,000 accounts, seed 2): a household on 6 IPs over 3
+    # networks, created on a farm's creation day, sits in the farm's
+    # cluster (0.9997) at membership 0.11 and fits it at 0.66: under the
+    # fit bar of 0.7, it stays unflagged; without the bar it would be.
+    world = ag.synth.make_world(
+        20_000,
+        seed=2,
+        largest_office=2_000,
+        office_share=0.11,
+        farm_shares=(0.002, 0.0005, 0.00025),
+        farm_volume=300.0,
+    )
+    barred = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    monkeypatch.setattr(ag.results, "DAY_MEMBER_MIN_FIT", 0.0)
+    unbarred = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
+    assert innocents_flagged(barred, but="farm") == 0
+    assert unbarred["flagged_by_role"]["household"] == 1
+
+
 def test_a_member_sending_a_sliver_of_its_farm_volume_does_not_fit(monkeypatch):
     # few_proxies (3,000 accounts, seed 6): a household whose home IP the
     # farm's proxies resell, on 5 IPs in 3 networks, shows the farm

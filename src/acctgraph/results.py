@@ -14,7 +14,8 @@ score            float in [0, 1]: cluster score * sqrt(membership) *
                  the default threshold, never flags one at it; see
                  "Below the flag bar" in scoring.features); for an
                  account paired with a farm, threshold + (partner's
-                 score - threshold) * own_behaviour
+                 score - threshold) * own_behaviour; for a day member,
+                 its cluster's score * fit ** 1.5 (membership 1)
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
@@ -33,6 +34,10 @@ farm_pair        bool: paired with a farm, so flagged: not flagged by its
                  flagged account, was created on a farm's creation day
                  and its own_behaviour is at least 0.45 ("Paired with a
                  farm" in scoring.features)
+day_member       bool: a member of a flagged cluster created on a farm's
+                 creation day, with own_behaviour >= 0.45 and fit >=
+                 0.7, counted as a full member ("A member created with
+                 its farm" in scoring.features)
 footing          float in [0, 1]: share of its shared attributes that its
                  cluster owns (held by 3 or more accounts, 90% of them
                  members); part of ``fit`` only where the data has no IP kind
@@ -106,9 +111,11 @@ import pyarrow as pa
 from .communities import Communities
 from .exceptions import ConfigError, InputFileError, OutputError, UnknownClusterError
 from .graph import AttributeGraph
-from .ingest import DAY_NS
+from .ingest import DAY_NS, Links
 from .scoring import FEATURE_WEIGHTS, Scores
 from .scoring.features import (
+    DAY_MEMBER_MIN_FIT,
+    DAY_MEMBER_MIN_OWN,
     FARM_DAY_LIFT,
     OWN_BEHAVIOUR_TOP,
     PAIR_MIN_OWN,
@@ -117,6 +124,7 @@ from .scoring.features import (
     own_behaviour,
     paired_with_farm,
 )
+from .scoring.score import _fit_counted
 
 if TYPE_CHECKING:  # plotting and export load matplotlib and networkx lazily
     import networkx as nx
@@ -503,6 +511,57 @@ def check_output_dir(target: Path, *, force: bool) -> None:
         raise OutputError(f"folder {str(target.parent)!r} is not writable")
 
 
+def _judged_beside_clusters(
+    links: Links, comm: np.ndarray, scores: Scores, *, threshold: float, roles: KindRoles
+) -> dict[str, np.ndarray]:
+    """Each account's final score, where the scoring's judgement by its
+    cluster is not all: ``score``, ``own_behaviour``, ``farm_day``,
+    ``farm_pair`` and ``day_member`` (see "Below the flag bar", "Paired
+    with a farm" and "A member created with its farm" in
+    :mod:`.scoring.features`). Only here, after scoring's own steps have
+    judged accounts by their clusters; ``comm`` is each account's
+    community (-1: none)."""
+    af = scores.account_features
+    own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
+    by_cluster = af["score"].to_numpy()
+    farm_day = created_on_farm_days(
+        links.created_at, by_cluster >= threshold, links.created_per_day
+    )
+    score = np.maximum(by_cluster, OWN_BEHAVIOUR_TOP * own * np.where(farm_day, FARM_DAY_LIFT, 1.0))
+    # Flagged with the farm it pairs with: up from the bar towards that
+    # farm account's score, as far as its own behaviour goes.
+    partner = paired_with_farm(links, roles.ip, by_cluster, threshold)
+    farm_pair = (partner > 0) & farm_day & (own >= PAIR_MIN_OWN)
+    score[farm_pair] = np.maximum(
+        score[farm_pair], threshold + (partner[farm_pair] - threshold) * own[farm_pair]
+    )
+    # A member of a flagged cluster created on a farm's day, showing the
+    # farm's behaviour itself, counts as a full member (membership 1).
+    n_comm = len(scores.clusters)
+    its_cluster = np.append(scores.clusters["score"].to_numpy(), 0.0)[
+        np.where(comm >= 0, comm, n_comm)
+    ]
+    fit = af["fit"].to_numpy()
+    day_member = (
+        (its_cluster >= threshold)
+        & (by_cluster < threshold)
+        & farm_day
+        & (own >= DAY_MEMBER_MIN_OWN)
+        & (fit >= DAY_MEMBER_MIN_FIT)
+    )
+    with_ips = roles.ip in set(links.kinds)
+    score[day_member] = np.maximum(
+        score[day_member], its_cluster[day_member] * _fit_counted(fit[day_member], with_ips)
+    )
+    return {
+        "score": score,
+        "own_behaviour": own,
+        "farm_day": farm_day,
+        "farm_pair": farm_pair,
+        "day_member": day_member,
+    }
+
+
 def build_result(
     graph: AttributeGraph,
     communities: Communities,
@@ -553,22 +612,10 @@ def build_result(
     pool.shutdown(wait=False)
 
     af = scores.account_features
-    own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
-    cluster_score = af["score"].to_numpy()
-    farm_day = created_on_farm_days(
-        links.created_at, cluster_score >= threshold, links.created_per_day
+    judged = _judged_beside_clusters(
+        links, comm, scores, threshold=threshold, roles=roles or KindRoles()
     )
-    # Only here, after scoring's own steps have judged accounts by their clusters.
-    score = np.maximum(
-        cluster_score, OWN_BEHAVIOUR_TOP * own * np.where(farm_day, FARM_DAY_LIFT, 1.0)
-    )
-    # Flagged with the farm it pairs with: up from the bar towards that
-    # farm account's score, as far as its own behaviour goes.
-    partner = paired_with_farm(links, (roles or KindRoles()).ip, cluster_score, threshold)
-    farm_pair = (partner > 0) & farm_day & (own >= PAIR_MIN_OWN)
-    score[farm_pair] = np.maximum(
-        score[farm_pair], threshold + (partner[farm_pair] - threshold) * own[farm_pair]
-    )
+    score = judged.pop("score")
     first_seen, last_seen = links.account_seen
     # Converted once, for the accounts frame and cluster_links.
     account_text = links.account_id_text
@@ -580,9 +627,7 @@ def build_result(
             "flagged": score >= threshold,
             "membership": af["membership"].to_numpy(),
             "fit": af["fit"].to_numpy(),
-            "own_behaviour": own,
-            "farm_day": farm_day,
-            "farm_pair": farm_pair,
+            **judged,
             "footing": af["footing"].to_numpy(),
             "n_ips": af["n_ips"].to_numpy(dtype=np.int64),
             "n_asns": af["n_asns"].to_numpy(dtype=np.int64),
