@@ -66,7 +66,7 @@ def test_accounts_and_clusters_agree(small_world, small_result):
     # Outside clusters, an account's score is its own behaviour's alone,
     # under the default threshold, unless it is paired with a farm.
     alone = accounts.loc[(accounts["cluster_id"] < 0) & ~accounts["farm_pair"]]
-    lift = np.where(alone["farm_day"], 2.0, 1.0)
+    lift = np.where(alone["farm_day"], 2.0, 1.0) * alone["farm_networks"]
     assert (alone["score"] == 0.1 * alone["own_behaviour"] * lift).all()
     assert (alone["score"] <= 0.2).all() and not alone["flagged"].any()
     assert (accounts["flagged"] == (accounts["score"] >= small_result.threshold)).all()

@@ -129,6 +129,6 @@ def _check_invariants(result):
     # Outside clusters, only the account's own behaviour scores it, unless
     # it is paired with a farm.
     alone = accounts[(accounts["cluster_id"] < 0) & ~accounts["farm_pair"]]
-    lift = np.where(alone["farm_day"], 2.0, 1.0)
+    lift = np.where(alone["farm_day"], 2.0, 1.0) * alone["farm_networks"]
     assert (alone["score"] == 0.1 * alone["own_behaviour"] * lift).all()
     assert np.isfinite(clusters.filter(like="contrib_").to_numpy()).all()

@@ -9,10 +9,11 @@ account_id       str
 cluster_id       int64; -1 for an account in no cluster
 score            float in [0, 1]: cluster score * sqrt(membership) *
                  fit ** 1.5 (fit itself where the data has no IP kind),
-                 or 0.1 * own_behaviour where that is more, twice that
-                 on a farm's creation day (which ranks the accounts below
-                 the default threshold, never flags one at it; see
-                 "Below the flag bar" in scoring.features); for an
+                 or 0.1 * own_behaviour * farm_networks where that is
+                 more, twice that on a farm's creation day (which ranks
+                 the accounts below the default threshold, never flags
+                 one at it; see "Below the flag bar" in
+                 scoring.features); for an
                  account paired with a farm, threshold + (partner's
                  score - threshold) * own_behaviour; for a day member,
                  its cluster's score * fit ** 1.5 (membership 1)
@@ -26,6 +27,10 @@ fit              float in [0, 1]: how much of its cluster's per-account
                  cluster's median core member (data with an IP kind)
 own_behaviour    float in [0, 1]: the account's own volume and ASN spread,
                  whatever its cluster: sqrt of the product of their signals
+farm_networks    float in [0, 1]: how much the flagged accounts use the
+                 account's networks (ASNs), as a lift over chance capped
+                 at 1; 1 without ASNs ("On the farms' networks" in
+                 scoring.features)
 farm_day         bool: created on a UTC day on which the flagged clusters'
                  accounts were created beyond chance (at least 2 of them,
                  3 times what chance puts there)
@@ -121,6 +126,7 @@ from .scoring.features import (
     PAIR_MIN_OWN,
     KindRoles,
     created_on_farm_days,
+    on_farm_networks,
     own_behaviour,
     paired_with_farm,
 )
@@ -527,7 +533,11 @@ def _judged_beside_clusters(
     farm_day = created_on_farm_days(
         links.created_at, by_cluster >= threshold, links.created_per_day
     )
-    score = np.maximum(by_cluster, OWN_BEHAVIOUR_TOP * own * np.where(farm_day, FARM_DAY_LIFT, 1.0))
+    # Below the bar: its own behaviour, counted twice on a farm's creation
+    # day and less on networks the flagged accounts shun.
+    networks = on_farm_networks(links, roles.asn, by_cluster >= threshold)
+    lift = np.where(farm_day, FARM_DAY_LIFT, 1.0)
+    score = np.maximum(by_cluster, OWN_BEHAVIOUR_TOP * own * lift * networks)
     # Flagged with the farm it pairs with: up from the bar towards that
     # farm account's score, as far as its own behaviour goes.
     partner = paired_with_farm(links, roles.ip, by_cluster, threshold)
@@ -556,6 +566,7 @@ def _judged_beside_clusters(
     return {
         "score": score,
         "own_behaviour": own,
+        "farm_networks": networks,
         "farm_day": farm_day,
         "farm_pair": farm_pair,
         "day_member": day_member,

@@ -629,6 +629,44 @@ left 16 of the 120 worlds under 0.97 (20 before); with its creation
 day's and first-use hours' flagged shares, 0.964-0.973 and 13: the day is
 where the signal is, and the rule above leaves 9 under 0.97.
 
+*On the farms' networks* (session 53). Below the bar the developers came
+first: heavy use from two or three cloud networks gives ``own`` 0.58-0.73,
+as a farm account's proxies do, and 5-8% of them are created on a farm's
+days. Their networks tell them apart: no flagged account uses a cloud
+network, while the farm accounts left below the bar use the networks its
+flagged accounts use. An ASN's *lift* is the share of flagged accounts
+among its other holders over their share of all accounts, shrunk towards 1
+by :data:`NETWORK_PRIOR` (0.5) flagged accounts' worth of holders::
+
+    lift(v) = (f(v) + 0.5) / (n(v) + 0.5 / b) / b
+    networks(a) = min(1, mean of lift(v) over the ASNs v of a)
+
+(:func:`on_farm_networks`; ``b`` the flagged share of all accounts, ``f``
+of the ``n`` other holders flagged; 1 without ASNs or flags), and the
+ranking below the bar becomes::
+
+    score(a) >= OWN_BEHAVIOUR_TOP * own(a) * (2 if farm_day(a) else 1) * networks(a)
+
+It only ever lowers an account, and only one whose networks the flagged
+accounts use less than chance would: developers 0.05-0.34, most
+universities' students (their NAT networks; median 0.35 at seed 3 of
+every knob), and the households and offices on small residential
+networks no farm proxy uses; every farm account left below the bar in
+the worlds measured had 1 (mean ASN lifts 1.03-13.9; every knob and
+unique cards at 10,000 accounts, seeds 1-16, four other worlds, seeds
+1-3, every knob at 100,000, seed 1). The accounts table reports it
+as ``farm_networks``. Measured (session 53) against the code before it:
+no F1 or flag moved in any plan; AP up in 40 worlds and down in none (the
+139-world sweep 6, seeds 4-8 of five worlds 10, seeds 9-16 of four worlds
+17, 100,000 accounts 7; the main worlds at 20,000 unchanged): every knob at
+10,000 accounts, seeds 1-16, 0.979 / 0.995 / 0.952 / 0.970 / 0.942 / 0.978
+/ 0.965 / 0.982 / 0.979 / 0.969 / 0.946 / 0.976 / 0.965 / 0.977 / 0.991 /
+0.973 to 0.982 / 0.997 / 0.962 / 0.976 / 0.954 / 0.981 / 0.969 / 0.984 /
+0.987 / 0.975 / 0.953 / 0.981 / 0.972 / 0.981 / 0.993 / 0.983, at
+100,000 0.979 / 0.977 to 0.985 / 0.984. The minimum over the ASNs instead
+of the mean (computed offline on the same clusters) gains more on seeds 3
+and 5 (0.969, 0.965) but less on 4, 9, 13 and 16.
+
 *Paired with a farm* (session 53). A proxy network hands each IP to few
 of a farm's accounts: with 2-5 proxies each, drawn from a pool three times
 the farm's size, a farm account shares an IP with one or two others, and
@@ -779,6 +817,7 @@ __all__ = [
     "FIT_EXPONENT",
     "KindRoles",
     "LEAST_VOLUME_SHARE",
+    "NETWORK_PRIOR",
     "OWN_BEHAVIOUR_TOP",
     "PAIR_MAX_HOLDERS",
     "PAIR_MIN_OWN",
@@ -790,6 +829,7 @@ __all__ = [
     "created_on_farm_days",
     "effective_bias",
     "footing_counts",
+    "on_farm_networks",
     "own_behaviour",
     "paired_with_farm",
     "sends_its_volume",
@@ -852,6 +892,9 @@ FARM_DAY_RATIO = 3.0
 # A farm's pair IP has at most PAIR_MAX_HOLDERS holders; an account sharing
 # one with a flagged account, created on a farm's creation day, is flagged
 # where its own behaviour reaches PAIR_MIN_OWN (see "Paired with a farm").
+# Flagged accounts' worth of holders that shrinks an ASN's lift towards 1
+# (see "On the farms' networks").
+NETWORK_PRIOR = 0.5
 PAIR_MAX_HOLDERS = 3
 PAIR_MIN_OWN = 0.45
 # A member of a flagged cluster created on a farm's creation day counts in
@@ -1133,6 +1176,51 @@ def own_behaviour(n_asns: np.ndarray, activity: np.ndarray) -> np.ndarray:
     """
     volume = _signal(activity / _population_activity(activity), *_LOG_SQUASH["volume"])
     return np.sqrt(volume * _signal(n_asns, *_LOG_SQUASH["asn_spread"]))
+
+
+def on_farm_networks(links: Links, asn_kind: str, flagged: np.ndarray) -> np.ndarray:
+    """Each account's networks as the flagged accounts use them, in [0, 1]:
+    the mean, over its ASNs, of each ASN's lift (the share of flagged
+    accounts among its other holders over their share of all accounts),
+    capped at 1; see "On the farms' networks" in the module docstring.
+
+    Each ASN's lift is shrunk towards 1 by :data:`NETWORK_PRIOR` flagged
+    accounts' worth of holders, ``(f + p) / (n + p / b) / b`` with ``f`` of
+    its ``n`` other holders flagged and ``b`` the flagged share of all
+    accounts, so an ASN of few holders says little. 1 for an account
+    without ASNs, for every account where nothing is flagged, and without
+    the ASN kind.
+
+    Parameters
+    ----------
+    links : Links
+    asn_kind : str
+    flagged : ndarray of bool
+        The accounts their clusters flag.
+
+    Returns
+    -------
+    ndarray of float
+    """
+    share = np.ones(links.n_accounts)
+    if asn_kind not in links.kinds or not flagged.any():
+        return share
+    start, stop = links.kind_range(asn_kind)
+    asn_links = np.flatnonzero((links.attribute >= start) & (links.attribute < stop))
+    asn = links.attribute[asn_links] - start
+    account = links.account[asn_links]
+    holders = np.bincount(asn, minlength=stop - start)
+    n_flagged = np.bincount(asn, weights=flagged[account], minlength=stop - start)
+    base = flagged.sum() / links.n_accounts
+    # The account itself is not evidence about its networks.
+    others = holders[asn] - 1
+    flagged_others = n_flagged[asn] - flagged[account]
+    lift = (flagged_others + NETWORK_PRIOR) / (others + NETWORK_PRIOR / base) / base
+    n_asns = np.bincount(account, minlength=links.n_accounts)
+    mean = np.bincount(account, weights=lift, minlength=links.n_accounts)
+    has = n_asns > 0
+    share[has] = np.minimum(mean[has] / n_asns[has], 1.0)
+    return share
 
 
 def created_on_farm_days(
