@@ -72,3 +72,11 @@ def pairs_off(monkeypatch):
     :mod:`acctgraph.scoring.features`, session 53), for tests that isolate
     an older rule whose farm accounts the pairing finds too."""
     monkeypatch.setattr(ag.results, "PAIR_MIN_OWN", float("inf"))
+
+
+def farm_day_rules_off(monkeypatch):
+    """Neither pairing with a farm nor members counted in full on a farm's
+    creation day (session 53), for tests that isolate an older rule whose
+    farm accounts these find too."""
+    pairs_off(monkeypatch)
+    monkeypatch.setattr(ag.results, "DAY_MEMBER_MIN_OWN", float("inf"))

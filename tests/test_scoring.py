@@ -18,6 +18,7 @@ from rating_worlds import power_law_ratings
 from synth_worlds import (
     before_showing,
     every_knob_world,
+    farm_day_rules_off,
     few_proxies_world,
     innocents_flagged,
     pairs_off,
@@ -1282,8 +1283,10 @@ def test_a_farm_cluster_just_over_the_threshold_flags_members_sending_its_volume
     # at 0.96 to be flagged. Measured: 28 of them flagged with volume
     # clipped at full, 43 with its surplus making up for IPs or networks
     # short of the median; nothing innocent flagged either way. (As scored
-    # before the showing feature and fit's exponent, which move that cluster.)
+    # before the showing feature and fit's exponent, which move that cluster,
+    # and without the farm-day rules of session 53, which find them too.)
     before_showing(monkeypatch)
+    farm_day_rules_off(monkeypatch)
     world = every_knob_world(10_000, seed=2)
     with_surplus = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
     monkeypatch.setattr(ag.scoring.features, "_VOLUME_FIT_TOP", 1.0)
@@ -1740,44 +1743,50 @@ def test_a_farm_left_among_households_ranks_above_them(monkeypatch):
 
 
 def test_created_on_farm_days_are_days_its_flagged_accounts_crowd():
-    # 100 accounts, 10 created on each of 10 days; 7 flagged: 4 on day 0,
-    # 1 on day 1, 2 on day 2. Chance puts 0.7 flagged on a day, so a farm's
-    # day needs 2 of them and 2.1: day 0 only.
+    # 100 accounts, 10 created at the start of each of 10 days; 7 flagged:
+    # 4 on day 0, 1 on day 1, 2 on day 2. Chance puts 0.7 flagged in a
+    # day's window, so a farm's day needs 2 of them and 2.1: day 0 only.
     created = np.repeat(np.datetime64("2025-03-01", "ns") + np.arange(10) * DAY_NS, 10)
     created = created.astype("datetime64[ns]")
     in_farm = np.zeros(100, dtype=bool)
     in_farm[[0, 1, 2, 3, 10, 20, 21]] = True
-    per_day = count_per_period(created, DAY_NS)
-    on_day = features.created_on_farm_days(created, in_farm, per_day)
+    on_day = features.created_on_farm_days(created, in_farm)
     assert on_day.tolist() == [True] * 10 + [False] * 90
     # Three flagged on day 2 make it one too (3 >= 2.4, chance's 0.8 thrice).
     in_farm[22] = True
-    on_day = features.created_on_farm_days(created, in_farm, count_per_period(created, DAY_NS))
+    on_day = features.created_on_farm_days(created, in_farm)
     assert np.flatnonzero(on_day).tolist() == [*range(10), *range(20, 30)]
     # An account without a creation time is on no day; nothing flagged, no day.
     created[5] = np.datetime64("NaT")
-    on_day = features.created_on_farm_days(created, in_farm, count_per_period(created, DAY_NS))
+    on_day = features.created_on_farm_days(created, in_farm)
     assert not on_day[5] and on_day[4]
-    nothing = features.created_on_farm_days(created, np.zeros(100, dtype=bool), per_day)
-    assert not nothing.any()
+    assert not features.created_on_farm_days(created, np.zeros(100, dtype=bool)).any()
+    # The day is the 24 hours around each creation, not a UTC day: an
+    # account created 2 hours before day 0 (the evening before, a day of
+    # its own) is on day 0's farm day; one 13 hours before is not.
+    early = np.array([-2, -13], dtype="timedelta64[h]").astype("timedelta64[ns]")
+    created = np.concatenate([created, created[0] + early])
+    on_day = features.created_on_farm_days(created, np.append(in_farm, [False, False]))
+    assert on_day[-2] and not on_day[-1]
 
 
 def test_a_farm_account_left_below_the_bar_ranks_by_its_creation_day(monkeypatch):
     # The every-knob world (10,000 accounts, seed 2): its farm replaces
-    # banned accounts in waves, so the 4 farm accounts no cluster flags
-    # were created on days its flagged accounts crowd (90% of the farm is,
-    # 3-8% of each innocent crowd). Measured: average precision 0.978 with
-    # own behaviour alone, 0.995 counting it twice on those days (with
-    # on_farm_networks, off here to isolate the rule: 0.984 and 0.997).
+    # banned accounts in waves, so 2 of the 3 farm accounts no cluster
+    # flags were created within 12 hours of creations its flagged accounts
+    # crowd (2-7% of each innocent crowd were). Measured: average precision
+    # 0.978 with own behaviour alone, 0.989 counting it twice on those days
+    # (with on_farm_networks, off here to isolate the rule: 0.984 and
+    # 0.992; 0.995 on UTC days, before session 53, when 4 were missed).
     monkeypatch.setattr(ag.results, "on_farm_networks", _all_networks)
     world = every_knob_world(10_000, seed=2)
     ranked, own_alone = _ranked_and_flags_kept(monkeypatch, world, "FARM_DAY_LIFT", 1.0)
     quality = ag.evaluate(ranked, world.truth)
-    assert quality["average_precision"] >= 0.99
+    assert quality["average_precision"] >= 0.985
     assert ag.evaluate(own_alone, world.truth)["average_precision"] < 0.98
     accounts = ranked.accounts.merge(world.truth, on="account_id")
     missed = accounts[(accounts["role"] == "farm") & ~accounts["flagged"]]
-    assert len(missed) > 0 and missed["farm_day"].all()
+    assert len(missed) > 0 and missed["farm_day"].mean() > 0.5
     innocent = accounts[accounts["role"] != "farm"]
     assert innocent["farm_day"].mean() < 0.1
 
@@ -1902,14 +1911,14 @@ def test_accounts_on_networks_the_farms_shun_rank_below_the_farm(monkeypatch):
     # The every-knob world (10,000 accounts, seed 3): developers send a
     # farm's volume from cloud networks no flagged account uses (ASN lift
     # 0.27-0.30), and ranked above farm accounts left below the bar, whose
-    # networks are the farms' (lift 1). Measured: AP 0.952 without, 0.962
-    # with, the same accounts flagged.
+    # networks are the farms' (lift 1). Measured: AP 0.961 without, 0.971
+    # with, the same accounts flagged (0.952 and 0.962 on UTC farm days).
     world = every_knob_world(10_000, seed=3)
     ranked, unweighed = _ranked_and_flags_kept(
         monkeypatch, world, "on_farm_networks", _all_networks
     )
-    assert ag.evaluate(ranked, world.truth)["average_precision"] >= 0.96
-    assert ag.evaluate(unweighed, world.truth)["average_precision"] < 0.955
+    assert ag.evaluate(ranked, world.truth)["average_precision"] >= 0.97
+    assert ag.evaluate(unweighed, world.truth)["average_precision"] < 0.965
     accounts = ranked.accounts.merge(world.truth, on="account_id")
     by_role = accounts.groupby("role")["farm_networks"]
     assert by_role.max()["developer"] < 0.4 and by_role.min()["farm"] == 1.0

@@ -31,9 +31,9 @@ farm_networks    float in [0, 1]: how much the flagged accounts use the
                  account's networks (ASNs), as a lift over chance capped
                  at 1; 1 without ASNs ("On the farms' networks" in
                  scoring.features)
-farm_day         bool: created on a UTC day on which the flagged clusters'
-                 accounts were created beyond chance (at least 2 of them,
-                 3 times what chance puts there)
+farm_day         bool: created within 12 hours of the creations of the
+                 flagged clusters' accounts, beyond chance (at least 2 of
+                 them, 3 times what chance puts there)
 farm_pair        bool: paired with a farm, so flagged: not flagged by its
                  cluster, it shares an IP of at most 3 holders with a
                  flagged account, was created on a farm's creation day
@@ -530,9 +530,7 @@ def _judged_beside_clusters(
     af = scores.account_features
     own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
     by_cluster = af["score"].to_numpy()
-    farm_day = created_on_farm_days(
-        links.created_at, by_cluster >= threshold, links.created_per_day
-    )
+    farm_day = created_on_farm_days(links.created_at, by_cluster >= threshold)
     # Below the bar: its own behaviour, counted twice on a farm's creation
     # day and less on networks the flagged accounts shun.
     networks = on_farm_networks(links, roles.asn, by_cluster >= threshold)
