@@ -38,7 +38,9 @@ farm_pair        bool: paired with a farm, so flagged: not flagged by its
                  cluster, it shares an IP of at most 3 holders with a
                  flagged account, was created on a farm's creation day
                  and its own_behaviour is at least 0.45 ("Paired with a
-                 farm" in scoring.features)
+                 farm" in scoring.features); or it shares one with
+                 another such account, both with farm_networks >= 0.9
+                 (scored at the threshold)
 day_member       bool: a member of a flagged cluster created on a farm's
                  creation day, with own_behaviour >= 0.45 and fit >=
                  0.7, counted as a full member ("A member created with
@@ -123,11 +125,13 @@ from .scoring.features import (
     DAY_MEMBER_MIN_OWN,
     FARM_DAY_LIFT,
     OWN_BEHAVIOUR_TOP,
+    PAIR_MIN_NETWORKS,
     PAIR_MIN_OWN,
     KindRoles,
     created_on_farm_days,
     on_farm_networks,
     own_behaviour,
+    paired_among,
     paired_with_farm,
 )
 from .scoring.score import _fit_counted
@@ -543,6 +547,12 @@ def _judged_beside_clusters(
     score[farm_pair] = np.maximum(
         score[farm_pair], threshold + (partner[farm_pair] - threshold) * own[farm_pair]
     )
+    # Or paired with each other, each showing a farm's behaviour on the
+    # farms' networks: flagged at the bar, under every account vouched for.
+    showing = (by_cluster < threshold) & farm_day & (own >= PAIR_MIN_OWN)
+    each_other = paired_among(links, roles.ip, showing & (networks >= PAIR_MIN_NETWORKS))
+    score[each_other] = np.maximum(score[each_other], threshold)
+    farm_pair |= each_other
     # A member of a flagged cluster created on a farm's day, showing the
     # farm's behaviour itself, counts as a full member (membership 1).
     n_comm = len(scores.clusters)
