@@ -13,10 +13,11 @@ score            float in [0, 1]: cluster score * sqrt(membership) *
                  more, twice that on a farm's creation day (which ranks
                  the accounts below the default threshold, never flags
                  one at it; see "Below the flag bar" in
-                 scoring.features); for an
-                 account paired with a farm, threshold + (partner's
-                 score - threshold) * own_behaviour; for a day member,
-                 its cluster's score * fit ** 1.5 (membership 1)
+                 scoring.features); for an account paired with a farm,
+                 threshold + (partner's score - threshold) *
+                 own_behaviour, or the threshold where paired with
+                 another account; for a day member, its cluster's score
+                 * fit ** 1.5 (membership 1)
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
@@ -525,12 +526,14 @@ def _judged_beside_clusters(
     links: Links, comm: np.ndarray, scores: Scores, *, threshold: float, roles: KindRoles
 ) -> dict[str, np.ndarray]:
     """Each account's final score, where the scoring's judgement by its
-    cluster is not all: ``score``, ``own_behaviour``, ``farm_day``,
-    ``farm_pair`` and ``day_member`` (see "Below the flag bar", "Paired
-    with a farm" and "A member created with its farm" in
-    :mod:`.scoring.features`). Only here, after scoring's own steps have
-    judged accounts by their clusters; ``comm`` is each account's
-    community (-1: none)."""
+    cluster is not all: ``score``, ``own_behaviour``, ``farm_networks``,
+    ``farm_day``, ``farm_pair`` and ``day_member`` (see "Below the flag
+    bar" in :mod:`.scoring.features`, with "Created with a farm", "On the
+    farms' networks", "Paired with a farm", "Paired with each other" and
+    "A member created with its farm"). Only here, after scoring's own
+    steps have judged accounts by their clusters, and once: an account
+    flagged here makes no farm day, pair or network for another. ``comm``
+    is each account's community (-1: none)."""
     af = scores.account_features
     own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
     by_cluster = af["score"].to_numpy()
