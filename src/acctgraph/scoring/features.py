@@ -1247,7 +1247,7 @@ def on_farm_networks(links: Links, asn_kind: str, flagged: np.ndarray) -> np.nda
     if asn_kind not in links.kinds or not flagged.any():
         return share
     start, stop = links.kind_range(asn_kind)
-    asn_links = np.flatnonzero((links.attribute >= start) & (links.attribute < stop))
+    asn_links = np.flatnonzero(links.link_is_kind(asn_kind))
     asn = links.attribute[asn_links] - start
     account = links.account[asn_links]
     holders = np.bincount(asn, minlength=stop - start)
@@ -1257,7 +1257,7 @@ def on_farm_networks(links: Links, asn_kind: str, flagged: np.ndarray) -> np.nda
     others = holders[asn] - 1
     flagged_others = n_flagged[asn] - flagged[account]
     lift = (flagged_others + NETWORK_PRIOR) / (others + NETWORK_PRIOR / base) / base
-    n_asns = np.bincount(account, minlength=links.n_accounts)
+    n_asns = links.attributes_per_account(asn_kind)
     mean = np.bincount(account, weights=lift, minlength=links.n_accounts)
     has = n_asns > 0
     share[has] = np.minimum(mean[has] / n_asns[has], 1.0)
@@ -1371,7 +1371,7 @@ def _small_ip_links(links: Links, ip_kind: str) -> tuple[np.ndarray, np.ndarray,
     if ip_kind not in links.kinds:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0
     start, stop = links.kind_range(ip_kind)
-    ip_links = np.flatnonzero((links.attribute >= start) & (links.attribute < stop))
+    ip_links = np.flatnonzero(links.link_is_kind(ip_kind))
     ip = links.attribute[ip_links] - start
     holders = np.bincount(ip, minlength=stop - start)
     few = holders[ip] <= PAIR_MAX_HOLDERS
