@@ -549,8 +549,9 @@ developer's heavy use from two cloud networks gives 0.58, a farm account
 sending 7 times the median from 5 networks 0.71. ``OWN_BEHAVIOUR_TOP`` (0.1) keeps the
 ranking below the default threshold, so no account is flagged on its own
 behaviour at thresholds above 0.1 (0.2 on a farm's creation day, below;
-the pairings and full members below flag only with a tie to a flagged
-account or cluster besides), and scoring's own steps (adopting, merging,
+the pairings and full members below flag only with a tie besides: a
+small IP shared with a flagged account or another such account, or a
+flagged cluster's membership), and scoring's own steps (adopting, merging,
 attaching) never see it; without an ASN kind it is 0.
 
 Measured (session 49) against the score without it: over the 139 worlds of
