@@ -39,6 +39,22 @@ def test_detect_writes_results_and_prints_a_summary(world_dir, tmp_path, capsys)
     assert merged.loc[~farm, "flagged"].sum() == 0
 
 
+def test_ip_networks_table_from_the_command_line(world_dir, tmp_path, capsys):
+    # The synth command writes the world's IP-to-ASN table beside its events.
+    args = ["detect", str(world_dir / "events.parquet"), "--ip-networks"]
+    out = tmp_path / "results"
+    assert main([*args, str(world_dir / "ip_networks.parquet"), "--out", str(out)]) == 0
+    n_ips = pd.read_parquet(world_dir / "ip_networks.parquet")["ip"].nunique()
+    placed = json.loads((out / "provenance.json").read_text())["input"]["n_ips_placed"]
+    assert placed == n_ips
+    assert "farm_proxy" in pd.read_parquet(out / "accounts.parquet").columns
+    pd.DataFrame({"ip": ["1.2.3.4"]}).to_parquet(tmp_path / "nets.parquet")
+    code = main([*args, str(tmp_path / "nets.parquet"), "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "problem(s) in ip_networks: missing column 'asn'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 def test_dense_blocks_options_reach_the_run(world_dir, tmp_path):
     out = tmp_path / "results"
     args = [

@@ -2,7 +2,7 @@
 
 The data flows one way through one module per stage::
 
-    ingest -> graph -> communities -> blocks -> scoring -> results -> pipeline (detect) -> cli
+    ingest (+ networks) -> graph -> communities -> blocks -> scoring -> results -> pipeline (detect) -> cli
 
 >>> import acctgraph as ag
 >>> world = ag.synth.make_world(2_000, seed=3)
@@ -28,6 +28,7 @@ from .exceptions import (
 )
 from .graph import AttributeGraph, build_graph
 from .ingest import IngestReport, Links, load_links, read_table
+from .networks import with_ip_networks
 from .pipeline import DetectConfig, detect
 from .privacy import Pseudonymizer
 from .report import write_report
@@ -69,5 +70,6 @@ __all__ = [
     "score_communities",
     "scoring",
     "synth",
+    "with_ip_networks",
     "write_report",
 ]

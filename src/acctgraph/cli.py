@@ -129,6 +129,11 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_attribute_spec,
         help="attribute columns of the accounts table, e.g. 'payment_fp=payment'",
     )
+    p.add_argument(
+        "--ip-networks",
+        help="parquet/CSV IP-to-ASN table (columns named as the IP and ASN kinds), "
+        "e.g. the lookup the log's ASNs came from",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     p.add_argument(
@@ -205,6 +210,7 @@ def _run_detect(args: argparse.Namespace) -> int:
         accounts=args.accounts,
         attributes=args.attributes,
         account_attributes=args.account_attributes,
+        ip_networks=args.ip_networks,
         pseudonymizer=pseudonymizer,
         engine=args.engine,
         memory_limit=args.memory_limit,
@@ -222,7 +228,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     world = make_world(args.accounts, seed=args.world_seed)
     made = time.perf_counter()
-    result = detect(world.events, accounts=world.accounts, **_detect_kwargs(args))
+    result = detect(
+        world.events, accounts=world.accounts, ip_networks=world.ip_asn, **_detect_kwargs(args)
+    )
     done = time.perf_counter()
     quality = evaluate(result, world.truth)
     print(
@@ -259,9 +267,13 @@ def _run_synth(args: argparse.Namespace) -> int:
         world.events.to_parquet(tmp / "events.parquet", index=False)
         world.accounts.to_parquet(tmp / "accounts.parquet", index=False)
         world.truth.to_parquet(tmp / "truth.parquet", index=False)
+        world.ip_asn.reset_index().to_parquet(tmp / "ip_networks.parquet", index=False)
 
     write_atomically(out, write)
-    print(f"wrote {len(world.events)} events, {len(world.accounts)} accounts and truth to {out}/")
+    print(
+        f"wrote {len(world.events)} events, {len(world.accounts)} accounts, "
+        f"the IPs' networks and truth to {out}/"
+    )
     return 0
 
 

@@ -152,6 +152,10 @@ class Links:
     account_table : DataFrame
         The accounts table aligned to ``account_ids`` (extra columns kept).
     report : IngestReport
+    ip_network : ndarray of int64, shape (n_attributes,), optional
+        For each attribute, the code of its IP's ASN attribute (-1: not an
+        IP, or its network unknown); None where no IP-to-ASN table was given
+        (see :func:`acctgraph.networks.with_ip_networks`).
     """
 
     account_ids: np.ndarray
@@ -165,6 +169,7 @@ class Links:
     created_at: np.ndarray
     account_table: pd.DataFrame
     report: IngestReport
+    ip_network: np.ndarray | None = None
 
     @property
     def n_accounts(self) -> int:

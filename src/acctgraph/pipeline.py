@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from .communities import LEIDEN_BACKENDS, Communities, check_n_jobs, find_commun
 from .exceptions import ConfigError
 from .graph import AttributeGraph, build_graph
 from .ingest import ENGINES, TableLike, load_links, resolve_engine
+from .networks import with_ip_networks
 from .parallel import forked_processes, start_in_worker
 from .privacy import Pseudonymizer
 from .progress import StageProgress, should_show
@@ -51,6 +52,9 @@ from .scoring import (
 from .scoring.evidence_groups import EVIDENCE_BARS
 from .scoring.score import PARALLEL_MIN_LINKS, compute_aggregates
 from .scoring.splitting import PeeledCandidates
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DetectConfig", "detect"]
 
@@ -257,6 +261,7 @@ def detect(
     accounts: TableLike | None = None,
     attributes: Sequence[str] | Mapping[str, str] | None = None,
     account_attributes: Sequence[str] | Mapping[str, str] | None = None,
+    ip_networks: TableLike | pd.Series | None = None,
     resolution: float = 1.0,
     coarse_factor: float | None = 0.2,
     dense_blocks: int = 1,
@@ -293,6 +298,12 @@ def detect(
         Attribute columns of a wide ``events`` log, e.g. ``["ip", "asn"]``.
     account_attributes : list of str or dict of column to kind, optional
         Attribute columns of ``accounts``, e.g. ``{"payment_fp": "payment"}``.
+    ip_networks : DataFrame, pyarrow.Table, path(s) or Series, optional
+        The IP-to-ASN lookup the ASNs came from: columns named ``ip_kind``
+        and ``asn_kind``, or a Series of ASNs indexed by IP. With it, an
+        account on a low-traffic IP inside the networks the flagged farms
+        crowd into ranks higher below the threshold (never flagged for it;
+        see :func:`acctgraph.networks.with_ip_networks`).
     resolution, coarse_factor, dense_blocks, split_blocks, card_groups,
     evidence_groups, attach_accounts, max_attribute_degree, specificity_exponent,
     min_cluster_size, threshold,
@@ -385,6 +396,7 @@ def detect(
             accounts,
             attributes,
             account_attributes,
+            ip_networks,
             pseudonymizer,
             engine,
             memory_limit,
@@ -410,6 +422,7 @@ def _run_stages(
     accounts: TableLike | None,
     attributes: Any,
     account_attributes: Any,
+    ip_networks: Any,
     pseudonymizer: Pseudonymizer | None,
     engine: str,
     memory_limit: str | None,
@@ -427,6 +440,14 @@ def _run_stages(
             engine=engine,
             memory_limit=memory_limit,
         )
+        if ip_networks is not None:
+            links = with_ip_networks(
+                links,
+                ip_networks,
+                ip_kind=config.ip_kind,
+                asn_kind=config.asn_kind,
+                pseudonymizer=pseudonymizer,
+            )
     stages.note(f"{links.n_links:,} links, {links.n_accounts:,} accounts")
     with stages.stage("graph"):
         graph = build_graph(
@@ -733,5 +754,9 @@ def _provenance(config: DetectConfig, links, random_state: object, engine: str) 
             "n_duplicate_rows": links.report.n_duplicate_rows,
             "pseudonymized": links.report.pseudonymized,
             "n_empty_cells": dict(links.report.n_empty_cells),
+            # IPs the IP-to-ASN table placed in a network; None without one.
+            "n_ips_placed": None
+            if links.ip_network is None
+            else int((links.ip_network >= 0).sum()),
         },
     }

@@ -10,10 +10,10 @@ cluster_id       int64; -1 for an account in no cluster
 score            float in [0, 1]: cluster score * sqrt(membership) *
                  fit ** 1.5 (fit itself where the data has no IP kind),
                  or 0.1 * own_behaviour * farm_networks where that is
-                 more, twice that on a farm's creation day (which ranks
-                 the accounts below the default threshold, never flags
-                 one at it; see "Below the flag bar" in
-                 scoring.features); for an account paired with a farm,
+                 more, twice that on a farm's creation day and twice
+                 again on a farm's proxies (which ranks the accounts
+                 below the default threshold, never flags one at it;
+                 see "Below the flag bar" in scoring.features); for an account paired with a farm,
                  threshold + (partner's score - threshold) *
                  own_behaviour, or the threshold where paired with
                  another account; for a day member, its cluster's score
@@ -31,6 +31,11 @@ own_behaviour    float in [0, 1]: the account's own volume and ASN spread,
 farm_networks    float in [0, 1]: how much the flagged accounts use the
                  account's networks (ASNs), as a lift over chance capped
                  at 1; 1 without ASNs ("On the farms' networks" in
+                 scoring.features)
+farm_proxy       bool: on an IP of at most 3 holders inside a network
+                 (ASN) where flagged accounts are at least 8 times as
+                 common as among all accounts; False unless the IP-to-ASN
+                 table is given ("On a farm's proxies" in
                  scoring.features)
 farm_day         bool: created within 12 hours of the creations of the
                  flagged clusters' accounts, beyond chance (at least 2 of
@@ -125,12 +130,14 @@ from .scoring.features import (
     DAY_MEMBER_MIN_FIT,
     DAY_MEMBER_MIN_OWN,
     FARM_DAY_LIFT,
+    FARM_PROXY_LIFT,
     OWN_BEHAVIOUR_TOP,
     PAIR_MIN_NETWORKS,
     PAIR_MIN_OWN,
     KindRoles,
     created_on_farm_days,
     on_farm_networks,
+    on_farm_proxies,
     own_behaviour,
     paired_among,
     paired_with_farm,
@@ -527,10 +534,11 @@ def _judged_beside_clusters(
 ) -> dict[str, np.ndarray]:
     """Each account's final score, where the scoring's judgement by its
     cluster is not all: ``score``, ``own_behaviour``, ``farm_networks``,
-    ``farm_day``, ``farm_pair`` and ``day_member`` (see "Below the flag
-    bar" in :mod:`.scoring.features`, with "Created with a farm", "On the
-    farms' networks", "Paired with a farm", "Paired with each other" and
-    "A member created with its farm"). Only here, after scoring's own
+    ``farm_proxy``, ``farm_day``, ``farm_pair`` and ``day_member`` (see
+    "Below the flag bar" in :mod:`.scoring.features`, with "Created with a
+    farm", "On the farms' networks", "On a farm's proxies", "Paired with a
+    farm", "Paired with each other" and "A member created with its
+    farm"). Only here, after scoring's own
     steps have judged accounts by their clusters, and once: an account
     flagged here makes no farm day, pair or network for another. ``comm``
     is each account's community (-1: none)."""
@@ -541,7 +549,9 @@ def _judged_beside_clusters(
     # Below the bar: its own behaviour, counted twice on a farm's creation
     # day and less on networks the flagged accounts shun.
     networks = on_farm_networks(links, roles.asn, by_cluster >= threshold)
-    lift = np.where(farm_day, FARM_DAY_LIFT, 1.0)
+    # And more on a small IP inside the networks the flagged accounts crowd.
+    proxy = on_farm_proxies(links, roles.ip, roles.asn, by_cluster >= threshold)
+    lift = np.where(farm_day, FARM_DAY_LIFT, 1.0) * np.where(proxy, FARM_PROXY_LIFT, 1.0)
     score = np.maximum(by_cluster, OWN_BEHAVIOUR_TOP * own * lift * networks)
     # Flagged with the farm it pairs with: up from the bar towards that
     # farm account's score, as far as its own behaviour goes.
@@ -578,6 +588,7 @@ def _judged_beside_clusters(
         "score": score,
         "own_behaviour": own,
         "farm_networks": networks,
+        "farm_proxy": proxy,
         "farm_day": farm_day,
         "farm_pair": farm_pair,
         "day_member": day_member,

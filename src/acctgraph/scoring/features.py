@@ -548,8 +548,8 @@ network, or several networks at a household's volume, give 0; a
 developer's heavy use from two cloud networks gives 0.58, a farm account
 sending 7 times the median from 5 networks 0.71. ``OWN_BEHAVIOUR_TOP`` (0.1) keeps the
 ranking below the default threshold, so no account is flagged on its own
-behaviour at thresholds above 0.1 (0.2 on a farm's creation day, below;
-the pairings and full members below flag only with a tie besides: a
+behaviour at thresholds above 0.1 (0.2 on a farm's creation day, 0.4 on
+a farm's proxies besides, below; the pairings and full members below flag only with a tie besides: a
 small IP shared with a flagged account or another such account, or a
 flagged cluster's membership), and scoring's own steps (adopting, merging,
 attaching) never see it; without an ASN kind it is 0.
@@ -685,6 +685,47 @@ no F1 or flag moved in any plan; AP up in 40 worlds and down in none (the
 100,000 0.979 / 0.977 to 0.985 / 0.984. The minimum over the ASNs instead
 of the mean (computed offline on the same clusters) gains more on seeds 3
 and 5 (0.969, 0.965) but less on 4, 9, 13 and 16.
+
+*On a farm's proxies* (session 54). The every-knob world's proxy network
+rents half its IPs as datacenter IPs in the VPN providers' networks and
+hands each to one or two farm accounts; the VPN's own users reach those
+networks through a few busy exits, and the households on the residential
+networks the rest of its proxies come from far outnumber the farm there.
+A request log links an account to its IPs and to its ASNs, not an IP to
+its ASN: where the caller gives the IP-to-ASN table its ASNs came from
+(``ip_networks`` in :func:`acctgraph.detect`, placed by
+:func:`acctgraph.networks.with_ip_networks`), an account on an IP of at
+most :data:`PAIR_MAX_HOLDERS` (3) holders inside a network whose lift,
+over all its holders and shrunk as above, reaches
+:data:`PROXY_NETWORK_LIFT` (8) is *on a farm's proxies*
+(:func:`on_farm_proxies`), and its own behaviour counts
+:data:`FARM_PROXY_LIFT` (2) times more below the bar::
+
+    score(a) >= 0.1 * own(a) * (2 if farm_day(a)) * (2 if proxy(a)) * networks(a)
+
+at most 0.4: it ranks an account, never flags one at the default
+threshold. The accounts table reports it as ``farm_proxy``; without the
+table it is False everywhere. Measured against the code without it
+(commit 4a7253d), each world given the table its generator drew the IPs
+from: over the 272 runs of the five plans of "Paired with a farm" below,
+no F1 or flag moved; AP went up in 17 and down in 2 (by 0.00006 and
+0.00001): every knob at 10,000 accounts, seeds 1-16, 0.989 / 0.992 /
+0.971 / 0.985 / 0.948 / 0.992 / 0.976 / 0.997 / 0.990 / 0.985 / 0.953 /
+0.997 / 0.983 / 0.988 / 0.993 / 0.974 to 0.990 / 0.998 / 0.987 / 0.987 /
+0.989 / 0.998 / 0.983 / 0.998 / 0.994 / 0.985 / 0.978 / 1.000 / 0.993 /
+0.997 / 0.998 / 0.978, at 100,000 (seeds 1-2) 0.986 / 0.985 to 0.995 /
+0.993. Counted offline on the accounts that code left unflagged (every
+knob at 10,000 accounts, seeds 1-16): a small IP in a network of lift 12
+or more holds 34 farm accounts and no innocent one; of 8 or more, 62
+farm accounts and 153 innocent ones, 46 of them households at one seed
+(11). As a rank a bar of 6 moved AP about as much (and lowered unique
+cards' at seed 10 by 0.0001), 12 less (seed 5: 0.964 against 0.989); as a
+flag, with a farm's creation day and own behaviour 0.45 besides, the bar
+of 8 flagged 47 innocent accounts over 64 runs of seven worlds (every
+knob, seeds 1-16; six other worlds, seeds 1-8): not a flag. Without the
+table, an account holding both a small IP and an ASN of lift 8 or more
+(its IPs and ASNs apart) is 9,097 VPN users and 34,998 households over
+those runs, and AP went down in 6 of them.
 
 *Paired with a farm* (session 53). A proxy network hands each IP to few
 of a farm's accounts: with 2-5 proxies each, drawn from a pool three times
@@ -857,6 +898,8 @@ __all__ = [
     "NETWORK_PRIOR",
     "OWN_BEHAVIOUR_TOP",
     "PAIR_MAX_HOLDERS",
+    "PROXY_NETWORK_LIFT",
+    "FARM_PROXY_LIFT",
     "PAIR_MIN_NETWORKS",
     "PAIR_MIN_OWN",
     "OWN_IPS_VOLUME",
@@ -868,6 +911,7 @@ __all__ = [
     "effective_bias",
     "footing_counts",
     "on_farm_networks",
+    "on_farm_proxies",
     "own_behaviour",
     "paired_among",
     "paired_with_farm",
@@ -934,6 +978,11 @@ FARM_DAY_RATIO = 3.0
 # Flagged accounts' worth of holders that shrinks an ASN's lift towards 1
 # (see "On the farms' networks").
 NETWORK_PRIOR = 0.5
+# An account on a small IP inside a network whose lift reaches
+# PROXY_NETWORK_LIFT counts its own behaviour FARM_PROXY_LIFT times below
+# the bar (see "On a farm's proxies").
+PROXY_NETWORK_LIFT = 8.0
+FARM_PROXY_LIFT = 2.0
 PAIR_MAX_HOLDERS = 3
 PAIR_MIN_OWN = 0.45
 # Two accounts no flagged account vouches for pair with each other only on
@@ -1248,22 +1297,70 @@ def on_farm_networks(links: Links, asn_kind: str, flagged: np.ndarray) -> np.nda
     share = np.ones(links.n_accounts)
     if asn_kind not in links.kinds or not flagged.any():
         return share
+    asn, account, holders, n_flagged = _network_holders(links, asn_kind, flagged)
+    # The account itself is not evidence about its networks.
+    lift = _lift(n_flagged[asn] - flagged[account], holders[asn] - 1, flagged)
+    n_asns = links.attributes_per_account(asn_kind)
+    mean = np.bincount(account, weights=lift, minlength=links.n_accounts)
+    has = n_asns > 0
+    share[has] = np.minimum(mean[has] / n_asns[has], 1.0)
+    return share
+
+
+def on_farm_proxies(links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarray) -> np.ndarray:
+    """Which accounts hold a small IP (at most :data:`PAIR_MAX_HOLDERS`
+    holders) inside a network the flagged accounts crowd into: its ASN's
+    lift over its holders, shrunk as in :func:`on_farm_networks`, at least
+    :data:`PROXY_NETWORK_LIFT`; see "On a farm's proxies" in the module
+    docstring. None where the links place no IP in its network
+    (:attr:`~acctgraph.ingest.Links.ip_network`), nothing is flagged, or
+    the data lacks either kind.
+
+    Parameters
+    ----------
+    links : Links
+    ip_kind, asn_kind : str
+    flagged : ndarray of bool
+        The accounts their clusters flag.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    on_proxy = np.zeros(links.n_accounts, dtype=bool)
+    kinds = links.kinds
+    if links.ip_network is None or ip_kind not in kinds or asn_kind not in kinds:
+        return on_proxy
+    if not flagged.any():
+        return on_proxy
+    _, _, holders, n_flagged = _network_holders(links, asn_kind, flagged)
+    lift = _lift(n_flagged, holders, flagged)
+    ip, account, _ = _small_ip_links(links, ip_kind)
+    network = links.ip_network[ip + links.kind_range(ip_kind)[0]]
+    placed = network >= 0
+    crowded = lift[network[placed] - links.kind_range(asn_kind)[0]] >= PROXY_NETWORK_LIFT
+    on_proxy[account[placed][crowded]] = True
+    return on_proxy
+
+
+def _network_holders(links: Links, asn_kind: str, flagged: np.ndarray) -> tuple:
+    """Each ASN link's ASN (numbered within the kind) and account, and per
+    ASN its holders and its ``flagged`` holders."""
     start, stop = links.kind_range(asn_kind)
     asn_links = np.flatnonzero(links.link_is_kind(asn_kind))
     asn = links.attribute[asn_links] - start
     account = links.account[asn_links]
     holders = np.bincount(asn, minlength=stop - start)
     n_flagged = np.bincount(asn, weights=flagged[account], minlength=stop - start)
-    base = flagged.sum() / links.n_accounts
-    # The account itself is not evidence about its networks.
-    others = holders[asn] - 1
-    flagged_others = n_flagged[asn] - flagged[account]
-    lift = (flagged_others + NETWORK_PRIOR) / (others + NETWORK_PRIOR / base) / base
-    n_asns = links.attributes_per_account(asn_kind)
-    mean = np.bincount(account, weights=lift, minlength=links.n_accounts)
-    has = n_asns > 0
-    share[has] = np.minimum(mean[has] / n_asns[has], 1.0)
-    return share
+    return asn, account, holders, n_flagged
+
+
+def _lift(n_flagged: np.ndarray, n_holders: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """A network's lift: the ``flagged`` share of its ``n_holders`` over their
+    share of all accounts, shrunk towards 1 by :data:`NETWORK_PRIOR` flagged
+    accounts' worth of holders (see "On the farms' networks")."""
+    base = flagged.sum() / len(flagged)
+    return (n_flagged + NETWORK_PRIOR) / (n_holders + NETWORK_PRIOR / base) / base
 
 
 def created_on_farm_days(created: np.ndarray, in_farm: np.ndarray) -> np.ndarray:

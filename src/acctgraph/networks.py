@@ -1,0 +1,123 @@
+"""IP networks: each IP's ASN from the lookup table a pipeline keeps.
+
+A request log in long form links an account to its IPs and to its ASNs,
+but not an IP to its ASN: an account on three IPs in three networks says
+which networks, not which IP is in which. The table that gave the ASNs,
+an IP-to-ASN lookup (a GeoIP or whois database, or the log's own ``ip``
+and ``asn`` columns), does. :func:`with_ip_networks` places each IP of
+the links in its network, which lets the scoring see an account on a
+low-traffic IP inside the networks the flagged farms crowd into
+(:func:`acctgraph.scoring.features.on_farm_proxies`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import SchemaError
+from .ingest import Links, TableLike, _clean_strings, _rows_text, read_table
+from .privacy import Pseudonymizer
+
+__all__ = ["with_ip_networks"]
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "ip_networks"
+
+
+def with_ip_networks(
+    links: Links,
+    table: TableLike | pd.Series,
+    *,
+    ip_kind: str = "ip",
+    asn_kind: str = "asn",
+    pseudonymizer: Pseudonymizer | None = None,
+) -> Links:
+    """``links`` with each IP placed in its network (:attr:`Links.ip_network`).
+
+    Parameters
+    ----------
+    links : Links
+    table : DataFrame, pyarrow.Table, path(s) to parquet or CSV, or Series
+        One row per IP: columns named ``ip_kind`` and ``asn_kind``, or a
+        Series of ASNs indexed by IP. Values are read as the ingest reads
+        attribute values (text, trimmed), so that they match the links'.
+    ip_kind, asn_kind : str
+        The kinds of the links that hold IPs and ASNs.
+    pseudonymizer : Pseudonymizer, optional
+        The one the links were read with: the table's IPs and ASNs are
+        replaced by the same tokens.
+
+    Returns
+    -------
+    Links
+        With ``ip_network``: for each attribute, the code of its IP's ASN
+        attribute, -1 for an attribute that is not an IP, an IP the table
+        lacks, or one whose ASN no account was linked to.
+
+    Raises
+    ------
+    SchemaError
+        A column missing, an IP or ASN null or empty, or an IP given two
+        networks; every problem listed, by row.
+    """
+    ips, asns = _read(table, ip_kind, asn_kind)
+    if pseudonymizer is not None:
+        ips = pseudonymizer.tokens(ips, ip_kind)
+        asns = pseudonymizer.tokens(asns, asn_kind)
+    network = np.full(links.n_attributes, -1, dtype=np.int64)
+    kinds = links.kinds
+    if ip_kind in kinds and asn_kind in kinds:
+        ip_start, ip_stop = links.kind_range(ip_kind)
+        asn_start, asn_stop = links.kind_range(asn_kind)
+        # Values are sorted within a kind: an Index over them finds codes.
+        asn_of_ip = pd.Series(asns, index=ips).reindex(links.attribute_values[ip_start:ip_stop])
+        code = pd.Index(links.attribute_values[asn_start:asn_stop]).get_indexer(asn_of_ip)
+        network[ip_start:ip_stop] = np.where(code >= 0, code + asn_start, -1)
+        logger.info(
+            "ip_networks: %d of %d IPs placed in a network",
+            int((network[ip_start:ip_stop] >= 0).sum()),
+            ip_stop - ip_start,
+        )
+    return replace(links, ip_network=network)
+
+
+def _read(table: TableLike | pd.Series, ip_kind: str, asn_kind: str) -> tuple:
+    """The table's IPs and ASNs as cleaned text, one row per distinct IP."""
+    if isinstance(table, pd.Series):
+        frame = pd.DataFrame({ip_kind: table.index.to_numpy(), asn_kind: table.to_numpy()})
+    else:
+        frame = read_table(table, name=SOURCE)
+    missing = [c for c in (ip_kind, asn_kind) if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            [f"missing column {c!r} (has {list(map(str, frame.columns))})" for c in missing],
+            source=SOURCE,
+        )
+    problems: list[str] = []
+    ips, bad_ip = _clean_strings(frame[ip_kind], ip_kind, problems)
+    asns, bad_asn = _clean_strings(frame[asn_kind], asn_kind, problems)
+    for column, bad in ((ip_kind, bad_ip), (asn_kind, bad_asn)):
+        if bad.any():
+            problems.append(
+                f"column {column!r}: {int(bad.sum())} null or empty value(s) at "
+                f"{_rows_text(np.flatnonzero(bad))}"
+            )
+    if not problems:
+        pairs = pd.DataFrame({"ip": ips, "asn": asns})
+        distinct = pairs.drop_duplicates()
+        twice = distinct["ip"][distinct["ip"].duplicated()]
+        if len(twice):
+            rows = np.flatnonzero(pairs["ip"].isin(twice).to_numpy())
+            problems.append(
+                f"column {ip_kind!r}: {twice.nunique()} IP(s) given two or more "
+                f"networks, at {_rows_text(rows)}"
+            )
+        ips, asns = distinct["ip"].to_numpy(), distinct["asn"].to_numpy()
+    if problems:
+        raise SchemaError(problems, source=SOURCE)
+    return ips, asns
