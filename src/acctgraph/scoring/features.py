@@ -972,9 +972,6 @@ OWN_BEHAVIOUR_TOP = 0.1
 FARM_DAY_LIFT = 2.0
 FARM_DAY_FLOOR = 2
 FARM_DAY_RATIO = 3.0
-# A farm's pair IP has at most PAIR_MAX_HOLDERS holders; an account sharing
-# one with a flagged account, created on a farm's creation day, is flagged
-# where its own behaviour reaches PAIR_MIN_OWN (see "Paired with a farm").
 # Flagged accounts' worth of holders that shrinks an ASN's lift towards 1
 # (see "On the farms' networks").
 NETWORK_PRIOR = 0.5
@@ -983,6 +980,9 @@ NETWORK_PRIOR = 0.5
 # the bar (see "On a farm's proxies").
 PROXY_NETWORK_LIFT = 8.0
 FARM_PROXY_LIFT = 2.0
+# A farm's pair IP has at most PAIR_MAX_HOLDERS holders; an account sharing
+# one with a flagged account, created on a farm's creation day, is flagged
+# where its own behaviour reaches PAIR_MIN_OWN (see "Paired with a farm").
 PAIR_MAX_HOLDERS = 3
 PAIR_MIN_OWN = 0.45
 # Two accounts no flagged account vouches for pair with each other only on
@@ -1312,7 +1312,7 @@ def on_farm_proxies(links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarr
     holders) inside a network the flagged accounts crowd into: its ASN's
     lift over its holders, shrunk as in :func:`on_farm_networks`, at least
     :data:`PROXY_NETWORK_LIFT`; see "On a farm's proxies" in the module
-    docstring. None where the links place no IP in its network
+    docstring. None is, where the links place no IP in its network
     (:attr:`~acctgraph.ingest.Links.ip_network`), nothing is flagged, or
     the data lacks either kind.
 
@@ -1329,9 +1329,8 @@ def on_farm_proxies(links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarr
     """
     on_proxy = np.zeros(links.n_accounts, dtype=bool)
     kinds = links.kinds
-    if links.ip_network is None or ip_kind not in kinds or asn_kind not in kinds:
-        return on_proxy
-    if not flagged.any():
+    placed_any = links.ip_network is not None and ip_kind in kinds and asn_kind in kinds
+    if not placed_any or not flagged.any():
         return on_proxy
     _, _, holders, n_flagged = _network_holders(links, asn_kind, flagged)
     lift = _lift(n_flagged, holders, flagged)
