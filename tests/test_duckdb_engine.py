@@ -35,6 +35,7 @@ LINK_FIELDS = (
     "first_seen",
     "last_seen",
     "created_at",
+    "ip_network",
 )
 
 
@@ -1161,3 +1162,74 @@ def test_ids_stored_apart_across_files_go_to_pandas_and_are_refused_by_duckdb(
     by_auto = ag.load_links(files)
     assert len(by_auto.account_ids) == 2
     _same_links(by_auto, ag.load_links(files, engine="pandas"))
+
+
+def test_a_wide_log_places_each_ip_in_its_asn_in_both_engines(tmp_path, monkeypatch):
+    # The world's request log has each row's ASN the IP's own: both engines
+    # place every IP there, and agree, with a pseudonymizer too. An IP
+    # reached through two ASNs goes to the one most of its accounts used,
+    # the smaller among equals; an empty cell places nothing.
+    world = ag.synth.make_world(2_000, seed=4)
+    folder = tmp_path / "log"
+    ag.synth.write_request_log(world, folder, rows_per_account=10, n_files=2)
+    for key in (ag.Pseudonymizer(b"k" * 32), None):
+        links = [
+            ag.load_links(
+                folder / "requests-*.parquet",
+                attributes=["ip", "asn"],
+                network_kinds=("ip", "asn"),
+                pseudonymizer=key,
+                engine=engine,
+            )
+            for engine in ("pandas", "duckdb")
+        ]
+        _same_links(*links)
+    # Without the pseudonymizer, last: every IP in its own ASN.
+    start, stop = links[0].kind_range("ip")
+    truth = world.ip_asn.reindex(links[0].attribute_values[start:stop]).to_numpy()
+    placed = links[0].ip_network[start:stop]
+    assert (placed >= 0).all()
+    assert links[0].attribute_values[placed].tolist() == truth.tolist()
+    assert ag.load_links(folder / "requests-*.parquet", attributes=["ip", "asn"]).ip_network is None
+
+    rows = pd.DataFrame(
+        {
+            "account_id": ["a", "a", "b", "c", "b", "c", "d"],
+            "ip": ["1.1.1.1", "1.1.1.1", "1.1.1.1", "1.1.1.1", "2.2.2.2", "2.2.2.2", "3.3.3.3"],
+            "asn": ["AS1", "AS1", "AS2", "AS2", "AS3", "AS2", None],
+        }
+    )
+    exact = []
+    by_rows = duckdb_engine._observations_by_rows
+
+    def spied(*args):
+        exact.append(True)
+        return by_rows(*args)
+
+    monkeypatch.setattr(duckdb_engine, "_observations_by_rows", spied)
+    # Two raw cells trimmed to one value send DuckDB down its exact path.
+    padded = rows.assign(ip=np.where(rows.index % 2 == 1, " " + rows["ip"], rows["ip"]))
+    for name, frame in (("fast", rows), ("exact", padded)):
+        frame.to_parquet(tmp_path / f"{name}.parquet")
+        for engine in ("pandas", "duckdb"):
+            links = ag.load_links(
+                tmp_path / f"{name}.parquet",
+                attributes=["ip", "asn"],
+                network_kinds=("ip", "asn"),
+                engine=engine,
+            )
+            start, stop = links.kind_range("ip")
+            network = links.ip_network[start:stop]
+            named = links.attribute_values[np.maximum(network, 0)]
+            assert dict(
+                zip(
+                    links.attribute_values[start:stop],
+                    np.where(network >= 0, named, None),
+                    strict=True,
+                )
+            ) == {
+                "1.1.1.1": "AS2",
+                "2.2.2.2": "AS2",
+                "3.3.3.3": None,
+            }, (name, engine)
+    assert exact == [True]

@@ -141,3 +141,21 @@ def test_accounts_on_a_farms_proxies_rank_above_the_crowds_below_the_bar():
     on_proxy = accounts[accounts["farm_proxy"] & ~accounts["flagged"]]
     assert on_proxy["role"].value_counts().get("farm", 0) >= 8
     assert (accounts.loc[accounts["farm_proxy"], "score"] < 0.5).sum() == len(on_proxy)
+
+
+def test_a_wide_request_log_places_its_ips_without_a_table(tmp_path):
+    # Its rows pair each IP with its ASN; a table given replaces them.
+    world = ag.synth.make_world(2_000, seed=6)
+    ag.synth.write_request_log(world, tmp_path / "log", rows_per_account=10, n_files=1)
+    log = tmp_path / "log" / "requests-*.parquet"
+    wide = ag.detect(log, attributes=["ip", "asn"])
+    requests = pd.read_parquet(tmp_path / "log" / "requests-00.parquet")
+    assert wide.provenance["input"]["n_ips_placed"] == requests["ip"].nunique()
+    one = world.ip_asn.iloc[:1]
+    assert (
+        ag.detect(log, attributes=["ip", "asn"], ip_networks=one).provenance["input"][
+            "n_ips_placed"
+        ]
+        == 1
+    )
+    assert ag.detect(log, attributes=["ip"]).provenance["input"]["n_ips_placed"] is None

@@ -132,7 +132,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ip-networks",
         help="parquet/CSV IP-to-ASN table (columns named as the IP and ASN kinds), "
-        "e.g. the lookup the log's ASNs came from",
+        "e.g. the lookup the log's ASNs came from; a wide log with IP and ASN columns "
+        "needs none",
     )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")

@@ -51,6 +51,7 @@ from .ingest import (
     _is_parquet,
     _normalise_attribute_spec,
     _raise_together,
+    network_columns,
     read_table,
     stored_apart,
 )
@@ -366,6 +367,7 @@ def load_links_duckdb(
     account_attributes: Any = None,
     pseudonymizer: Pseudonymizer | None = None,
     memory_limit: str | None = None,
+    network_kinds: tuple[str, str] | None = None,
 ) -> Links:
     """Ingest event files with DuckDB; see :func:`acctgraph.ingest.load_links`.
 
@@ -373,7 +375,7 @@ def load_links_duckdb(
     ----------
     events : path, glob, folder or list of paths
         Parquet or CSV files.
-    accounts, attributes, account_attributes, pseudonymizer
+    accounts, attributes, account_attributes, pseudonymizer, network_kinds
         As for :func:`acctgraph.ingest.load_links`. The accounts table (one
         row per account) is read with pandas.
     memory_limit : str, optional
@@ -397,8 +399,18 @@ def load_links_duckdb(
     # A limit the caller gives holds throughout; the default is raised while
     # the log is grouped.
     grouping_limit = default_memory_limit(GROUPING_MEMORY_SHARE) if memory_limit is None else None
+    networks = network_columns(wide, network_kinds)
     with _session(memory_limit) as con:
-        return _load(con, paths, accounts, wide, per_account, pseudonymizer, grouping_limit)
+        return _load(
+            con,
+            paths,
+            accounts,
+            wide,
+            per_account,
+            pseudonymizer,
+            grouping_limit,
+            networks and network_kinds,
+        )
 
 
 def _load(
@@ -409,9 +421,12 @@ def _load(
     per_account: dict[str, str] | None,
     pseudonymizer: Pseudonymizer | None,
     grouping_limit: str | None = None,
+    network_kinds: tuple[str, str] | None = None,
 ) -> Links:
     """The body of :func:`load_links_duckdb`, on an open session, whose
-    memory limit is raised to ``grouping_limit`` while the log is grouped."""
+    memory limit is raised to ``grouping_limit`` while the log is grouped.
+    ``network_kinds``: the IP and ASN kinds of a wide log with one column
+    of each, whose rows place each IP in its network (table ``nets``)."""
     if per_account is not None and accounts is None:
         raise SchemaError(["account_attributes given but no accounts table"], source="accounts")
     # Both tables are validated before raising, so that one error lists every
@@ -424,7 +439,9 @@ def _load(
     with ThreadPoolExecutor(max_workers=1) as pool:
         account_table = pool.submit(_read_accounts, accounts, per_account) if beside else None
         try:
-            report, events_error = _observations(con, paths, wide, grouping_limit), None
+            networks = network_columns(wide, network_kinds)
+            report = _observations(con, paths, wide, grouping_limit, networks)
+            events_error = None
         except SchemaError as exc:
             report, events_error = None, exc
         except Exception as exc:  # noqa: BLE001 - DuckDB's errors, of every class
@@ -465,14 +482,16 @@ def _load(
         )
         one_row_per_link &= wide is not None and not set(per_account.values()) & set(kinds)
     if pseudonymizer is not None:
-        _pseudonymize(con, pseudonymizer)
+        _pseudonymize(con, pseudonymizer, network_kinds)
         if table_ids is not None:
             table_ids = pseudonymizer.tokens(table_ids)
             account_frame = account_frame.assign(**{ACCOUNT_ID: table_ids})
         report = replace(report, pseudonymized=True)
         # Two values could in principle share a token.
         one_row_per_link = False
-    return _aggregate(con, report, table_ids, table_created, account_frame, one_row_per_link)
+    return _aggregate(
+        con, report, table_ids, table_created, account_frame, one_row_per_link, network_kinds
+    )
 
 
 def _known_rows(accounts: Any) -> int | None:
@@ -498,11 +517,17 @@ def _read_accounts(accounts: Any, per_account: dict[str, str] | None) -> tuple:
 
 
 def _observations(
-    con: Any, paths: list[Path], wide: dict[str, str] | None, grouping_limit: str | None = None
+    con: Any,
+    paths: list[Path],
+    wide: dict[str, str] | None,
+    grouping_limit: str | None = None,
+    networks: tuple[str, str] | None = None,
 ) -> IngestReport:
     """Validate the event files and aggregate them into table ``obs``, the
     memory limit raised to ``grouping_limit`` while the fast path groups
-    the log."""
+    the log; where ``networks`` names a wide log's IP and ASN columns, each
+    IP's network into table ``nets`` (ip, asn), as
+    :func:`acctgraph.ingest.networks_of_rows` finds it."""
     read = [ACCOUNT_ID, *(wide or [KIND, VALUE]), TS, COUNT]
     apart = stored_apart(paths, read)
     if apart is not None:
@@ -582,10 +607,10 @@ def _observations(
     # Row checks that do not depend on one value alone (count, timestamp).
     bad_rows = " OR ".join(f"({c[0]})" for c in check.checks if c[1] in (COUNT, TS)) or None
     report = _observations_by_raw_values(
-        con, wide, types, count_sql, ts_sql, bad_rows, grouping_limit
+        con, wide, types, count_sql, ts_sql, bad_rows, grouping_limit, networks
     )
     if report is None:
-        report = _observations_by_rows(con, check, wide, rows_sql, keys, TS in types)
+        report = _observations_by_rows(con, check, wide, rows_sql, keys, TS in types, networks)
     return report
 
 
@@ -597,6 +622,7 @@ def _observations_by_raw_values(
     ts_sql: str,
     bad_rows: str | None,
     grouping_limit: str | None = None,
+    networks: tuple[str, str] | None = None,
 ) -> IngestReport | None:
     """The fast path: the exact path's ``obs`` and report, or None where it
     cannot vouch for them (a row at fault, or two raw values normalising to
@@ -624,6 +650,11 @@ def _observations_by_raw_values(
     rows = f"SELECT {selected}, {count_sql} AS c, {ts_sql} AS ts{bad} FROM src"
     raw_list = ", ".join(raw)
     grouping = ", ".join("(" + ", ".join(raw[j] for j in s) + ")" for s in link_sets)
+    # Each IP's network: one more set, (IP, ASN), counting its groups,
+    # which are the accounts that reached the IP through the ASN.
+    net_set = None if networks is None else tuple(columns.index(c) for c in networks)
+    if net_set is not None:
+        grouping += ", (" + ", ".join(raw[j] for j in net_set) + ")"
     # The log is first grouped on every column it is read by, and the link
     # sets (of a wide log) are grouped from those groups: one hash table
     # over the rows, where grouping sets fed from the rows keep one per set.
@@ -647,8 +678,9 @@ def _observations_by_raw_values(
         links = (
             f"SELECT GROUPING_ID({raw_list}) AS gid, {raw_list}, CAST(sum(n) AS BIGINT) AS n, "
             "sum(c) AS c, min(first_ts) AS first_ts, max(last_ts) AS last_ts, "
-            "CAST(sum(bad) AS BIGINT) AS bad, CAST(sum(extra) AS BIGINT) AS extra "
-            f"FROM ({groups}) GROUP BY GROUPING SETS ({grouping})"
+            "CAST(sum(bad) AS BIGINT) AS bad, CAST(sum(extra) AS BIGINT) AS extra"
+            + (", count(*) AS g" if net_set is not None else "")
+            + f" FROM ({groups}) GROUP BY GROUPING SETS ({grouping})"
         )
     else:
         # A long log's one link set is every column: the groups are its links.
@@ -745,6 +777,14 @@ def _observations_by_raw_values(
     n_observations = con.execute(
         f"SELECT coalesce(sum(c), 0) FROM gn WHERE {first_set}"
     ).fetchall()[0][0]
+    if net_set is not None:
+        ip, asn = (f"v{j}" for j in net_set)
+        net_gid = sum(1 << (len(columns) - 1 - j) for j in range(len(columns)) if j not in net_set)
+        con.execute(
+            f"CREATE TEMP TABLE nets AS SELECT {ip} AS ip, first({asn} ORDER BY g DESC, {asn}) "
+            f"AS asn FROM gn WHERE gid = {net_gid} AND {ip} IS NOT NULL AND {asn} IS NOT NULL "
+            f"GROUP BY {ip}"
+        )
     con.execute("DROP TABLE gn")
     return IngestReport(
         n_event_rows=int(n_rows),
@@ -864,7 +904,13 @@ def _sort_in_place(values: np.ndarray, n_parts: int | None = None) -> None:
 
 
 def _observations_by_rows(
-    con: Any, check: _Checker, wide: dict | None, rows_sql: str, keys: str, has_time: bool
+    con: Any,
+    check: _Checker,
+    wide: dict | None,
+    rows_sql: str,
+    keys: str,
+    has_time: bool,
+    networks: tuple[str, str] | None = None,
 ) -> IngestReport:
     """The exact path: validate every row, normalise every value, drop
     duplicate rows with a full-row DISTINCT, then aggregate to table ``obs``.
@@ -896,6 +942,13 @@ def _observations_by_rows(
             for i, kind in enumerate(wide.values())
         )
         con.execute(f"CREATE TEMP TABLE obs AS {parts}")
+    if networks is not None:
+        ip, asn = (f"w{list(wide).index(c)}" for c in networks)
+        con.execute(
+            "CREATE TEMP TABLE nets AS SELECT ip, first(asn ORDER BY g DESC, asn) AS asn "
+            f"FROM (SELECT {ip} AS ip, {asn} AS asn, count(DISTINCT a) AS g FROM rows "
+            f"WHERE {ip} IS NOT NULL AND {asn} IS NOT NULL GROUP BY 1, 2) GROUP BY ip"
+        )
     n_kept, n_observations = con.execute(
         "SELECT count(*), coalesce(sum(c), 0) FROM rows"
     ).fetchall()[0]
@@ -907,9 +960,12 @@ def _observations_by_rows(
     )
 
 
-def _pseudonymize(con: Any, pseudonymizer: Pseudonymizer) -> None:
+def _pseudonymize(
+    con: Any, pseudonymizer: Pseudonymizer, network_kinds: tuple[str, str] | None = None
+) -> None:
     """Replace the accounts and values of ``obs`` by their tokens (the
-    accounts table's ids are replaced by the caller, before they reach DuckDB)."""
+    accounts table's ids are replaced by the caller, before they reach
+    DuckDB), and the IPs and ASNs of ``nets`` where ``network_kinds``."""
     accounts = con.execute("SELECT DISTINCT a FROM obs").fetchnumpy()["a"]
     values = con.execute("SELECT DISTINCT k, v FROM obs").fetchnumpy()
     con.register("acc_tokens", pd.DataFrame({"a": accounts, "t": pseudonymizer.tokens(accounts)}))
@@ -927,6 +983,13 @@ def _pseudonymize(con: Any, pseudonymizer: Pseudonymizer) -> None:
         "CREATE OR REPLACE TEMP TABLE obs AS SELECT acc_tokens.t AS a, obs.k, val_tokens.t AS v, "
         "c, first_ts, last_ts FROM obs JOIN acc_tokens USING (a) JOIN val_tokens USING (k, v)"
     )
+    if network_kinds is not None:
+        ip, asn = (_literal(k) for k in network_kinds)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE nets AS SELECT i.t AS ip, n.t AS asn FROM nets "
+            f"JOIN val_tokens i ON i.k = {ip} AND i.v = nets.ip "
+            f"JOIN val_tokens n ON n.k = {asn} AND n.v = nets.asn"
+        )
 
 
 def _aggregate(
@@ -936,9 +999,11 @@ def _aggregate(
     table_created: np.ndarray | None,
     account_frame: pd.DataFrame | None,
     one_row_per_link: bool,
+    network_kinds: tuple[str, str] | None = None,
 ) -> Links:
     """Integer codes for the accounts and attributes of ``obs``, and its
-    links sorted by them (grouped first unless ``one_row_per_link``)."""
+    links sorted by them (grouped first unless ``one_row_per_link``); with
+    ``network_kinds``, each IP's network from table ``nets``."""
     if table_ids is not None:
         # Registered only now, so that these are the tokens where ids were
         # pseudonymized; pos keeps the table's row order.
@@ -977,6 +1042,16 @@ def _aggregate(
     accounts = con.execute("SELECT a, first_ts FROM acc ORDER BY code").fetchnumpy()
     account_ids = np.asarray(accounts["a"]).astype(object)
     attrs = con.execute("SELECT k, v FROM attr ORDER BY code").fetchnumpy()
+    ip_network = None
+    if network_kinds is not None:
+        ip, asn = (_literal(k) for k in network_kinds)
+        placed = con.execute(
+            "SELECT i.code AS ip, n.code AS asn FROM nets "
+            f"JOIN attr i ON i.k = {ip} AND i.v = nets.ip "
+            f"JOIN attr n ON n.k = {asn} AND n.v = nets.asn"
+        ).fetchnumpy()
+        ip_network = np.full(len(attrs["k"]), -1, dtype=np.int64)
+        ip_network[np.asarray(placed["ip"], dtype=np.int64)] = placed["asn"]
     n_accounts = len(account_ids)
     account = np.asarray(links["account"], dtype=np.int64)
     first_seen = _as_ns(links["first_seen"])
@@ -1014,6 +1089,7 @@ def _aggregate(
         created_at=created_at,
         account_table=aligned,
         report=report,
+        ip_network=ip_network,
     )
     logger.info(
         "duckdb: ingested %d rows into %d links between %d accounts and %d attributes",

@@ -427,6 +427,52 @@ def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 # Reading
 # --------------------------------------------------------------------------- #
+def network_columns(
+    wide: dict[str, str] | None, network_kinds: tuple[str, str] | None
+) -> tuple[str, str] | None:
+    """The columns of a wide log that hold its IPs and its ASNs, the kinds
+    ``network_kinds`` names, where it has exactly one of each; else None."""
+    if wide is None or network_kinds is None:
+        return None
+    found = [[c for c, k in wide.items() if k == kind] for kind in network_kinds]
+    return (found[0][0], found[1][0]) if all(len(c) == 1 for c in found) else None
+
+
+def networks_of_rows(account: np.ndarray, ip: np.ndarray, asn: np.ndarray) -> tuple:
+    """Each IP's network from a wide log's rows (None where a cell is
+    empty): the ASN most of its accounts reached it through, the smallest
+    value among equals. Returns the IPs and their ASNs."""
+    both = pd.notna(ip) & pd.notna(asn)
+    seen = pd.DataFrame({"a": account[both], "ip": ip[both], "asn": asn[both]})
+    holders = seen.drop_duplicates().groupby(["ip", "asn"], sort=False).size()
+    best = (
+        holders.rename("n")
+        .reset_index()
+        .sort_values(["ip", "n", "asn"], ascending=[True, False, True], kind="stable")
+        .drop_duplicates("ip")
+    )
+    return best["ip"].to_numpy(dtype=object), best["asn"].to_numpy(dtype=object)
+
+
+def place_ips(
+    links: Links, ips: np.ndarray, asns: np.ndarray, ip_kind: str, asn_kind: str
+) -> np.ndarray:
+    """:attr:`Links.ip_network` from pairs of distinct IPs and their ASNs
+    (values as the links hold them): -1 where an attribute is no IP, or its
+    IP or its ASN is not among the links."""
+    network = np.full(links.n_attributes, -1, dtype=np.int64)
+    if ip_kind in links.kinds and asn_kind in links.kinds:
+        ip_start, ip_stop = links.kind_range(ip_kind)
+        asn_start, asn_stop = links.kind_range(asn_kind)
+        # Values are sorted within a kind: an Index over them finds codes.
+        asn_of_ip = pd.Series(asns, index=ips, dtype=object).reindex(
+            links.attribute_values[ip_start:ip_stop]
+        )
+        code = pd.Index(links.attribute_values[asn_start:asn_stop]).get_indexer(asn_of_ip)
+        network[ip_start:ip_stop] = np.where(code >= 0, code + asn_start, -1)
+    return network
+
+
 def read_table(source: TableLike, *, name: str = "events") -> pd.DataFrame:
     """Read a DataFrame, a pyarrow Table, or parquet/CSV path(s) into pandas.
 
@@ -895,6 +941,7 @@ def load_links(
     pseudonymizer: Pseudonymizer | None = None,
     engine: str = "auto",
     memory_limit: str | None = None,
+    network_kinds: tuple[str, str] | None = None,
 ) -> Links:
     """Validate events (and accounts) and aggregate them into :class:`Links`.
 
@@ -922,6 +969,11 @@ def load_links(
     memory_limit : str, optional
         Where DuckDB reads: its memory limit, e.g. ``"8GB"``; default 40% of
         physical memory, 60% while it groups the log.
+    network_kinds : (str, str), optional
+        The kinds of IPs and of their networks (ASNs), e.g. ``("ip",
+        "asn")``: a wide log with one column of each places each IP in the
+        ASN most of its accounts reached it through
+        (:attr:`Links.ip_network`; the smallest value among equals).
 
     Returns
     -------
@@ -951,6 +1003,7 @@ def load_links(
             account_attributes=account_attributes,
             pseudonymizer=pseudonymizer,
             memory_limit=memory_limit,
+            network_kinds=network_kinds,
         )
     event_frame = read_table(events, name="events")
     account_frame = None if accounts is None else read_table(accounts, name="accounts")
@@ -961,8 +1014,9 @@ def load_links(
 
     # Validate both tables before raising, so one error lists every problem.
     errors: list[SchemaError] = []
+    networks = network_columns(wide, network_kinds)
     try:
-        long, report = _events_to_long(event_frame, wide)
+        long, report, ip_asn = _events_to_long(event_frame, wide, networks)
     except SchemaError as exc:
         errors.append(exc)
     try:
@@ -977,12 +1031,20 @@ def load_links(
     if pseudonymizer is not None:
         long["account"] = pseudonymizer.tokens(long["account"])
         long["value"] = pseudonymizer.tokens(long["value"], long["kind"])
+        if ip_asn is not None:
+            ip_asn = (
+                pseudonymizer.tokens(ip_asn[0], network_kinds[0]),
+                pseudonymizer.tokens(ip_asn[1], network_kinds[1]),
+            )
         if account_ids_table is not None:
             account_ids_table = pseudonymizer.tokens(account_ids_table)
             account_frame = account_frame.assign(**{ACCOUNT_ID: account_ids_table})
         report = replace(report, pseudonymized=True)
 
-    return _aggregate(long, account_ids_table, created_table, account_frame, report)
+    links = _aggregate(long, account_ids_table, created_table, account_frame, report)
+    if ip_asn is None:
+        return links
+    return replace(links, ip_network=place_ips(links, *ip_asn, *network_kinds))
 
 
 def _raise_together(errors: list[SchemaError | None]) -> None:
@@ -998,8 +1060,11 @@ def _raise_together(errors: list[SchemaError | None]) -> None:
 
 
 def _events_to_long(
-    frame: pd.DataFrame, wide: dict[str, str] | None
-) -> tuple[dict[str, np.ndarray], IngestReport]:
+    frame: pd.DataFrame, wide: dict[str, str] | None, networks: tuple[str, str] | None = None
+) -> tuple[dict[str, np.ndarray], IngestReport, tuple | None]:
+    """The events as long arrays, the report, and where ``networks`` names
+    a wide log's IP and ASN columns, each IP's network
+    (:func:`networks_of_rows`; else None)."""
     problems: list[str] = []
     required = [ACCOUNT_ID] + (list(wide) if wide else [KIND, VALUE])
     missing = [c for c in required if c not in frame.columns]
@@ -1055,6 +1120,11 @@ def _events_to_long(
         long = {k: np.concatenate(v) for k, v in parts.items()}
     if problems:
         raise SchemaError(problems, source="events")
+    ip_asn = None
+    if networks is not None:
+        ip_asn = networks_of_rows(
+            account, *(np.where(cleaned[c][1], None, cleaned[c][0]) for c in networks)
+        )
     n_duplicates = n - int(first.sum())
     if n_duplicates:
         logger.info(
@@ -1068,7 +1138,7 @@ def _events_to_long(
         n_empty_cells=empty_cells,
         n_duplicate_rows=n_duplicates,
     )
-    return long, report
+    return long, report, ip_asn
 
 
 def _delimiter_hint(frame: pd.DataFrame) -> str:

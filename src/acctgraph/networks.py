@@ -3,9 +3,11 @@
 A request log in long form links an account to its IPs and to its ASNs,
 but not an IP to its ASN: an account on three IPs in three networks says
 which networks, not which IP is in which. The table that gave the ASNs,
-an IP-to-ASN lookup (a GeoIP or whois database, or the log's own ``ip``
-and ``asn`` columns), does. :func:`with_ip_networks` places each IP of
-the links in its network, which lets the scoring see an account on a
+an IP-to-ASN lookup (a GeoIP or whois database), does; so does a wide
+log holding an IP and an ASN column, whose rows
+:func:`acctgraph.ingest.load_links` reads the networks from
+(``network_kinds``). :func:`with_ip_networks` places each IP of the links
+in its network from such a table, which lets the scoring see an account on a
 low-traffic IP inside the networks the flagged farms crowd into
 (:func:`acctgraph.scoring.features.on_farm_proxies`).
 """
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import SchemaError
-from .ingest import Links, TableLike, _clean_strings, _rows_text, read_table
+from .ingest import Links, TableLike, _clean_strings, _rows_text, place_ips, read_table
 from .privacy import Pseudonymizer
 
 __all__ = ["with_ip_networks"]
@@ -69,19 +71,13 @@ def with_ip_networks(
     if pseudonymizer is not None:
         ips = pseudonymizer.tokens(ips, ip_kind)
         asns = pseudonymizer.tokens(asns, asn_kind)
-    network = np.full(links.n_attributes, -1, dtype=np.int64)
-    kinds = links.kinds
-    if ip_kind in kinds and asn_kind in kinds:
-        ip_start, ip_stop = links.kind_range(ip_kind)
-        asn_start, asn_stop = links.kind_range(asn_kind)
-        # Values are sorted within a kind: an Index over them finds codes.
-        asn_of_ip = pd.Series(asns, index=ips).reindex(links.attribute_values[ip_start:ip_stop])
-        code = pd.Index(links.attribute_values[asn_start:asn_stop]).get_indexer(asn_of_ip)
-        network[ip_start:ip_stop] = np.where(code >= 0, code + asn_start, -1)
+    network = place_ips(links, ips, asns, ip_kind, asn_kind)
+    if ip_kind in links.kinds:
+        start, stop = links.kind_range(ip_kind)
         logger.info(
             "ip_networks: %d of %d IPs placed in a network",
-            int((network[ip_start:ip_stop] >= 0).sum()),
-            ip_stop - ip_start,
+            int((network[start:stop] >= 0).sum()),
+            stop - start,
         )
     return replace(links, ip_network=network)
 

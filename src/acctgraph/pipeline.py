@@ -303,7 +303,10 @@ def detect(
         and ``asn_kind``, or a Series of ASNs indexed by IP. With it, an
         account on a low-traffic IP inside the networks the flagged farms
         crowd into ranks higher below the threshold (never flagged for it;
-        see :func:`acctgraph.networks.with_ip_networks`).
+        see :func:`acctgraph.networks.with_ip_networks`). A wide log with
+        one column of each kind needs none: its rows place each IP in the
+        ASN most of its accounts reached it through; a table given
+        replaces that.
     resolution, coarse_factor, dense_blocks, split_blocks, card_groups,
     evidence_groups, attach_accounts, max_attribute_degree, specificity_exponent,
     min_cluster_size, threshold,
@@ -439,6 +442,7 @@ def _run_stages(
             pseudonymizer=pseudonymizer,
             engine=engine,
             memory_limit=memory_limit,
+            network_kinds=(config.ip_kind, config.asn_kind),
         )
         if ip_networks is not None:
             links = with_ip_networks(

@@ -34,9 +34,10 @@ farm_networks    float in [0, 1]: how much the flagged accounts use the
                  scoring.features)
 farm_proxy       bool: on an IP of at most 3 holders inside a network
                  (ASN) where flagged accounts are at least 8 times as
-                 common as among all accounts; False unless the IP-to-ASN
-                 table is given ("On a farm's proxies" in
-                 scoring.features)
+                 common as among all accounts; False where the IPs'
+                 networks are unknown (neither a wide log with IP and
+                 ASN columns nor the IP-to-ASN table; "On a farm's
+                 proxies" in scoring.features)
 farm_day         bool: created within 12 hours of the creations of the
                  flagged clusters' accounts, beyond chance (at least 2 of
                  them, 3 times what chance puts there)

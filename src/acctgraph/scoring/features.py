@@ -691,10 +691,13 @@ rents half its IPs as datacenter IPs in the VPN providers' networks and
 hands each to one or two farm accounts; the VPN's own users reach those
 networks through a few busy exits, and the households on the residential
 networks the rest of its proxies come from far outnumber the farm there.
-A request log links an account to its IPs and to its ASNs, not an IP to
-its ASN: where the caller gives the IP-to-ASN table its ASNs came from
-(``ip_networks`` in :func:`acctgraph.detect`, placed by
-:func:`acctgraph.networks.with_ip_networks`), an account on an IP of at
+Long events link an account to its IPs and to its ASNs, not an IP to
+its ASN; a wide log's rows do (each IP goes to the ASN most of its
+accounts reached it through, :func:`acctgraph.ingest.networks_of_rows`),
+and so does the IP-to-ASN table its ASNs came from (``ip_networks`` in
+:func:`acctgraph.detect`, placed by
+:func:`acctgraph.networks.with_ip_networks`). Where the IPs are placed, an
+account on an IP of at
 most :data:`PAIR_MAX_HOLDERS` (3) holders inside a network whose lift,
 over all its holders and shrunk as above, reaches
 :data:`PROXY_NETWORK_LIFT` (8) is *on a farm's proxies*
@@ -704,8 +707,8 @@ over all its holders and shrunk as above, reaches
     score(a) >= 0.1 * own(a) * (2 if farm_day(a)) * (2 if proxy(a)) * networks(a)
 
 at most 0.4: it ranks an account, never flags one at the default
-threshold. The accounts table reports it as ``farm_proxy``; without the
-table it is False everywhere. Measured against the code without it
+threshold. The accounts table reports it as ``farm_proxy``; with no IP
+placed it is False everywhere. Measured against the code without it
 (commit 4a7253d), each world given the table its generator drew the IPs
 from: over the 272 runs of the five plans of "Paired with a farm" below,
 no F1 or flag moved; AP went up in 17 and down in 2 (by 0.00006 and
