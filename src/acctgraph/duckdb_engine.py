@@ -399,17 +399,9 @@ def load_links_duckdb(
     # A limit the caller gives holds throughout; the default is raised while
     # the log is grouped.
     grouping_limit = default_memory_limit(GROUPING_MEMORY_SHARE) if memory_limit is None else None
-    networks = network_columns(wide, network_kinds)
     with _session(memory_limit) as con:
         return _load(
-            con,
-            paths,
-            accounts,
-            wide,
-            per_account,
-            pseudonymizer,
-            grouping_limit,
-            networks and network_kinds,
+            con, paths, accounts, wide, per_account, pseudonymizer, grouping_limit, network_kinds
         )
 
 
@@ -424,9 +416,12 @@ def _load(
     network_kinds: tuple[str, str] | None = None,
 ) -> Links:
     """The body of :func:`load_links_duckdb`, on an open session, whose
-    memory limit is raised to ``grouping_limit`` while the log is grouped.
-    ``network_kinds``: the IP and ASN kinds of a wide log with one column
-    of each, whose rows place each IP in its network (table ``nets``)."""
+    memory limit is raised to ``grouping_limit`` while the log is grouped,
+    and where the log is wide with one column of each of ``network_kinds``
+    (IP, ASN), its rows place each IP in its network (table ``nets``)."""
+    networks = network_columns(wide, network_kinds)
+    if networks is None:
+        network_kinds = None
     if per_account is not None and accounts is None:
         raise SchemaError(["account_attributes given but no accounts table"], source="accounts")
     # Both tables are validated before raising, so that one error lists every
@@ -439,7 +434,6 @@ def _load(
     with ThreadPoolExecutor(max_workers=1) as pool:
         account_table = pool.submit(_read_accounts, accounts, per_account) if beside else None
         try:
-            networks = network_columns(wide, network_kinds)
             report = _observations(con, paths, wide, grouping_limit, networks)
             events_error = None
         except SchemaError as exc:

@@ -154,8 +154,9 @@ class Links:
     report : IngestReport
     ip_network : ndarray of int64, shape (n_attributes,), optional
         For each attribute, the code of its IP's ASN attribute (-1: not an
-        IP, or its network unknown); None where no IP-to-ASN table was given
-        (see :func:`acctgraph.networks.with_ip_networks`).
+        IP, or its network unknown); None where no IP's network is known
+        (long events without an IP-to-ASN table; see ``network_kinds`` in
+        :func:`load_links` and :func:`acctgraph.networks.with_ip_networks`).
     """
 
     account_ids: np.ndarray

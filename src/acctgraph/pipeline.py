@@ -758,7 +758,8 @@ def _provenance(config: DetectConfig, links, random_state: object, engine: str) 
             "n_duplicate_rows": links.report.n_duplicate_rows,
             "pseudonymized": links.report.pseudonymized,
             "n_empty_cells": dict(links.report.n_empty_cells),
-            # IPs the IP-to-ASN table placed in a network; None without one.
+            # IPs placed in a network, by a wide log's rows or the IP-to-ASN
+            # table; None where neither placed any.
             "n_ips_placed": None
             if links.ip_network is None
             else int((links.ip_network >= 0).sum()),
