@@ -181,6 +181,12 @@ seed 8 0.987 to 0.975), up in 4 and down in 1 on seeds 9-16 of four
 (every knob seeds 10 / 14 0.933 / 0.926 to 0.961 / 0.955), but innocent
 accounts flagged 3 to 8 and 1 to 4 there (households in the farm's
 raised clusters), the highest innocent cluster 0.134 to 0.268: not kept.
+Re-measured in session 54 as the farm day's window (a member counts where
+the 24 hours centred on its creation hold 2 of its community's core, 5%
+of it or more than chance), over the five plans of "Paired with a farm"
+below: F1 up in 4 (every knob at 10,000 accounts, seed 14, 0.948 to
+0.969) and down in 5 (seeds 4, 6 and 8, and two worlds at 100,000),
+innocent accounts flagged 39 to 45: not kept.
 
 *Spike hours of the day.* A farm's scheduled jobs run in the same hour
 of the day, day after day, and where it works in waves over the year few
