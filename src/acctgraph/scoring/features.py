@@ -731,7 +731,13 @@ farm accounts and 153 innocent ones, 46 of them households at one seed
 cards' at seed 10 by 0.0001), 12 less (seed 5: 0.964 against 0.989); as a
 flag, with a farm's creation day and own behaviour 0.45 besides, the bar
 of 8 flagged 47 innocent accounts over 64 runs of seven worlds (every
-knob, seeds 1-16; six other worlds, seeds 1-8): not a flag. Without the
+knob, seeds 1-16; six other worlds, seeds 1-8): not a flag. Nor does it
+stand in for the creation day in "A member created with its farm" below:
+over the five plans, F1 up in 2 (every knob at 10,000 accounts, seeds 12
+and 14: 0.968 / 0.948 to 0.974 / 0.955) but down in 2 of the main
+table's worlds (``all_at_once`` at 20,000 accounts, seeds 1 and 4, three
+households on small residential networks its larger farm's proxies
+crowd). Without the
 table, an account holding both a small IP and an ASN of lift 8 or more
 (its IPs and ASNs apart) is 9,097 VPN users and 34,998 households over
 those runs, and AP went down in 6 of them.
