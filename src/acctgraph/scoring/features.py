@@ -735,9 +735,9 @@ knob, seeds 1-16; six other worlds, seeds 1-8): not a flag. Nor does it
 stand in for the creation day in "A member created with its farm" below:
 over the five plans, F1 up in 2 (every knob at 10,000 accounts, seeds 12
 and 14: 0.968 / 0.948 to 0.974 / 0.955) but down in 2 of the main
-table's worlds (``all_at_once`` at 20,000 accounts, seeds 1 and 4, three
-households on small residential networks its larger farm's proxies
-crowd). Without the
+table's worlds (``all_at_once`` at 20,000 accounts, seeds 1 and 4: three
+households flagged, members of its farm clusters on a small IP in a
+network of lift 8 or more). Without the
 table, an account holding both a small IP and an ASN of lift 8 or more
 (its IPs and ASNs apart) is 9,097 VPN users and 34,998 households over
 those runs, and AP went down in 6 of them.
