@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import SchemaError
-from .ingest import Links, TableLike, _clean_strings, _rows_text, place_ips, read_table
+from .ingest import Links, TableLike, _check_identifier, _rows_text, place_ips, read_table
 from .privacy import Pseudonymizer
 
 __all__ = ["with_ip_networks"]
@@ -95,14 +95,9 @@ def _read(table: TableLike | pd.Series, ip_kind: str, asn_kind: str) -> tuple:
             source=SOURCE,
         )
     problems: list[str] = []
-    ips, bad_ip = _clean_strings(frame[ip_kind], ip_kind, problems)
-    asns, bad_asn = _clean_strings(frame[asn_kind], asn_kind, problems)
-    for column, bad in ((ip_kind, bad_ip), (asn_kind, bad_asn)):
-        if bad.any():
-            problems.append(
-                f"column {column!r}: {int(bad.sum())} null or empty value(s) at "
-                f"{_rows_text(np.flatnonzero(bad))}"
-            )
+    # Read as the ingest reads identifiers: trimmed text, no empty cell.
+    ips = _check_identifier(frame, ip_kind, problems)
+    asns = _check_identifier(frame, asn_kind, problems)
     if not problems:
         pairs = pd.DataFrame({"ip": ips, "asn": asns})
         distinct = pairs.drop_duplicates()
