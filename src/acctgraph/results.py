@@ -38,6 +38,11 @@ farm_proxy       bool: on an IP of at most 3 holders inside a network
                  networks are unknown (neither a wide log with IP and
                  ASN columns nor the IP-to-ASN table; "On a farm's
                  proxies" in scoring.features)
+dedicated_proxy  bool: on such an IP among a network's busy exits (its
+                 accounts not flagged send at most 30% of their links
+                 there to IPs of at most 3 holders), with own_behaviour
+                 >= 0.3, so flagged at the threshold ("On a proxy of its
+                 own" in scoring.features)
 farm_day         bool: created within 12 hours of the creations of the
                  flagged clusters' accounts, beyond chance (at least 2 of
                  them, 3 times what chance puts there)
@@ -130,6 +135,7 @@ from .scoring import FEATURE_WEIGHTS, Scores
 from .scoring.features import (
     DAY_MEMBER_MIN_FIT,
     DAY_MEMBER_MIN_OWN,
+    DEDICATED_MIN_OWN,
     FARM_DAY_LIFT,
     FARM_PROXY_LIFT,
     OWN_BEHAVIOUR_TOP,
@@ -137,6 +143,7 @@ from .scoring.features import (
     PAIR_MIN_OWN,
     KindRoles,
     created_on_farm_days,
+    on_dedicated_proxies,
     on_farm_networks,
     on_farm_proxies,
     own_behaviour,
@@ -535,14 +542,14 @@ def _judged_beside_clusters(
 ) -> dict[str, np.ndarray]:
     """Each account's final score, where the scoring's judgement by its
     cluster is not all: ``score``, ``own_behaviour``, ``farm_networks``,
-    ``farm_proxy``, ``farm_day``, ``farm_pair`` and ``day_member`` (see
-    "Below the flag bar" in :mod:`.scoring.features`, with "Created with a
-    farm", "On the farms' networks", "On a farm's proxies", "Paired with a
-    farm", "Paired with each other" and "A member created with its
-    farm"). Only here, after scoring's own
-    steps have judged accounts by their clusters, and once: an account
-    flagged here makes no farm day, pair or network for another. ``comm``
-    is each account's community (-1: none)."""
+    ``farm_proxy``, ``dedicated_proxy``, ``farm_day``, ``farm_pair`` and
+    ``day_member`` (see "Below the flag bar" in :mod:`.scoring.features`,
+    with "Created with a farm", "On the farms' networks", "On a farm's
+    proxies", "On a proxy of its own", "Paired with a farm", "Paired with
+    each other" and "A member created with its farm"). Only here, after
+    scoring's own steps have judged accounts by their clusters, and once:
+    an account flagged here makes no farm day, pair or network for
+    another. ``comm`` is each account's community (-1: none)."""
     af = scores.account_features
     own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
     by_cluster = af["score"].to_numpy()
@@ -567,6 +574,11 @@ def _judged_beside_clusters(
     each_other = paired_among(links, roles.ip, showing & (networks >= PAIR_MIN_NETWORKS))
     score[each_other] = np.maximum(score[each_other], threshold)
     farm_pair |= each_other
+    # Or on a small IP of its own among a network's busy exits, where the
+    # flagged accounts crowd: flagged at the bar too.
+    dedicated = on_dedicated_proxies(links, roles.ip, roles.asn, by_cluster >= threshold)
+    dedicated &= own >= DEDICATED_MIN_OWN
+    score[dedicated] = np.maximum(score[dedicated], threshold)
     # A member of a flagged cluster created on a farm's day, showing the
     # farm's behaviour itself, counts as a full member (membership 1).
     n_comm = len(scores.clusters)
@@ -590,6 +602,7 @@ def _judged_beside_clusters(
         "own_behaviour": own,
         "farm_networks": networks,
         "farm_proxy": proxy,
+        "dedicated_proxy": dedicated,
         "farm_day": farm_day,
         "farm_pair": farm_pair,
         "day_member": day_member,

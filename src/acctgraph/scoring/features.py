@@ -742,6 +742,57 @@ table, an account holding both a small IP and an ASN of lift 8 or more
 (its IPs and ASNs apart) is 9,097 VPN users and 34,998 households over
 those runs, and AP went down in 6 of them.
 
+*On a proxy of its own* (session 55). What sets the farm's rented
+datacenter IPs apart from a crowd's small IPs is the network around them.
+In a VPN provider's network the accounts no cluster flags reach it through
+a few busy exits, and its small IPs are the farm's; in a residential
+network each household is on a home IP of its own, so its small IPs are
+mostly the households' even where a farm's proxies crowd it. An IP as
+above (at most 3 holders, in a network of lift 8 or more) is an account's
+*own proxy* (:func:`on_dedicated_proxies`) where, in its network,
+
+    small_share   = links of the accounts not flagged to its small IPs
+                    / their links to all its IPs   <= 0.3
+    flagged_share = links of the flagged accounts to its small IPs
+                    / all links to its small IPs   >= 0.5
+
+(:data:`DEDICATED_MAX_SMALL_SHARE`, :data:`DEDICATED_MIN_FLAGGED_SHARE`; a
+network that no account outside the flagged reaches has a small share of
+1). An account on its own proxy whose own behaviour reaches
+:data:`DEDICATED_MIN_OWN` (0.3) is flagged at the bar (``dedicated_proxy``
+in the accounts table). Each share alone lets crowds in: counted offline on
+the accounts that the code before left unflagged over 150 runs (every
+knob at 10,000 accounts, seeds 1-16; every other world of the sweep at
+5,000 and 10,000, seeds 1-3; the main worlds at 20,000, seeds 1-4), a
+small IP in a network of lift 8 held 62 farm accounts and 311,709
+household, 46,435 office, 12,854 university and 17,521 VPN accounts; the
+small share alone kept 57 farm accounts with 84 household, 4 office, 2
+university and 4 VPN accounts, in the residential networks of the
+offices' busy egress IPs (an office of 164 on one IP makes its ISP's
+share 0.26); the flagged share alone, at 0.5, the 62 farm accounts and no
+other, but households reach 0.46 where a farm's residential proxies crowd
+their ISP (``few_proxies_churn``, 5,000 accounts, seed 2). Both: the 57
+farm accounts, whose networks' flagged share is 0.82 or more, against
+0.17 at most for the innocent accounts the small share keeps. The 57's
+own behaviour is 0.34-0.82.
+Measured against the code without it (commit 345855e), each world given
+the table its IPs came from: over the 272 runs of the five plans of
+"Paired with a farm" below, F1 went up in 17 and down in none, AP up in
+12 and down in none, and no innocent account was flagged that was not
+before (39 in all). Every knob at 10,000 accounts, seeds 1-16, F1 0.981 /
+0.969 / 0.934 / 0.954 / 0.912 / 0.968 / 0.955 / 0.987 / 0.968 / 0.968 /
+0.947 / 0.968 / 0.961 / 0.948 / 0.968 / 0.961 to 0.994 / 0.981 / 0.968 /
+0.981 / 0.968 / 1.000 / 0.975 / 0.987 / 0.987 / 0.974 / 0.987 / 0.994 /
+0.987 / 0.981 / 0.987 / 0.974; at 100,000 accounts (seeds 1-2) 0.957 /
+0.957 to 0.983 / 0.981. On runs held out while it was built (eight worlds
+at 10,000 accounts, seeds 17-24; every knob, unique cards and household
+proxies at 100,000, seeds 3-4; 70 runs), F1 up in 10 and down in none,
+AP up in 9, no innocent account more; every knob at seeds 17-24 0.933 /
+0.941 / 0.975 / 0.954 / 0.936 / 0.975 / 0.961 / 0.921 to 0.987 / 0.981 /
+0.988 / 0.981 / 0.969 / 0.981 / 0.981 / 0.962, at 100,000 (seeds 3-4)
+0.957 / 0.964 to 0.976 / 0.988. Without the table (long events, whose
+IPs no row places) nothing changes.
+
 *Paired with a farm* (session 53). A proxy network hands each IP to few
 of a farm's accounts: with 2-5 proxies each, drawn from a pool three times
 the farm's size, a farm account shares an IP with one or two others, and
@@ -925,6 +976,7 @@ __all__ = [
     "created_on_farm_days",
     "effective_bias",
     "footing_counts",
+    "on_dedicated_proxies",
     "on_farm_networks",
     "on_farm_proxies",
     "own_behaviour",
@@ -995,6 +1047,15 @@ NETWORK_PRIOR = 0.5
 # the bar (see "On a farm's proxies").
 PROXY_NETWORK_LIFT = 8.0
 FARM_PROXY_LIFT = 2.0
+# Such an IP is the account's own proxy, and flags it where its own
+# behaviour reaches DEDICATED_MIN_OWN, in a network whose accounts outside
+# the flagged ones send at most DEDICATED_MAX_SMALL_SHARE of their links to
+# its small IPs (busy exits), and whose small IPs' links are the flagged
+# accounts' for DEDICATED_MIN_FLAGGED_SHARE of them or more (see "On a
+# proxy of its own").
+DEDICATED_MAX_SMALL_SHARE = 0.3
+DEDICATED_MIN_FLAGGED_SHARE = 0.5
+DEDICATED_MIN_OWN = 0.3
 # A farm's pair IP has at most PAIR_MAX_HOLDERS holders; an account sharing
 # one with a flagged account, created on a farm's creation day, is flagged
 # where its own behaviour reaches PAIR_MIN_OWN (see "Paired with a farm").
@@ -1343,18 +1404,83 @@ def on_farm_proxies(links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarr
     ndarray of bool
     """
     on_proxy = np.zeros(links.n_accounts, dtype=bool)
+    account, _ = _crowded_small_ip_links(links, ip_kind, asn_kind, flagged)
+    on_proxy[account] = True
+    return on_proxy
+
+
+def on_dedicated_proxies(
+    links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarray
+) -> np.ndarray:
+    """Which accounts hold a small IP of their own inside a network of busy
+    exits whose small IPs are the flagged accounts': an IP as in
+    :func:`on_farm_proxies`, in a network where the accounts not
+    ``flagged`` send at most :data:`DEDICATED_MAX_SMALL_SHARE` of their
+    links to its IPs to small ones, and the ``flagged`` accounts hold at
+    least :data:`DEDICATED_MIN_FLAGGED_SHARE` of the links to its small
+    IPs; see "On a proxy of its own" in the module docstring.
+
+    Parameters
+    ----------
+    links : Links
+    ip_kind, asn_kind : str
+    flagged : ndarray of bool
+        The accounts their clusters flag.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    dedicated = np.zeros(links.n_accounts, dtype=bool)
+    account, network = _crowded_small_ip_links(links, ip_kind, asn_kind, flagged)
+    if not len(account):
+        return dedicated
+    ip_start, ip_stop = links.kind_range(ip_kind)
+    asn_start, asn_stop = links.kind_range(asn_kind)
+    ip_links = np.flatnonzero(links.link_is_kind(ip_kind))
+    ip = links.attribute[ip_links] - ip_start
+    small = np.bincount(ip, minlength=ip_stop - ip_start)[ip] <= PAIR_MAX_HOLDERS
+    by_flagged = flagged[links.account[ip_links]]
+    net = links.ip_network[ip + ip_start]
+    placed = net >= 0
+    net, small, by_flagged = net[placed] - asn_start, small[placed], by_flagged[placed]
+
+    def per_network(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(net, weights=weights, minlength=asn_stop - asn_start)
+
+    # Shares of nothing are 1 and 0: a network no account outside the
+    # flagged ones reaches is not one of busy exits.
+    others, others_small = per_network(~by_flagged), per_network(~by_flagged & small)
+    small_share = np.divide(others_small, others, out=np.ones_like(others), where=others > 0)
+    n_small, flagged_small = per_network(small), per_network(by_flagged & small)
+    flagged_share = np.divide(flagged_small, n_small, out=np.zeros_like(n_small), where=n_small > 0)
+    own = (small_share <= DEDICATED_MAX_SMALL_SHARE) & (
+        flagged_share >= DEDICATED_MIN_FLAGGED_SHARE
+    )
+    dedicated[account[own[network]]] = True
+    return dedicated
+
+
+def _crowded_small_ip_links(
+    links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each link to a small IP (at most :data:`PAIR_MAX_HOLDERS` holders)
+    placed in a network of lift :data:`PROXY_NETWORK_LIFT` or more: its
+    account, and its network numbered within the ASN kind. None where no IP
+    is placed, nothing is ``flagged``, or the data lacks either kind."""
+    none = np.zeros(0, dtype=np.int64)
     kinds = links.kinds
     placed_any = links.ip_network is not None and ip_kind in kinds and asn_kind in kinds
     if not placed_any or not flagged.any():
-        return on_proxy
+        return none, none
     _, _, holders, n_flagged = _network_holders(links, asn_kind, flagged)
     lift = _lift(n_flagged, holders, flagged)
     ip, account, _ = _small_ip_links(links, ip_kind)
     network = links.ip_network[ip + links.kind_range(ip_kind)[0]]
     placed = network >= 0
-    crowded = lift[network[placed] - links.kind_range(asn_kind)[0]] >= PROXY_NETWORK_LIFT
-    on_proxy[account[placed][crowded]] = True
-    return on_proxy
+    network = network[placed] - links.kind_range(asn_kind)[0]
+    crowded = lift[network] >= PROXY_NETWORK_LIFT
+    return account[placed][crowded], network[crowded]
 
 
 def _network_holders(links: Links, asn_kind: str, flagged: np.ndarray) -> tuple:
