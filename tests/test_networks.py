@@ -198,6 +198,8 @@ def test_accounts_on_a_farms_proxies_rank_above_the_crowds_and_own_ones_are_flag
     added = accounts[accounts["flagged"] & ~flagged_before[accounts["account_id"]].to_numpy()]
     assert len(added) >= 6
     assert (added["role"] == "farm").all() and added["dedicated_proxy"].all()
+    # The column names the accounts that rule flagged, none its cluster did.
+    assert accounts["dedicated_proxy"].sum() == len(added)
     # Its own proxy is one of the farm's proxies.
     assert not (accounts["dedicated_proxy"] & ~accounts["farm_proxy"]).any()
     on_proxy = accounts[accounts["farm_proxy"] & ~accounts["flagged"]]

@@ -38,10 +38,12 @@ farm_proxy       bool: on an IP of at most 3 holders inside a network
                  networks are unknown (neither a wide log with IP and
                  ASN columns nor the IP-to-ASN table; "On a farm's
                  proxies" in scoring.features)
-dedicated_proxy  bool: on such an IP among a network's busy exits (its
-                 accounts not flagged send at most 30% of their links
-                 there to IPs of at most 3 holders), with own_behaviour
-                 >= 0.3, so flagged at the threshold ("On a proxy of its
+dedicated_proxy  bool: flagged at the threshold, not by its cluster, as
+                 on such an IP in a network of busy exits whose small
+                 IPs are the flagged accounts' (its accounts not flagged
+                 send at most 30% of their links there to IPs of at most
+                 3 holders; the flagged hold half the links to those or
+                 more), with own_behaviour >= 0.3 ("On a proxy of its
                  own" in scoring.features)
 farm_day         bool: created within 12 hours of the creations of the
                  flagged clusters' accounts, beyond chance (at least 2 of
@@ -574,10 +576,10 @@ def _judged_beside_clusters(
     each_other = paired_among(links, roles.ip, showing & (networks >= PAIR_MIN_NETWORKS))
     score[each_other] = np.maximum(score[each_other], threshold)
     farm_pair |= each_other
-    # Or on a small IP of its own among a network's busy exits, where the
-    # flagged accounts crowd: flagged at the bar too.
+    # Or on a small IP of its own among a network's busy exits, whose small
+    # IPs are the flagged accounts': flagged at the bar too.
     dedicated = on_dedicated_proxies(links, roles.ip, roles.asn, by_cluster >= threshold)
-    dedicated &= own >= DEDICATED_MIN_OWN
+    dedicated &= (by_cluster < threshold) & (own >= DEDICATED_MIN_OWN)
     score[dedicated] = np.maximum(score[dedicated], threshold)
     # A member of a flagged cluster created on a farm's day, showing the
     # farm's behaviour itself, counts as a full member (membership 1).
