@@ -145,9 +145,8 @@ from .scoring.features import (
     PAIR_MIN_OWN,
     KindRoles,
     created_on_farm_days,
-    on_dedicated_proxies,
     on_farm_networks,
-    on_farm_proxies,
+    on_proxies,
     own_behaviour,
     paired_among,
     paired_with_farm,
@@ -560,7 +559,7 @@ def _judged_beside_clusters(
     # day and less on networks the flagged accounts shun.
     networks = on_farm_networks(links, roles.asn, by_cluster >= threshold)
     # And more on a small IP inside the networks the flagged accounts crowd.
-    proxy = on_farm_proxies(links, roles.ip, roles.asn, by_cluster >= threshold)
+    proxy, dedicated = on_proxies(links, roles.ip, roles.asn, by_cluster >= threshold)
     lift = np.where(farm_day, FARM_DAY_LIFT, 1.0) * np.where(proxy, FARM_PROXY_LIFT, 1.0)
     score = np.maximum(by_cluster, OWN_BEHAVIOUR_TOP * own * lift * networks)
     # Flagged with the farm it pairs with: up from the bar towards that
@@ -578,7 +577,6 @@ def _judged_beside_clusters(
     farm_pair |= each_other
     # Or on a small IP of its own among a network's busy exits, whose small
     # IPs are the flagged accounts': flagged at the bar too.
-    dedicated = on_dedicated_proxies(links, roles.ip, roles.asn, by_cluster >= threshold)
     dedicated &= (by_cluster < threshold) & (own >= DEDICATED_MIN_OWN)
     score[dedicated] = np.maximum(score[dedicated], threshold)
     # A member of a flagged cluster created on a farm's day, showing the

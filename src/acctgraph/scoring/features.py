@@ -979,6 +979,7 @@ __all__ = [
     "on_dedicated_proxies",
     "on_farm_networks",
     "on_farm_proxies",
+    "on_proxies",
     "own_behaviour",
     "paired_among",
     "paired_with_farm",
@@ -1403,10 +1404,7 @@ def on_farm_proxies(links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarr
     -------
     ndarray of bool
     """
-    on_proxy = np.zeros(links.n_accounts, dtype=bool)
-    account, _ = _crowded_small_ip_links(links, ip_kind, asn_kind, flagged)
-    on_proxy[account] = True
-    return on_proxy
+    return on_proxies(links, ip_kind, asn_kind, flagged)[0]
 
 
 def on_dedicated_proxies(
@@ -1431,22 +1429,50 @@ def on_dedicated_proxies(
     -------
     ndarray of bool
     """
+    return on_proxies(links, ip_kind, asn_kind, flagged)[1]
+
+
+def on_proxies(
+    links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`on_farm_proxies` and :func:`on_dedicated_proxies` at once,
+    from one pass over the IP links.
+
+    Parameters
+    ----------
+    links : Links
+    ip_kind, asn_kind : str
+    flagged : ndarray of bool
+        The accounts their clusters flag.
+
+    Returns
+    -------
+    on_farm_proxy, on_dedicated_proxy : ndarray of bool
+    """
+    on_proxy = np.zeros(links.n_accounts, dtype=bool)
     dedicated = np.zeros(links.n_accounts, dtype=bool)
-    account, network = _crowded_small_ip_links(links, ip_kind, asn_kind, flagged)
-    if not len(account):
-        return dedicated
+    kinds = links.kinds
+    placed_any = links.ip_network is not None and ip_kind in kinds and asn_kind in kinds
+    if not placed_any or not flagged.any():
+        return on_proxy, dedicated
+    _, _, holders, n_flagged = _network_holders(links, asn_kind, flagged)
+    lift = _lift(n_flagged, holders, flagged)
     ip_start, ip_stop = links.kind_range(ip_kind)
-    asn_start, asn_stop = links.kind_range(asn_kind)
     ip_links = np.flatnonzero(links.link_is_kind(ip_kind))
     ip = links.attribute[ip_links] - ip_start
     small = np.bincount(ip, minlength=ip_stop - ip_start)[ip] <= PAIR_MAX_HOLDERS
-    by_flagged = flagged[links.account[ip_links]]
-    net = links.ip_network[ip + ip_start]
-    placed = net >= 0
-    net, small, by_flagged = net[placed] - asn_start, small[placed], by_flagged[placed]
+    network = links.ip_network[ip + ip_start]
+    placed = network >= 0
+    account = links.account[ip_links[placed]]
+    network = network[placed] - links.kind_range(asn_kind)[0]
+    small = small[placed]
+    crowded = small & (lift[network] >= PROXY_NETWORK_LIFT)
+    on_proxy[account[crowded]] = True
+
+    by_flagged = flagged[account]
 
     def per_network(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(net, weights=weights, minlength=asn_stop - asn_start)
+        return np.bincount(network, weights=weights, minlength=len(lift))
 
     # Shares of nothing are 1 and 0: a network no account outside the
     # flagged ones reaches is not one of busy exits.
@@ -1454,33 +1480,11 @@ def on_dedicated_proxies(
     small_share = np.divide(others_small, others, out=np.ones_like(others), where=others > 0)
     n_small, flagged_small = per_network(small), per_network(by_flagged & small)
     flagged_share = np.divide(flagged_small, n_small, out=np.zeros_like(n_small), where=n_small > 0)
-    own = (small_share <= DEDICATED_MAX_SMALL_SHARE) & (
+    busy_exits = (small_share <= DEDICATED_MAX_SMALL_SHARE) & (
         flagged_share >= DEDICATED_MIN_FLAGGED_SHARE
     )
-    dedicated[account[own[network]]] = True
-    return dedicated
-
-
-def _crowded_small_ip_links(
-    links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each link to a small IP (at most :data:`PAIR_MAX_HOLDERS` holders)
-    placed in a network of lift :data:`PROXY_NETWORK_LIFT` or more: its
-    account, and its network numbered within the ASN kind. None where no IP
-    is placed, nothing is ``flagged``, or the data lacks either kind."""
-    none = np.zeros(0, dtype=np.int64)
-    kinds = links.kinds
-    placed_any = links.ip_network is not None and ip_kind in kinds and asn_kind in kinds
-    if not placed_any or not flagged.any():
-        return none, none
-    _, _, holders, n_flagged = _network_holders(links, asn_kind, flagged)
-    lift = _lift(n_flagged, holders, flagged)
-    ip, account, _ = _small_ip_links(links, ip_kind)
-    network = links.ip_network[ip + links.kind_range(ip_kind)[0]]
-    placed = network >= 0
-    network = network[placed] - links.kind_range(asn_kind)[0]
-    crowded = lift[network] >= PROXY_NETWORK_LIFT
-    return account[placed][crowded], network[crowded]
+    dedicated[account[crowded & busy_exits[network]]] = True
+    return on_proxy, dedicated
 
 
 def _network_holders(links: Links, asn_kind: str, flagged: np.ndarray) -> tuple:
