@@ -10,6 +10,7 @@ For step-by-step work in a notebook, call the stages yourself::
 
 from __future__ import annotations
 
+import functools
 import logging
 import numbers
 import platform
@@ -735,13 +736,22 @@ def _runs_beside(n_jobs: int | None) -> bool:
     return forked_processes(n_jobs) >= 2
 
 
-def _provenance(config: DetectConfig, links, random_state: object, engine: str) -> dict[str, Any]:
-    versions = {}
+@functools.cache
+def _package_versions() -> tuple[tuple[str, str | None], ...]:
+    """The installed version of each package a result depends on (None:
+    not installed), read once a process: reading them scans the package
+    metadata, 8 ms of a 0.3 s run at 10,000 accounts."""
+    versions = []
     for package in ("acctgraph", "numpy", "pandas", "scipy", "igraph", "leidenalg"):
         try:
-            versions[package] = metadata.version(package)
+            versions.append((package, metadata.version(package)))
         except metadata.PackageNotFoundError:
-            versions[package] = None
+            versions.append((package, None))
+    return tuple(versions)
+
+
+def _provenance(config: DetectConfig, links, random_state: object, engine: str) -> dict[str, Any]:
+    versions = dict(_package_versions())
     return {
         "parameters": asdict(config),
         "random_state": repr(random_state) if random_state is not None else None,

@@ -1457,33 +1457,39 @@ def on_proxies(
         return on_proxy, dedicated
     _, _, holders, n_flagged = _network_holders(links, asn_kind, flagged)
     lift = _lift(n_flagged, holders, flagged)
+    # Counted per IP, then per network from its IPs: arrays the size of the
+    # IPs, not of their links (at 10M accounts, tens of millions).
     ip_start, ip_stop = links.kind_range(ip_kind)
-    ip_links = np.flatnonzero(links.link_is_kind(ip_kind))
-    ip = links.attribute[ip_links] - ip_start
-    small = np.bincount(ip, minlength=ip_stop - ip_start)[ip] <= PAIR_MAX_HOLDERS
-    network = links.ip_network[ip + ip_start]
-    placed = network >= 0
-    account = links.account[ip_links[placed]]
+    is_ip = links.link_is_kind(ip_kind)
+    ip_holders = np.bincount(links.attribute[is_ip] - ip_start, minlength=ip_stop - ip_start)
+    flagged_ip = links.attribute[is_ip & flagged[links.account]] - ip_start
+    ip_flagged = np.bincount(flagged_ip, minlength=ip_stop - ip_start)
+    network = links.ip_network[ip_start:ip_stop]
+    placed = np.flatnonzero(network >= 0)
     network = network[placed] - links.kind_range(asn_kind)[0]
-    small = small[placed]
-    crowded = small & (lift[network] >= PROXY_NETWORK_LIFT)
-    on_proxy[account[crowded]] = True
-
-    by_flagged = flagged[account]
+    everyone, by_flagged = ip_holders[placed], ip_flagged[placed]
+    others = everyone - by_flagged
+    small = everyone <= PAIR_MAX_HOLDERS
 
     def per_network(weights: np.ndarray) -> np.ndarray:
         return np.bincount(network, weights=weights, minlength=len(lift))
 
     # Shares of nothing are 1 and 0: a network no account outside the
     # flagged ones reaches is not one of busy exits.
-    others, others_small = per_network(~by_flagged), per_network(~by_flagged & small)
-    small_share = np.divide(others_small, others, out=np.ones_like(others), where=others > 0)
-    n_small, flagged_small = per_network(small), per_network(by_flagged & small)
+    n_others, others_small = per_network(others), per_network(others * small)
+    small_share = np.divide(others_small, n_others, out=np.ones_like(n_others), where=n_others > 0)
+    n_small, flagged_small = per_network(everyone * small), per_network(by_flagged * small)
     flagged_share = np.divide(flagged_small, n_small, out=np.zeros_like(n_small), where=n_small > 0)
     busy_exits = (small_share <= DEDICATED_MAX_SMALL_SHARE) & (
         flagged_share >= DEDICATED_MIN_FLAGGED_SHARE
     )
-    dedicated[account[crowded & busy_exits[network]]] = True
+    crowded = np.zeros(ip_stop - ip_start, dtype=bool)
+    crowded[placed] = small & (lift[network] >= PROXY_NETWORK_LIFT)
+    own_proxy = np.zeros(ip_stop - ip_start, dtype=bool)
+    own_proxy[placed] = crowded[placed] & busy_exits[network]
+    ip, account, _ = _small_ip_links(links, ip_kind)
+    on_proxy[account[crowded[ip]]] = True
+    dedicated[account[own_proxy[ip]]] = True
     return on_proxy, dedicated
 
 
