@@ -85,6 +85,18 @@ def test_with_ip_networks_reads_the_table_through_the_same_pseudonymizer():
     assert "AS1" not in set(links.attribute_values)
 
 
+def _placed_by_second_octet(rows):
+    """Links of ``(account, kind, value)`` rows, the same with each IP
+    10.N.x.y placed in ASN ``ASN``, the account ids, and which of them are
+    flagged (those starting with "f")."""
+    links = ag.load_links(pd.DataFrame(rows, columns=["account_id", "kind", "value"]))
+    ips = [v for v in links.attribute_values if v.startswith("10.")]
+    table = pd.DataFrame({"ip": ips, "asn": ["AS" + v.split(".")[1] for v in ips]})
+    ids = links.account_ids.tolist()
+    flagged = np.array([i.startswith("f") for i in ids])
+    return links, with_ip_networks(links, table), ids, flagged
+
+
 def test_on_farm_proxies_is_a_small_ip_in_a_network_the_flagged_crowd():
     # 40 accounts, 4 flagged (base share 0.1). Lifts over all holders,
     # (flagged + 0.5) / (holders + 0.5 / 0.1) / 0.1: AS1 the 4 flagged, s1,
@@ -99,12 +111,7 @@ def test_on_farm_proxies_is_a_small_ip_in_a_network_the_flagged_crowd():
     # AS2 with s4 (5 holders).
     rows += [("s1", "ip", "10.1.0.1"), ("s2", "ip", "10.2.0.2"), ("s3", "ip", "10.3.9.9")]
     rows += [(f"f{i}", "ip", "10.2.0.1") for i in range(4)] + [("s4", "ip", "10.2.0.1")]
-    links = ag.load_links(pd.DataFrame(rows, columns=["account_id", "kind", "value"]))
-    ips = [v for v in links.attribute_values if v.startswith("10.")]
-    table = pd.DataFrame({"ip": ips, "asn": ["AS" + v.split(".")[1] for v in ips]})
-    placed = with_ip_networks(links, table)
-    ids = links.account_ids.tolist()
-    flagged = np.array([i.startswith("f") for i in ids])
+    links, placed, ids, flagged = _placed_by_second_octet(rows)
     on = features.on_farm_proxies
 
     def proxies():
@@ -139,12 +146,7 @@ def test_on_dedicated_proxies_is_a_small_ip_among_a_networks_busy_exits():
     rows += [
         (f"p{i:02d}", k, v) for i in range(25) for k, v in (("asn", "AS3"), ("ip", f"10.3.0.{i}"))
     ]
-    links = ag.load_links(pd.DataFrame(rows, columns=["account_id", "kind", "value"]))
-    ips = [v for v in links.attribute_values if v.startswith("10.")]
-    table = pd.DataFrame({"ip": ips, "asn": ["AS" + v.split(".")[1] for v in ips]})
-    placed = with_ip_networks(links, table)
-    ids = links.account_ids.tolist()
-    flagged = np.array([i.startswith("f") for i in ids])
+    links, placed, ids, flagged = _placed_by_second_octet(rows)
 
     def holding(on):
         # The flagged hold small IPs in those networks too; left out here.
