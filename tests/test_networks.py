@@ -226,3 +226,17 @@ def test_a_wide_request_log_places_its_ips_without_a_table(tmp_path):
         == 1
     )
     assert ag.detect(log, attributes=["ip"]).provenance["input"]["n_ips_placed"] is None
+
+
+def test_the_proxy_rules_give_the_same_accounts_whatever_the_row_order():
+    # Shuffled events, accounts and IP-to-ASN table: the same flags, scores
+    # and rule columns (the every-knob world, where both rules fire).
+    world = every_knob_world(10_000, seed=5)
+    first = ag.detect(world.events, accounts=world.accounts, ip_networks=world.ip_asn)
+    again = ag.detect(
+        world.events.sample(frac=1.0, random_state=3).reset_index(drop=True),
+        accounts=world.accounts.sample(frac=1.0, random_state=4),
+        ip_networks=world.ip_asn.sample(frac=1.0, random_state=5),
+    )
+    assert first.accounts["dedicated_proxy"].sum() >= 6
+    pd.testing.assert_frame_equal(first.accounts, again.accounts)
