@@ -1472,7 +1472,8 @@ def on_proxies(
     # IPs, not of their links (at 10M accounts, tens of millions).
     ip_start, ip_stop = links.kind_range(ip_kind)
     is_ip = links.link_is_kind(ip_kind)
-    ip_holders = np.bincount(links.attribute[is_ip] - ip_start, minlength=ip_stop - ip_start)
+    ip = links.attribute[is_ip] - ip_start
+    ip_holders = np.bincount(ip, minlength=ip_stop - ip_start)
     flagged_ip = links.attribute[is_ip & flagged[links.account]] - ip_start
     ip_flagged = np.bincount(flagged_ip, minlength=ip_stop - ip_start)
     network = links.ip_network[ip_start:ip_stop]
@@ -1498,7 +1499,8 @@ def on_proxies(
     crowded[placed] = small & (lift[network] >= PROXY_NETWORK_LIFT)
     own_proxy = np.zeros(ip_stop - ip_start, dtype=bool)
     own_proxy[placed] = crowded[placed] & busy_exits[network]
-    ip, account, _ = _small_ip_links(links, ip_kind)
+    # Both are small IPs: each IP link's account, where its IP is one.
+    account = links.account[is_ip]
     on_proxy[account[crowded[ip]]] = True
     dedicated[account[own_proxy[ip]]] = True
     return on_proxy, dedicated
