@@ -80,3 +80,10 @@ def farm_day_rules_off(monkeypatch):
     farm accounts these find too."""
     pairs_off(monkeypatch)
     monkeypatch.setattr(ag.results, "DAY_MEMBER_MIN_OWN", float("inf"))
+
+
+def ties_off(monkeypatch):
+    """No account flagged as tied to a farm twice ("Tied to a farm twice"
+    in :mod:`acctgraph.scoring.features`, session 56), for tests that
+    isolate an older rule whose farm accounts the ties find too."""
+    monkeypatch.setattr(ag.results, "TIED_MIN_IPS", float("inf"))

@@ -8,7 +8,7 @@ import acctgraph as ag
 from acctgraph.networks import with_ip_networks
 from acctgraph.privacy import Pseudonymizer
 from acctgraph.scoring import features
-from synth_worlds import every_knob_world
+from synth_worlds import every_knob_world, ties_off
 
 
 def _links():
@@ -177,7 +177,9 @@ def test_on_dedicated_proxies_is_a_small_ip_among_a_networks_busy_exits():
     assert not features.on_dedicated_proxies(placed, "ip", "asn", none).any()
 
 
-def test_accounts_on_a_farms_proxies_rank_above_the_crowds_and_own_ones_are_flagged():
+def test_accounts_on_a_farms_proxies_rank_above_the_crowds_and_own_ones_are_flagged(
+    monkeypatch,
+):
     # The every-knob world (10,000 accounts, seed 5): half of the proxy
     # network's IPs are datacenter IPs in the VPN providers' ASNs, where the
     # flagged farm accounts crowd (ASN lift 8-30) and VPN users share a few
@@ -185,7 +187,9 @@ def test_accounts_on_a_farms_proxies_rank_above_the_crowds_and_own_ones_are_flag
     # ranked below 80-230 households and offices (AP 0.948, F1 0.912).
     # With it, those on a proxy IP of their own among those busy exits are
     # flagged (8 of them), and the rest rank above the crowds (measured:
-    # AP 0.992, F1 0.968).
+    # AP 0.992, F1 0.968; the ties of session 56, which find some of them
+    # with the table and without, are left out).
+    ties_off(monkeypatch)
     world = every_knob_world(10_000, seed=5)
     plain = ag.detect(world.events, accounts=world.accounts)
     placed = ag.detect(world.events, accounts=world.accounts, ip_networks=world.ip_asn)

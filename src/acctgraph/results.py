@@ -17,7 +17,8 @@ score            float in [0, 1]: cluster score * sqrt(membership) *
                  threshold + (partner's score - threshold) *
                  own_behaviour, or the threshold where paired with
                  another account; for a day member, its cluster's score
-                 * fit ** 1.5 (membership 1)
+                 * fit ** 1.5 (membership 1); the threshold where tied
+                 to a farm twice
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
@@ -59,6 +60,12 @@ day_member       bool: a member of a flagged cluster created on a farm's
                  creation day, with own_behaviour >= 0.45 and fit >=
                  0.7, counted as a full member ("A member created with
                  its farm" in scoring.features)
+farm_ties        int: IPs of at most 8 holders the account shares with
+                 a flagged account other than itself (flagged by its
+                 cluster or by the rules above)
+tied_to_farm     bool: flagged at the threshold as tied to a farm twice:
+                 not flagged otherwise, farm_ties >= 2 and own_behaviour
+                 >= 0.2 ("Tied to a farm twice" in scoring.features)
 footing          float in [0, 1]: share of its shared attributes that its
                  cluster owns (held by 3 or more accounts, 90% of them
                  members); part of ``fit`` only where the data has no IP kind
@@ -143,8 +150,11 @@ from .scoring.features import (
     OWN_BEHAVIOUR_TOP,
     PAIR_MIN_NETWORKS,
     PAIR_MIN_OWN,
+    TIED_MIN_IPS,
+    TIED_MIN_OWN,
     KindRoles,
     created_on_farm_days,
+    farm_ties,
     on_farm_networks,
     on_proxies,
     own_behaviour,
@@ -543,14 +553,16 @@ def _judged_beside_clusters(
 ) -> dict[str, np.ndarray]:
     """Each account's final score, where the scoring's judgement by its
     cluster is not all: ``score``, ``own_behaviour``, ``farm_networks``,
-    ``farm_proxy``, ``dedicated_proxy``, ``farm_day``, ``farm_pair`` and
-    ``day_member`` (see "Below the flag bar" in :mod:`.scoring.features`,
-    with "Created with a farm", "On the farms' networks", "On a farm's
-    proxies", "On a proxy of its own", "Paired with a farm", "Paired with
-    each other" and "A member created with its farm"). Only here, after
-    scoring's own steps have judged accounts by their clusters, and once:
-    an account flagged here makes no farm day, pair or network for
-    another. ``comm`` is each account's community (-1: none)."""
+    ``farm_proxy``, ``dedicated_proxy``, ``farm_day``, ``farm_pair``,
+    ``day_member``, ``farm_ties`` and ``tied_to_farm`` (see "Below the flag
+    bar" in :mod:`.scoring.features`, with "Created with a farm", "On the
+    farms' networks", "On a farm's proxies", "On a proxy of its own",
+    "Paired with a farm", "Paired with each other", "A member created with
+    its farm" and "Tied to a farm twice"). Only here, after scoring's own
+    steps have judged accounts by their clusters, and once: an account
+    flagged here makes no farm day, pair or network for another; only the
+    ties, judged last, count every account flagged before them.
+    ``comm`` is each account's community (-1: none)."""
     af = scores.account_features
     own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
     by_cluster = af["score"].to_numpy()
@@ -597,6 +609,12 @@ def _judged_beside_clusters(
     score[day_member] = np.maximum(
         score[day_member], its_cluster[day_member] * _fit_counted(fit[day_member], with_ips)
     )
+    # Last, tied to the accounts flagged by now (by their clusters or the
+    # rules above) through two small IPs or more, with some of a farm's
+    # behaviour itself: flagged at the bar.
+    ties = farm_ties(links, roles.ip, score >= threshold)
+    tied = (ties >= TIED_MIN_IPS) & (score < threshold) & (own >= TIED_MIN_OWN)
+    score[tied] = threshold
     return {
         "score": score,
         "own_behaviour": own,
@@ -606,6 +624,8 @@ def _judged_beside_clusters(
         "farm_day": farm_day,
         "farm_pair": farm_pair,
         "day_member": day_member,
+        "farm_ties": ties,
+        "tied_to_farm": tied,
     }
 
 

@@ -910,6 +910,48 @@ flagged more:
 * 100,000 accounts (16 worlds, seeds 1-2): F1 up in 12, AP up in 7.
 * the main worlds at 20,000 (seeds 1-4): F1 up in 8.
 
+*Tied to a farm twice* (session 56). A proxy network hands each of its IPs
+to a few of its farm accounts, and each farm account rotates over two to
+five of them; a household whose home IP the network resells holds that one
+IP. So the accounts that no rule above flags (judged last, once, against
+every account flagged by then: by its cluster, paired, on a proxy of its
+own or counted in full) are counted by the IPs of at most
+:data:`TIED_MAX_HOLDERS` (8) holders they share with a flagged account
+(:func:`farm_ties`), and one tied through :data:`TIED_MIN_IPS` (2) of them
+or more, whose own behaviour reaches :data:`TIED_MIN_OWN` (0.2), is flagged
+at the threshold::
+
+    ties(a) = #{IP v of a : holders(v) <= 8, another holder of v flagged}
+    flagged  where ties(a) >= 2 and own(a) >= 0.2
+
+The accounts table reports ``farm_ties`` for every account and the accounts
+this flags as ``tied_to_farm``. Counted offline on the accounts the code
+before left unflagged, over 307 runs (the five plans of "Paired with a
+farm" above, and the five worlds of few proxies combined with other knobs
+at 5,000 accounts, seeds 1-8): tied once, 44,866 household
+accounts (7,375 of them with ``own`` 0.2 or more) and 195 farm accounts;
+tied twice or more, 112 farm accounts and no innocent one, whatever the
+holders' bar (at most 3, 5, 8, 12 or 16 holders: 50, 94, 112, 112, 112
+farm accounts). The own bar guards what those worlds do not hold: a
+household whose own device is a residential proxy network's exit keeps
+the exit as its home IP changes, so two of its IPs may carry a farm's
+accounts; it sends a household's volume from one or two networks, which
+gives ``own`` 0 (as for 63 of the 112 farm accounts, on a single network;
+the other 49 have 0.15 or more, 48 of them 0.2).
+
+Measured against the code before (commit 2e0ba32), each world given the
+IP-to-ASN table its IPs came from, over the five plans, every world of
+few proxies combined with another knob at 5,000 accounts (seeds 1-8) and
+eight worlds at 10,000 accounts held out (seeds 17-24; 371 runs): F1 up in
+46 and down in none, AP up in 18 and down in none, and the innocent
+accounts flagged the same (58 in all). Every knob at 5,000 accounts, seeds
+1-8, F1 0.992 / 0.966 / 0.930 / 0.966 / 0.966 / 0.983 / 0.938 / 0.992 to
+0.992 / 0.983 / 0.957 / 0.966 / 0.975 / 0.992 / 0.947 / 1.000 (AP at seed
+3 0.957 to 0.976, at seed 7 0.949 unchanged); at 10,000 accounts, seeds
+1-24, F1 0.962-1.000 to 0.962-1.000, up in 10; at 100,000 (seeds 1-2) 0.983
+/ 0.981 to 0.984 / 0.982. The 64 held-out runs, outside the 307 the rule
+was chosen on: F1 up in 6, down in none, no innocent account more.
+
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
 (:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
@@ -982,10 +1024,14 @@ __all__ = [
     "OWN_IPS_VOLUME",
     "SHOWING_BAR",
     "STAND_IN_FEATURES",
+    "TIED_MAX_HOLDERS",
+    "TIED_MIN_IPS",
+    "TIED_MIN_OWN",
     "UNCOUNTED_FEATURES",
     "core_membership",
     "created_on_farm_days",
     "effective_bias",
+    "farm_ties",
     "footing_counts",
     "on_dedicated_proxies",
     "on_farm_networks",
@@ -1082,6 +1128,12 @@ PAIR_MIN_NETWORKS = 0.9
 # created with its farm").
 DAY_MEMBER_MIN_OWN = 0.45
 DAY_MEMBER_MIN_FIT = 0.7
+# An account not flagged that shares TIED_MIN_IPS or more IPs of at most
+# TIED_MAX_HOLDERS holders, each with a flagged account, is flagged where its
+# own behaviour reaches TIED_MIN_OWN (see "Tied to a farm twice").
+TIED_MAX_HOLDERS = 8
+TIED_MIN_IPS = 2
+TIED_MIN_OWN = 0.2
 # Share of its cluster's median activity at which an account's volume counts in full.
 _VOLUME_FIT_LEVEL = 0.5
 # Most an account's volume can show of its cluster's, past full: the surplus
@@ -1601,6 +1653,35 @@ def paired_with_farm(links: Links, ip_kind: str, score: np.ndarray, threshold: f
     tie = ~flagged & (best[ip] > 0)
     np.maximum.at(paired, account[tie], best[ip[tie]])
     return paired
+
+
+def farm_ties(links: Links, ip_kind: str, flagged: np.ndarray) -> np.ndarray:
+    """Per account: how many IPs of at most :data:`TIED_MAX_HOLDERS` holders
+    it shares with a ``flagged`` account other than itself (see "Tied to a
+    farm twice" in the module docstring); 0 everywhere without the IP kind.
+
+    Parameters
+    ----------
+    links : Links
+    ip_kind : str
+    flagged : ndarray of bool
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    if ip_kind not in links.kinds or not flagged.any():
+        return np.zeros(links.n_accounts, dtype=np.int64)
+    start, stop = links.kind_range(ip_kind)
+    is_ip = links.link_is_kind(ip_kind)
+    ip = links.attribute[is_ip] - start
+    account = links.account[is_ip]
+    holders = np.bincount(ip, minlength=stop - start)
+    by_flagged = flagged[account]
+    n_flagged = np.bincount(ip[by_flagged], minlength=stop - start)
+    # A flagged account's own link does not tie it to its IP's farm.
+    tie = (holders[ip] <= TIED_MAX_HOLDERS) & (n_flagged[ip] > by_flagged)
+    return np.bincount(account[tie], minlength=links.n_accounts)
 
 
 def paired_among(links: Links, ip_kind: str, among: np.ndarray) -> np.ndarray:
