@@ -83,7 +83,10 @@ def farm_day_rules_off(monkeypatch):
 
 
 def ties_off(monkeypatch):
-    """No account flagged as tied to a farm twice ("Tied to a farm twice"
-    in :mod:`acctgraph.scoring.features`, session 56), for tests that
-    isolate an older rule whose farm accounts the ties find too."""
+    """Session 56's rules off ("Tied to a farm twice" in
+    :mod:`acctgraph.scoring.features`): no account flagged or ranked by its
+    ties to a farm, and pairing judged once, for tests that isolate an
+    older rule whose farm accounts these find or rank too."""
     monkeypatch.setattr(ag.results, "TIED_MIN_IPS", float("inf"))
+    monkeypatch.setattr(ag.results, "TIED_RANK_MIN_IPS", float("inf"))
+    monkeypatch.setattr(ag.results, "PAIR_ROUNDS", 1)

@@ -11,7 +11,8 @@ score            float in [0, 1]: cluster score * sqrt(membership) *
                  fit ** 1.5 (fit itself where the data has no IP kind),
                  or 0.1 * own_behaviour * farm_networks where that is
                  more, twice that on a farm's creation day and twice
-                 again on a farm's proxies (which ranks the accounts
+                 again on a farm's proxies or tied to a farm (farm_ties
+                 >= 1; which ranks the accounts
                  below the default threshold, never flags one at it;
                  see "Below the flag bar" in scoring.features); for an account paired with a farm,
                  threshold + (partner's score - threshold) *
@@ -51,7 +52,9 @@ farm_day         bool: created within 12 hours of the creations of the
                  them, 3 times what chance puts there)
 farm_pair        bool: paired with a farm, so flagged: not flagged by its
                  cluster, it shares an IP of at most 3 holders with a
-                 flagged account, was created on a farm's creation day
+                 flagged account (by its cluster; or, judged once more
+                 before the ties, by the rules beside the clusters),
+                 was created on a farm's creation day
                  and its own_behaviour is at least 0.45 ("Paired with a
                  farm" in scoring.features); or it shares one with
                  another such account, both with farm_networks >= 0.9
@@ -150,8 +153,10 @@ from .scoring.features import (
     OWN_BEHAVIOUR_TOP,
     PAIR_MIN_NETWORKS,
     PAIR_MIN_OWN,
+    PAIR_ROUNDS,
     TIED_MIN_IPS,
     TIED_MIN_OWN,
+    TIED_RANK_MIN_IPS,
     KindRoles,
     created_on_farm_days,
     farm_ties,
@@ -609,12 +614,26 @@ def _judged_beside_clusters(
     score[day_member] = np.maximum(
         score[day_member], its_cluster[day_member] * _fit_counted(fit[day_member], with_ips)
     )
+    # Paired once more, the accounts flagged beside their clusters above
+    # now partners too: a farm account whose proxy IP's other farm account
+    # was flagged on a proxy of its own, say.
+    if PAIR_ROUNDS > 1:
+        late_partner = paired_with_farm(links, roles.ip, score, threshold)
+        late_pair = (late_partner > 0) & farm_day & (own >= PAIR_MIN_OWN)
+        score[late_pair] = np.maximum(
+            score[late_pair], threshold + (late_partner[late_pair] - threshold) * own[late_pair]
+        )
+        farm_pair |= late_pair
     # Last, tied to the accounts flagged by now (by their clusters or the
     # rules above) through two small IPs or more, with some of a farm's
     # behaviour itself: flagged at the bar.
     ties = farm_ties(links, roles.ip, score >= threshold)
     tied = (ties >= TIED_MIN_IPS) & (score < threshold) & (own >= TIED_MIN_OWN)
     score[tied] = threshold
+    # Below the bar, tied to a farm once counts as being on its proxies.
+    lift = np.where(farm_day, FARM_DAY_LIFT, 1.0) * FARM_PROXY_LIFT
+    below = (score < threshold) & (ties >= TIED_RANK_MIN_IPS) & ~proxy
+    score[below] = np.maximum(score[below], (OWN_BEHAVIOUR_TOP * own * lift * networks)[below])
     return {
         "score": score,
         "own_behaviour": own,
