@@ -566,7 +566,8 @@ def _judged_beside_clusters(
     its farm" and "Tied to a farm twice"). Only here, after scoring's own
     steps have judged accounts by their clusters, and once: an account
     flagged here makes no farm day, pair or network for another; only the
-    ties, judged last, count every account flagged before them.
+    second pairing and the ties, judged last, count every account flagged
+    before them.
     ``comm`` is each account's community (-1: none)."""
     af = scores.account_features
     own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
