@@ -738,9 +738,12 @@ def build_result(
     out["shared_kinds"] = _shared_kinds(evidence, n_comm)
     out["dominant_kind"] = _dominant_kind(evidence, n_comm)
     out["top_attributes"] = _top_attributes(evidence, n_comm)
-    # A cluster's range is the range of its members' ranges.
+    # A cluster's range is the range of its members' ranges. (Three
+    # columns taken before the rows: a mask over the whole frame copied its
+    # every column, 210 MiB at 10M accounts, at the pipeline's peak.)
     seen = (
-        accounts.loc[accounts["cluster_id"] >= 0]
+        accounts[["cluster_id", "first_seen", "last_seen"]]
+        .loc[lambda members: members["cluster_id"] >= 0]
         .groupby("cluster_id")
         .agg(first=("first_seen", "min"), last=("last_seen", "max"))
         .reindex(range(n_comm))
