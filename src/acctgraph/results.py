@@ -57,8 +57,9 @@ farm_pair        bool: paired with a farm, so flagged: not flagged by its
                  was created on a farm's creation day
                  and its own_behaviour is at least 0.45 ("Paired with a
                  farm" in scoring.features); or it shares one with
-                 another such account, both with farm_networks >= 0.9
-                 (scored at the threshold)
+                 another such account, both with farm_networks >= 0.9,
+                 where the IPs are placed in a network of lift 1.5 or
+                 more (scored at the threshold)
 day_member       bool: a member of a flagged cluster created on a farm's
                  creation day, with own_behaviour >= 0.45 and fit >=
                  0.7, counted as a full member ("A member created with
@@ -160,6 +161,7 @@ from .scoring.features import (
     KindRoles,
     created_on_farm_days,
     farm_ties,
+    on_farm_network_ips,
     on_farm_networks,
     on_proxies,
     own_behaviour,
@@ -589,8 +591,11 @@ def _judged_beside_clusters(
     )
     # Or paired with each other, each showing a farm's behaviour on the
     # farms' networks: flagged at the bar, under every account vouched for.
+    # Where the IPs are placed, on an IP of a network the farms crowd (a
+    # family's home IP in a large ISP is not one).
     showing = (by_cluster < threshold) & farm_day & (own >= PAIR_MIN_OWN)
-    each_other = paired_among(links, roles.ip, showing & (networks >= PAIR_MIN_NETWORKS))
+    farm_ips = on_farm_network_ips(links, roles.ip, roles.asn, by_cluster >= threshold)
+    each_other = paired_among(links, roles.ip, showing & (networks >= PAIR_MIN_NETWORKS), farm_ips)
     score[each_other] = np.maximum(score[each_other], threshold)
     farm_pair |= each_other
     # Or on a small IP of its own among a network's busy exits, whose small
