@@ -1577,8 +1577,7 @@ def on_proxies(
     placed_any = links.ip_network is not None and ip_kind in kinds and asn_kind in kinds
     if not placed_any or not flagged.any():
         return on_proxy, dedicated
-    _, _, holders, n_flagged = _network_holders(links, asn_kind, flagged)
-    lift = _lift(n_flagged, holders, flagged)
+    lift, placed, network = _placed_ips(links, ip_kind, asn_kind, flagged)
     # Counted per IP, then per network from its IPs: arrays the size of the
     # IPs, not of their links (at 10M accounts, tens of millions).
     ip_start, ip_stop = links.kind_range(ip_kind)
@@ -1587,9 +1586,6 @@ def on_proxies(
     ip_holders = np.bincount(ip, minlength=ip_stop - ip_start)
     flagged_ip = links.attribute[is_ip & flagged[links.account]] - ip_start
     ip_flagged = np.bincount(flagged_ip, minlength=ip_stop - ip_start)
-    network = links.ip_network[ip_start:ip_stop]
-    placed = np.flatnonzero(network >= 0)
-    network = network[placed] - links.kind_range(asn_kind)[0]
     everyone, by_flagged = ip_holders[placed], ip_flagged[placed]
     others = everyone - by_flagged
     small = everyone <= PAIR_MAX_HOLDERS
@@ -1638,18 +1634,26 @@ def on_farm_network_ips(
     ndarray of bool or None
     """
     kinds = links.kinds
-    if links.ip_network is None or ip_kind not in kinds or asn_kind not in kinds:
+    placed_any = links.ip_network is not None and ip_kind in kinds and asn_kind in kinds
+    if not placed_any or not flagged.any():
         return None
-    if not flagged.any():
-        return None
+    lift, placed, network = _placed_ips(links, ip_kind, asn_kind, flagged)
+    start, stop = links.kind_range(ip_kind)
+    ok = np.ones(stop - start, dtype=bool)
+    ok[placed] = lift[network] >= PAIR_MIN_IP_LIFT
+    return ok
+
+
+def _placed_ips(links: Links, ip_kind: str, asn_kind: str, flagged: np.ndarray) -> tuple:
+    """Each network's lift over all its holders (shrunk as in
+    :func:`on_farm_networks`), and the IPs placed in one: their numbers
+    within the IP kind and their networks' within the ASN kind."""
     _, _, holders, n_flagged = _network_holders(links, asn_kind, flagged)
     lift = _lift(n_flagged, holders, flagged)
-    ip_start, ip_stop = links.kind_range(ip_kind)
-    network = links.ip_network[ip_start:ip_stop]
-    placed = network >= 0
-    ok = np.ones(ip_stop - ip_start, dtype=bool)
-    ok[placed] = lift[network[placed] - links.kind_range(asn_kind)[0]] >= PAIR_MIN_IP_LIFT
-    return ok
+    start, stop = links.kind_range(ip_kind)
+    network = links.ip_network[start:stop]
+    placed = np.flatnonzero(network >= 0)
+    return lift, placed, network[placed] - links.kind_range(asn_kind)[0]
 
 
 def _network_holders(links: Links, asn_kind: str, flagged: np.ndarray) -> tuple:
