@@ -85,8 +85,16 @@ def farm_day_rules_off(monkeypatch):
 def ties_off(monkeypatch):
     """Session 56's rules off ("Tied to a farm twice" in
     :mod:`acctgraph.scoring.features`): no account flagged or ranked by its
-    ties to a farm, and pairing judged once, for tests that isolate an
+    ties to a farm, and pairing judged once; and session 57's, no account
+    flagged among strangers ("Among strangers"): for tests that isolate an
     older rule whose farm accounts these find or rank too."""
+    strangers_off(monkeypatch)
     monkeypatch.setattr(ag.results, "TIED_MIN_IPS", float("inf"))
     monkeypatch.setattr(ag.results, "TIED_RANK_MIN_IPS", float("inf"))
     monkeypatch.setattr(ag.results, "PAIR_ROUNDS", 1)
+
+
+def strangers_off(monkeypatch):
+    """No account flagged among strangers ("Among strangers" in
+    :mod:`acctgraph.scoring.features`, session 57)."""
+    monkeypatch.setattr(ag.results, "STRANGER_MIN_GROUPS", float("inf"))

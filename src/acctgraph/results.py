@@ -19,7 +19,7 @@ score            float in [0, 1]: cluster score * sqrt(membership) *
                  own_behaviour, or the threshold where paired with
                  another account; for a day member, its cluster's score
                  * fit ** 1.5 (membership 1); the threshold where tied
-                 to a farm twice
+                 to a farm twice or among strangers
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
@@ -70,6 +70,16 @@ farm_ties        int: IPs of at most 8 holders the account shares with
 tied_to_farm     bool: flagged at the threshold as tied to a farm twice:
                  not flagged otherwise, farm_ties >= 2 and own_behaviour
                  >= 0.2 ("Tied to a farm twice" in scoring.features)
+stranger_groups  int: groups its IPs of 2 to 8 holders placed in a network
+                 fall into, two in one group where another account holds
+                 both or both are in one network; counted for the
+                 accounts not flagged by then with own_behaviour >= 0.3
+                 and farm_networks >= 0.9, 0 for the others and where no
+                 IP is placed
+among_strangers  bool: flagged at the threshold as a residential proxy's
+                 user is, on the small IPs of accounts unrelated to each
+                 other: stranger_groups >= 2 ("Among strangers" in
+                 scoring.features)
 footing          float in [0, 1]: share of its shared attributes that its
                  cluster owns (held by 3 or more accounts, 90% of them
                  members); part of ``fit`` only where the data has no IP kind
@@ -155,6 +165,8 @@ from .scoring.features import (
     PAIR_MIN_NETWORKS,
     PAIR_MIN_OWN,
     PAIR_ROUNDS,
+    STRANGER_MIN_GROUPS,
+    STRANGER_MIN_OWN,
     TIED_MIN_IPS,
     TIED_MIN_OWN,
     TIED_RANK_MIN_IPS,
@@ -167,6 +179,7 @@ from .scoring.features import (
     own_behaviour,
     paired_among,
     paired_with_farm,
+    stranger_groups,
 )
 from .scoring.score import _fit_counted
 
@@ -561,11 +574,12 @@ def _judged_beside_clusters(
     """Each account's final score, where the scoring's judgement by its
     cluster is not all: ``score``, ``own_behaviour``, ``farm_networks``,
     ``farm_proxy``, ``dedicated_proxy``, ``farm_day``, ``farm_pair``,
-    ``day_member``, ``farm_ties`` and ``tied_to_farm`` (see "Below the flag
-    bar" in :mod:`.scoring.features`, with "Created with a farm", "On the
-    farms' networks", "On a farm's proxies", "On a proxy of its own",
-    "Paired with a farm", "Paired with each other", "A member created with
-    its farm" and "Tied to a farm twice"). Only here, after scoring's own
+    ``day_member``, ``farm_ties``, ``tied_to_farm``, ``stranger_groups`` and
+    ``among_strangers`` (see "Below the flag bar" in
+    :mod:`.scoring.features`, with "Created with a farm", "On the farms'
+    networks", "On a farm's proxies", "On a proxy of its own", "Paired with
+    a farm", "Paired with each other", "A member created with its farm",
+    "Tied to a farm twice" and "Among strangers"). Only here, after scoring's own
     steps have judged accounts by their clusters, and once: an account
     flagged here makes no farm day, pair or network for another; only the
     second pairing and the ties, judged last, count every account flagged
@@ -620,6 +634,16 @@ def _judged_beside_clusters(
     score[day_member] = np.maximum(
         score[day_member], its_cluster[day_member] * _fit_counted(fit[day_member], with_ips)
     )
+    # Or rotating over the small IPs of accounts unrelated to each other,
+    # as a residential proxy's user does over the homes it resells, with a
+    # farm's behaviour on the farms' networks: flagged at the bar.
+    strangers = stranger_groups(
+        links,
+        roles.ip,
+        (score < threshold) & (own >= STRANGER_MIN_OWN) & (networks >= PAIR_MIN_NETWORKS),
+    )
+    among_strangers = strangers >= STRANGER_MIN_GROUPS
+    score[among_strangers] = threshold
     # Paired once more, the accounts flagged beside their clusters above
     # now partners too: a farm account whose proxy IP's other farm account
     # was flagged on a proxy of its own, say.
@@ -651,6 +675,8 @@ def _judged_beside_clusters(
         "day_member": day_member,
         "farm_ties": ties,
         "tied_to_farm": tied,
+        "stranger_groups": strangers,
+        "among_strangers": among_strangers,
     }
 
 

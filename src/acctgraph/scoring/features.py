@@ -557,7 +557,8 @@ ranking below the default threshold, so no account is flagged on its own
 behaviour at thresholds above 0.1 (0.2 on a farm's creation day, 0.4 on
 a farm's proxies or tied to a farm besides, below; the pairings and full members below flag only with a tie besides: a
 small IP shared with a flagged account or another such account, or a
-flagged cluster's membership), and scoring's own steps (adopting, merging,
+flagged cluster's membership; or with small IPs shared with two groups of
+accounts unrelated to each other, "Among strangers"), and scoring's own steps (adopting, merging,
 attaching) never see it; without an ASN kind it is 0.
 
 Measured (session 49) against the score without it: over the 139 worlds of
@@ -998,6 +999,52 @@ in all, every knob at 5,000 accounts seed 7 0.949 to 0.981), down in 25
 (by 0.006 in all, 0.0013 at most), the innocent accounts flagged the same
 (68).
 
+*Among strangers* (session 57). A residential proxy network resells the home
+IPs of households that know nothing of each other, and its farm account
+rotates over several of them: each of its small IPs is shared with a
+different household, in a different ISP, and no other account holds two of
+them. A household member's small IP is its home's, shared with its family;
+a student's are its campus's NAT IPs, all in one network; a developer's
+are its clouds'. So the accounts not flagged by then whose own behaviour
+reaches :data:`STRANGER_MIN_OWN` (0.3), on networks the flagged accounts
+use (``networks(a) >= 0.9``, :data:`PAIR_MIN_NETWORKS`), have their IPs of
+2 to :data:`TIED_MAX_HOLDERS` (8) holders, placed in a network, grouped:
+two IPs in one group where another account holds both or both are in one
+network, and through chains of such IPs (:func:`stranger_groups`)::
+
+    groups(a) = components of a's small placed IPs, joined by another holder or a network
+    flagged   where groups(a) >= 2, own(a) >= 0.3 and networks(a) >= 0.9
+
+Judged after the day members and before the second pairing and the ties,
+which count the accounts it flags as flagged. The accounts table reports
+``stranger_groups`` (counted for the accounts judged, 0 for the others)
+and the accounts this flags as ``among_strangers``. Counted offline on the
+accounts the code before (commit 1e20de8) left unflagged, over 165 runs
+(every knob at 5,000 accounts, seeds 1-72, and at 10,000, seeds 1-16;
+household proxies, few proxies, its churn and unique cards at 10,000,
+seeds 1-8; every world at 5,000, seeds 1-3), the IPs joined by their other
+holders alone: two groups or more, 13,566 developers, 83 students and 121
+farm accounts (no household: its small IPs are its home's); with ``own``
+0.3 or more, 11,986 developers, 1 student and 103 farm accounts; on the
+farms' networks besides, the 103 farm accounts alone. In the sweeps three
+students more came through (campus NAT IPs of 2-9 holders, each shared
+with other students, none with both), which the IPs' network joins; so
+the rule stands on the networks, and where no IP is placed (no IP-to-ASN
+table, no wide log with both columns) it flags nothing. Joined by holders
+alone and run without the table it flagged 357 farm accounts and 2
+students over 399 runs.
+
+Measured against the code before (commit 1e20de8), each world given the
+IP-to-ASN table its IPs came from, over 516 runs (the five plans of
+"Paired with a farm", "out", "k5", "k5b" and "k5c" of "Tied to a farm
+twice", its 76 runs first made after it, and every knob at 5,000 accounts,
+seeds 41-72): F1 up in 79 and down in none; AP up in 58 (by 0.189 in all),
+down in 1 (by 0.0001); the innocent accounts flagged the same (115). Runs
+short of F1 0.95 or AP 0.97: 6 to 3 (every knob at 5,000 accounts, seeds
+43, 46, 47 and 63 to seed 43 alone: F1 0.835 to 0.929; seeds 18 and 30
+stay short, 0.947 / 0.979 and 0.899 / 0.969 to 0.947 / 0.979 and 0.938 /
+0.972).
+
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
 (:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
@@ -1037,6 +1084,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.special import pdtrc
 
 from ..blocks import fraudar_weight
@@ -1072,6 +1121,8 @@ __all__ = [
     "OWN_IPS_VOLUME",
     "SHOWING_BAR",
     "STAND_IN_FEATURES",
+    "STRANGER_MIN_GROUPS",
+    "STRANGER_MIN_OWN",
     "TIED_MAX_HOLDERS",
     "TIED_MIN_IPS",
     "TIED_MIN_OWN",
@@ -1091,6 +1142,7 @@ __all__ = [
     "paired_among",
     "paired_with_farm",
     "sends_its_volume",
+    "stranger_groups",
     "volume_barred_fit",
 ]
 
@@ -1193,6 +1245,13 @@ TIED_MIN_OWN = 0.2
 # the accounts flagged beside the clusters as partners too.
 TIED_RANK_MIN_IPS = 1
 PAIR_ROUNDS = 2
+# An account not flagged whose shared IPs of at most TIED_MAX_HOLDERS holders
+# fall into STRANGER_MIN_GROUPS or more groups of accounts unrelated to each
+# other, on networks the flagged accounts use (PAIR_MIN_NETWORKS) and with
+# own behaviour of at least STRANGER_MIN_OWN, is flagged (see "Among
+# strangers").
+STRANGER_MIN_GROUPS = 2
+STRANGER_MIN_OWN = 0.3
 # Share of its cluster's median activity at which an account's volume counts in full.
 _VOLUME_FIT_LEVEL = 0.5
 # Most an account's volume can show of its cluster's, past full: the surplus
@@ -1773,6 +1832,77 @@ def farm_ties(links: Links, ip_kind: str, flagged: np.ndarray) -> np.ndarray:
     # A flagged account's own link does not tie it to its IP's farm.
     tie = (holders[ip] <= TIED_MAX_HOLDERS) & (n_flagged[ip] > by_flagged)
     return np.bincount(account[tie], minlength=links.n_accounts)
+
+
+def stranger_groups(links: Links, ip_kind: str, among: np.ndarray) -> np.ndarray:
+    """Per account of ``among``: into how many groups its IPs of 2 to
+    :data:`TIED_MAX_HOLDERS` holders placed in a network
+    (:attr:`~acctgraph.ingest.Links.ip_network`) fall, two IPs in one group
+    where another account holds both or both are in one network (and
+    through chains of such IPs); 0 for the other accounts, where no IP is
+    placed and without the IP kind (see "Among strangers" in the module
+    docstring).
+
+    Parameters
+    ----------
+    links : Links
+    ip_kind : str
+    among : ndarray of bool
+        The accounts to count for: counting every account would cost a
+        graph of every small IP link's co-holders.
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    groups = np.zeros(links.n_accounts, dtype=np.int64)
+    if ip_kind not in links.kinds or links.ip_network is None or not among.any():
+        return groups
+    # From the judged accounts' links and the holders of their IPs alone:
+    # at 10M accounts, copying every IP link's IP and account raised the
+    # run's peak memory by 256 MiB.
+    start, stop = links.kind_range(ip_kind)
+    holders = np.bincount(links.attribute, minlength=links.n_attributes)
+    mine = links.links_of(np.flatnonzero(among))
+    attribute = links.attribute[mine]
+    is_ip = (attribute >= start) & (attribute < stop)
+    mine, attribute = mine[is_ip], attribute[is_ip]
+    counted = (
+        (holders[attribute] >= 2)
+        & (holders[attribute] <= TIED_MAX_HOLDERS)
+        & (links.ip_network[attribute] >= 0)
+    )
+    mine, attribute = mine[counted], attribute[counted]
+    owner = links.account[mine]
+    # Every holder of those IPs, in IP order.
+    needed = np.zeros(links.n_attributes, dtype=bool)
+    needed[attribute] = True
+    theirs = np.flatnonzero(needed[links.attribute])
+    theirs = theirs[np.argsort(links.attribute[theirs], kind="stable")]
+    first = np.searchsorted(links.attribute[theirs], attribute)
+    n_other = holders[attribute]
+    link = np.repeat(np.arange(len(mine)), n_other)
+    offset = np.arange(len(link)) - np.repeat(np.cumsum(n_other) - n_other, n_other)
+    other = links.account[theirs[first[link] + offset]]
+    keep = other != owner[link]
+    # A link joins a node per (its account, another holder of its IP) and
+    # one per (its account, its IP's network): links that meet at a node
+    # are IPs of one group.
+    network = links.ip_network[attribute]
+    link = np.concatenate([link[keep], np.arange(len(mine))])
+    other = np.concatenate([other[keep], links.n_accounts + network])
+    width = np.int64(links.n_accounts) + int(network.max(initial=-1)) + 1
+    node = np.unique(owner[link] * width + other, return_inverse=True)[1]
+    n_nodes = len(mine) + int(node.max(initial=-1)) + 1
+    graph = coo_matrix(
+        (np.ones(len(link), dtype=np.int8), (link, len(mine) + node)), shape=(n_nodes, n_nodes)
+    )
+    label = connected_components(graph, directed=False)[1][: len(mine)]
+    # Every node of a component is one account's, so its groups are the
+    # distinct components of its links.
+    first_of_group = np.unique(label, return_index=True)[1]
+    np.add.at(groups, owner[first_of_group], 1)
+    return groups
 
 
 def paired_among(
