@@ -755,6 +755,9 @@ def build_result(
             "last_seen": last_seen,
         }
     )
+    # The frame holds its own copies (a block per dtype): the judged arrays
+    # are let go before the pipeline's peak below.
+    del judged, score
 
     truncated: dict[int, int] = {}
     cluster_links, evidence = _cluster_links_and_evidence(
