@@ -327,8 +327,10 @@ def test_stranger_groups_join_small_ips_by_another_holder_or_a_network():
     groups = dict(zip(ids, features.stranger_groups(placed, "ip", among), strict=True))
     counted = {i: g for i, g in groups.items() if g}
     assert counted == {"r": 2, "s": 1, "u": 1, "q": 1, "v": 1, "c": 1}
-    # Nothing where no IP is placed, without the IP kind, or judging none.
+    # Nothing where no IP is placed, without the IP kind, judging none, or
+    # judging only an account whose one small IP is not placed.
     assert not features.stranger_groups(links, "ip", among).any()
+    assert not features.stranger_groups(placed, "ip", np.isin(ids, ["y"])).any()
     assert not features.stranger_groups(placed, "device", among).any()
     assert not features.stranger_groups(placed, "ip", np.zeros(len(ids), dtype=bool)).any()
 

@@ -1880,9 +1880,9 @@ def stranger_groups(links: Links, ip_kind: str, among: np.ndarray) -> np.ndarray
     theirs = np.flatnonzero(needed[links.attribute])
     theirs = theirs[np.argsort(links.attribute[theirs], kind="stable")]
     first = np.searchsorted(links.attribute[theirs], attribute)
-    n_other = holders[attribute]
-    link = np.repeat(np.arange(len(mine)), n_other)
-    offset = np.arange(len(link)) - np.repeat(np.cumsum(n_other) - n_other, n_other)
+    n_holders = holders[attribute]
+    link = np.repeat(np.arange(len(mine)), n_holders)
+    offset = np.arange(len(link)) - np.repeat(np.cumsum(n_holders) - n_holders, n_holders)
     other = links.account[theirs[first[link] + offset]]
     keep = other != owner[link]
     # A link joins a node per (its account, another holder of its IP) and
