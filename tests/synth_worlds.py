@@ -98,3 +98,4 @@ def strangers_off(monkeypatch):
     """No account flagged among strangers ("Among strangers" in
     :mod:`acctgraph.scoring.features`, session 57)."""
     monkeypatch.setattr(ag.results, "STRANGER_MIN_GROUPS", float("inf"))
+    monkeypatch.setattr(ag.results, "STRANGER_MIN_IP_GROUPS", float("inf"))

@@ -76,10 +76,11 @@ stranger_groups  int: groups its IPs of 2 to 8 holders placed in a network
                  accounts not flagged by then with own_behaviour >= 0.3
                  and farm_networks >= 0.9, 0 for the others and where no
                  IP is placed
+ip_groups        int: the same groups counting the IPs it holds alone too
 among_strangers  bool: flagged at the threshold as a residential proxy's
                  user is, on the small IPs of accounts unrelated to each
-                 other: stranger_groups >= 2 ("Among strangers" in
-                 scoring.features)
+                 other: stranger_groups >= 2, or ip_groups >= 3 ("Among
+                 strangers" in scoring.features)
 footing          float in [0, 1]: share of its shared attributes that its
                  cluster owns (held by 3 or more accounts, 90% of them
                  members); part of ``fit`` only where the data has no IP kind
@@ -166,6 +167,7 @@ from .scoring.features import (
     PAIR_MIN_OWN,
     PAIR_ROUNDS,
     STRANGER_MIN_GROUPS,
+    STRANGER_MIN_IP_GROUPS,
     STRANGER_MIN_OWN,
     TIED_MIN_IPS,
     TIED_MIN_OWN,
@@ -574,8 +576,8 @@ def _judged_beside_clusters(
     """Each account's final score, where the scoring's judgement by its
     cluster is not all: ``score``, ``own_behaviour``, ``farm_networks``,
     ``farm_proxy``, ``dedicated_proxy``, ``farm_day``, ``farm_pair``,
-    ``day_member``, ``farm_ties``, ``tied_to_farm``, ``stranger_groups`` and
-    ``among_strangers`` (see "Below the flag bar" in
+    ``day_member``, ``farm_ties``, ``tied_to_farm``, ``stranger_groups``,
+    ``ip_groups`` and ``among_strangers`` (see "Below the flag bar" in
     :mod:`.scoring.features`, with "Created with a farm", "On the farms'
     networks", "On a farm's proxies", "On a proxy of its own", "Paired with
     a farm", "Paired with each other", "A member created with its farm",
@@ -635,14 +637,13 @@ def _judged_beside_clusters(
         score[day_member], its_cluster[day_member] * _fit_counted(fit[day_member], with_ips)
     )
     # Or rotating over the small IPs of accounts unrelated to each other,
-    # as a residential proxy's user does over the homes it resells, with a
-    # farm's behaviour on the farms' networks: flagged at the bar.
-    strangers = stranger_groups(
-        links,
-        roles.ip,
-        (score < threshold) & (own >= STRANGER_MIN_OWN) & (networks >= PAIR_MIN_NETWORKS),
-    )
-    among_strangers = strangers >= STRANGER_MIN_GROUPS
+    # as a residential proxy's user does over the homes it resells (or over
+    # more networks' IPs, counting those it holds alone), with a farm's
+    # behaviour on the farms' networks: flagged at the bar.
+    judged = (score < threshold) & (own >= STRANGER_MIN_OWN) & (networks >= PAIR_MIN_NETWORKS)
+    strangers = stranger_groups(links, roles.ip, judged)
+    ip_groups = stranger_groups(links, roles.ip, judged, least_holders=1)
+    among_strangers = (strangers >= STRANGER_MIN_GROUPS) | (ip_groups >= STRANGER_MIN_IP_GROUPS)
     score[among_strangers] = threshold
     # Paired once more, the accounts flagged beside their clusters above
     # now partners too: a farm account whose proxy IP's other farm account
@@ -676,6 +677,7 @@ def _judged_beside_clusters(
         "farm_ties": ties,
         "tied_to_farm": tied,
         "stranger_groups": strangers,
+        "ip_groups": ip_groups,
         "among_strangers": among_strangers,
     }
 
