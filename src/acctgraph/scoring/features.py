@@ -1069,6 +1069,17 @@ F1 0.938 to 0.947 (AP 0.984); on the 64 runs of every knob at 5,000
 accounts outside the offline count (seeds 73-136), F1 up in 5, no
 innocent account more.
 
+What it leaves (every knob at 5,000 accounts, seeds 18 and 30: six farm
+accounts each) is a household's shape: one group of shared small IPs and
+at most one IP of its own in another network. Counted offline at commit
+8c0103d over 216 runs (every knob at 5,000 accounts, seeds 1-136; four
+worlds at 10,000, seeds 1-8; every world at 5,000, seeds 1-3), among the
+accounts judged and left unflagged: tied once to a flagged account with
+two groups counting its own IPs, 73 farm accounts and 594 households (own
+0.45 or more: 62 and 121; created on a farm's day besides: 22 and 15);
+two such groups on a farm's day, 131 farm and 1,125 innocent accounts.
+Not a flag.
+
 Features whose kind is absent from the data (no ASN column, say) have
 signal 0 and are reported as unavailable, and the bias shrinks in proportion
 (:func:`effective_bias`: ``BIAS * available weight / total weight``), so a
