@@ -330,7 +330,7 @@ def test_stranger_groups_join_small_ips_by_another_holder_or_a_network():
     rows += [(a, "asn", "AS" + ip.split(".")[1]) for a, _, ip in rows if ip.startswith("10.")]
     links, placed, ids, _ = _placed_by_second_octet(rows)
     among = np.isin(ids, ["r", "s", "u", "q", "v", "c"])
-    groups = dict(zip(ids, features.stranger_groups(placed, "ip", among), strict=True))
+    groups = dict(zip(ids, features.stranger_groups(placed, "ip", among)[0], strict=True))
     counted = {i: g for i, g in groups.items() if g}
     assert counted == {"r": 2, "s": 1, "u": 1, "q": 1, "v": 1, "c": 1}
     # Counting the IPs an account holds alone too: k, alone on IPs of three
@@ -339,16 +339,15 @@ def test_stranger_groups_join_small_ips_by_another_holder_or_a_network():
     alone += [("k", "asn", f"AS{n}") for n in (1, 2, 3)]
     _, placed_alone, alone_ids, _ = _placed_by_second_octet(rows + alone)
     judged = np.isin(alone_ids, ["k", "r", "s"])
-    with_own = features.stranger_groups(placed_alone, "ip", judged, least_holders=1)
-    shared = features.stranger_groups(placed_alone, "ip", judged)
+    shared, with_own = features.stranger_groups(placed_alone, "ip", judged)
     by_id = dict(zip(alone_ids, zip(with_own, shared, strict=True), strict=True))
     assert by_id["k"] == (3, 0) and by_id["r"] == (2, 2) and by_id["s"] == (1, 1)
     # Nothing where no IP is placed, without the IP kind, judging none, or
     # judging only an account whose one small IP is not placed.
-    assert not features.stranger_groups(links, "ip", among).any()
-    assert not features.stranger_groups(placed, "ip", np.isin(ids, ["y"])).any()
-    assert not features.stranger_groups(placed, "device", among).any()
-    assert not features.stranger_groups(placed, "ip", np.zeros(len(ids), dtype=bool)).any()
+    assert not np.any(features.stranger_groups(links, "ip", among))
+    assert not np.any(features.stranger_groups(placed, "ip", np.isin(ids, ["y"])))
+    assert not np.any(features.stranger_groups(placed, "device", among))
+    assert not np.any(features.stranger_groups(placed, "ip", np.zeros(len(ids), dtype=bool)))
 
 
 def test_a_farm_account_rotating_over_strangers_homes_is_flagged_where_the_ips_are_placed(

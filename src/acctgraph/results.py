@@ -641,8 +641,7 @@ def _judged_beside_clusters(
     # more networks' IPs, counting those it holds alone), with a farm's
     # behaviour on the farms' networks: flagged at the bar.
     judged = (score < threshold) & (own >= STRANGER_MIN_OWN) & (networks >= PAIR_MIN_NETWORKS)
-    strangers = stranger_groups(links, roles.ip, judged)
-    ip_groups = stranger_groups(links, roles.ip, judged, least_holders=1)
+    strangers, ip_groups = stranger_groups(links, roles.ip, judged)
     among_strangers = (strangers >= STRANGER_MIN_GROUPS) | (ip_groups >= STRANGER_MIN_IP_GROUPS)
     score[among_strangers] = threshold
     # Paired once more, the accounts flagged beside their clusters above

@@ -1871,16 +1871,15 @@ def farm_ties(links: Links, ip_kind: str, flagged: np.ndarray) -> np.ndarray:
     return np.bincount(account[tie], minlength=links.n_accounts)
 
 
-def stranger_groups(
-    links: Links, ip_kind: str, among: np.ndarray, least_holders: int = 2
-) -> np.ndarray:
-    """Per account of ``among``: into how many groups its IPs of
-    ``least_holders`` to :data:`TIED_MAX_HOLDERS` holders placed in a
-    network (:attr:`~acctgraph.ingest.Links.ip_network`) fall, two IPs in
-    one group where another account holds both or both are in one network
-    (and through chains of such IPs); 0 for the other accounts, where no IP
-    is placed and without the IP kind (see "Among strangers" in the module
-    docstring).
+def stranger_groups(links: Links, ip_kind: str, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per account of ``among``: into how many groups its IPs of at most
+    :data:`TIED_MAX_HOLDERS` holders placed in a network
+    (:attr:`~acctgraph.ingest.Links.ip_network`) fall, two IPs in one group
+    where another account holds both or both are in one network (and
+    through chains of such IPs): the groups holding an IP it shares (2
+    holders or more), and every group, the IPs it holds alone too; 0 for
+    the other accounts, where no IP is placed and without the IP kind (see
+    "Among strangers" in the module docstring).
 
     Parameters
     ----------
@@ -1889,16 +1888,15 @@ def stranger_groups(
     among : ndarray of bool
         The accounts to count for: counting every account would cost a
         graph of every small IP link's co-holders.
-    least_holders : int, default=2
-        2: the IPs it shares; 1: the IPs it holds alone too.
 
     Returns
     -------
-    ndarray of int64
+    shared, every : ndarray of int64
     """
-    groups = np.zeros(links.n_accounts, dtype=np.int64)
+    shared = np.zeros(links.n_accounts, dtype=np.int64)
+    every = np.zeros(links.n_accounts, dtype=np.int64)
     if ip_kind not in links.kinds or links.ip_network is None or not among.any():
-        return groups
+        return shared, every
     # From the judged accounts' links and the holders of their IPs alone:
     # at 10M accounts, copying every IP link's IP and account raised the
     # run's peak memory by 256 MiB.
@@ -1908,11 +1906,7 @@ def stranger_groups(
     attribute = links.attribute[mine]
     is_ip = (attribute >= start) & (attribute < stop)
     mine, attribute = mine[is_ip], attribute[is_ip]
-    counted = (
-        (holders[attribute] >= least_holders)
-        & (holders[attribute] <= TIED_MAX_HOLDERS)
-        & (links.ip_network[attribute] >= 0)
-    )
+    counted = (holders[attribute] <= TIED_MAX_HOLDERS) & (links.ip_network[attribute] >= 0)
     mine, attribute = mine[counted], attribute[counted]
     owner = links.account[mine]
     # Every holder of those IPs, in IP order.
@@ -1940,10 +1934,15 @@ def stranger_groups(
     )
     label = connected_components(graph, directed=False)[1][: len(mine)]
     # Every node of a component is one account's, so its groups are the
-    # distinct components of its links.
+    # distinct components of its links. An IP it holds alone joins only its
+    # network's node, so it never merges two groups of shared IPs: the
+    # groups of shared IPs are the components holding one.
     first_of_group = np.unique(label, return_index=True)[1]
-    np.add.at(groups, owner[first_of_group], 1)
-    return groups
+    np.add.at(every, owner[first_of_group], 1)
+    with_shared = np.zeros(n_nodes, dtype=bool)
+    with_shared[label[n_holders >= 2]] = True
+    np.add.at(shared, owner[first_of_group[with_shared[label[first_of_group]]]], 1)
+    return shared, every
 
 
 def paired_among(
