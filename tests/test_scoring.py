@@ -1997,7 +1997,9 @@ def test_a_weak_member_created_with_its_farm_counts_in_full(monkeypatch):
     assert (members["own_behaviour"] >= features.DAY_MEMBER_MIN_OWN).all()
     cluster_score = result.clusters.set_index("cluster_id")["score"]
     expected = cluster_score.loc[members["cluster_id"]].to_numpy() * members["fit"] ** 1.5
-    np.testing.assert_allclose(members["score"], expected)
+    # Ranked among those scored alike by their own behaviour (a 1e-4 step).
+    shrink = 1 - features.OWN_TIE_BREAK * (1 - members["own_behaviour"])
+    np.testing.assert_allclose(members["score"], 0.5 + (expected - 0.5) * shrink)
 
 
 def test_a_household_in_a_farm_cluster_short_of_its_fit_is_not_counted_in_full(monkeypatch):
@@ -2158,3 +2160,32 @@ def test_an_evidence_group_scoring_under_the_farm_it_holds_is_adopted_for_its_fl
     quality = ag.evaluate(ag.detect(world.events, accounts=world.accounts), world.truth)
     assert quality["flagged_by_role"]["farm"] >= 70
     assert innocents_flagged(quality, but="farm") == 0
+
+
+def test_accounts_scored_alike_are_ranked_by_their_own_behaviour(monkeypatch):
+    # Every knob at 2,000 accounts, seed 2: a household that Leiden left in
+    # the farm cluster fits it in full and tied with the farm accounts at
+    # the top (AP 0.937, ties counted innocents first). Its own behaviour
+    # (0.51) is below all but one of theirs.
+    world = every_knob_world(2_000, seed=2)
+
+    def run():
+        result = ag.detect(world.events, accounts=world.accounts, ip_networks=world.ip_asn)
+        return result.accounts, ag.evaluate(result, world.truth)
+
+    ranked, ranked_quality = run()
+    monkeypatch.setattr(ag.results, "OWN_TIE_BREAK", 0.0)
+    tied, tied_quality = run()
+    assert tied_quality["average_precision"] < 0.95
+    assert ranked_quality["average_precision"] > 0.99
+    # No flag moves; a score above the bar moves by a ten-thousandth of its
+    # distance from it at most, one at or below it not at all.
+    pd.testing.assert_series_equal(ranked["flagged"], tied["flagged"])
+    above = tied["score"] > 0.5
+    assert ((tied["score"] - ranked["score"]) <= 1e-4 * (tied["score"] - 0.5) + 1e-12)[above].all()
+    assert (ranked["score"] == tied["score"])[~above].all()
+    assert (ranked["score"] <= tied["score"]).all()
+    # Among the accounts tied at the top, the more one shows the higher it ranks.
+    top = tied["score"] == tied["score"].max()
+    own, score = ranked.loc[top, "own_behaviour"], ranked.loc[top, "score"]
+    assert top.sum() > 10 and (np.argsort(own.to_numpy()) == np.argsort(score.to_numpy())).all()

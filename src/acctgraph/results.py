@@ -19,7 +19,9 @@ score            float in [0, 1]: cluster score * sqrt(membership) *
                  own_behaviour, or the threshold where paired with
                  another account; for a day member, its cluster's score
                  * fit ** 1.5 (membership 1); the threshold where tied
-                 to a farm twice or among strangers
+                 to a farm twice or among strangers; above the threshold,
+                 ties broken by own behaviour (moved towards it by at
+                 most 1e-4 of the distance)
 flagged          bool: ``score >= threshold``
 membership       float in [0, 1]: how embedded the account is in its cluster
 fit              float in [0, 1]: how much of its cluster's per-account
@@ -163,6 +165,7 @@ from .scoring.features import (
     FARM_DAY_LIFT,
     FARM_PROXY_LIFT,
     OWN_BEHAVIOUR_TOP,
+    OWN_TIE_BREAK,
     PAIR_MIN_NETWORKS,
     PAIR_MIN_OWN,
     PAIR_ROUNDS,
@@ -664,6 +667,13 @@ def _judged_beside_clusters(
     lift = np.where(farm_day, FARM_DAY_LIFT, 1.0) * FARM_PROXY_LIFT
     below = (score < threshold) & (ties >= TIED_RANK_MIN_IPS) & ~proxy
     score[below] = np.maximum(score[below], (OWN_BEHAVIOUR_TOP * own * lift * networks)[below])
+    # Flagged accounts a cluster scores alike are ranked by their own
+    # behaviour: each moves towards the bar by up to OWN_TIE_BREAK of its
+    # distance from it, less the more it shows, never onto it. (Below the
+    # bar the scores are their own behaviour's already.)
+    above = score > threshold
+    shrink = 1.0 - OWN_TIE_BREAK * (1.0 - own[above])
+    score[above] = threshold + (score[above] - threshold) * shrink
     return {
         "score": score,
         "own_behaviour": own,
