@@ -759,26 +759,27 @@ above (at most 3 holders, in a network of lift 8 or more) is an account's
                     / all links to its small IPs   >= 0.5
 
 (:data:`DEDICATED_MAX_SMALL_SHARE`, :data:`BUSY_EXIT_MIN_HOLDERS`,
-:data:`DEDICATED_MIN_FLAGGED_SHARE`; a network that no account outside
-the flagged reaches has a small share of 1). An account on its own proxy whose own behaviour reaches
-:data:`DEDICATED_MIN_OWN` (0.3) is flagged at the bar (``dedicated_proxy``
-in the accounts table). Each share alone lets crowds in: counted offline on
-the accounts that the code before left unflagged over 150 runs (every
-knob at 10,000 accounts, seeds 1-16; every other world of the sweep at
-5,000 and 10,000, seeds 1-3; the main worlds at 20,000, seeds 1-4), a
-small IP in a network of lift 8 held 62 farm accounts and 311,709
-household, 46,435 office, 12,854 university and 17,521 VPN accounts; the
-small share alone kept 57 farm accounts with 84 household, 4 office, 2
-university and 4 VPN accounts, in the residential networks of the
-offices' busy egress IPs (an office of 164 on one IP makes its ISP's
-share 0.26); the flagged share alone, at 0.5, the 62 farm accounts and no
-other, but households reach 0.46 where a farm's residential proxies crowd
-their ISP (``few_proxies_churn``, 5,000 accounts, seed 2). Both: the 57
-farm accounts, whose networks' flagged share is 0.82 or more, against
-0.17 at most for the innocent accounts the small share keeps. The 57's
-own behaviour is 0.34-0.82; the bar of 0.3 keeps them all and asks of an
-account flagged on one IP that it show some of a farm's volume and
-spread itself, which a VPN user on a rarely used exit need not.
+:data:`DEDICATED_MIN_FLAGGED_SHARE`; a network that no account outside the
+flagged reaches has a small share of 1). An account on its own proxy whose
+own behaviour reaches :data:`DEDICATED_MIN_OWN` (0.3) is flagged at the
+bar (``dedicated_proxy`` in the accounts table). Each share alone lets
+crowds in: counted offline on the accounts that the code before left
+unflagged over 150 runs (every knob at 10,000 accounts, seeds 1-16; every
+other world of the sweep at 5,000 and 10,000, seeds 1-3; the main worlds
+at 20,000, seeds 1-4), a small IP in a network of lift 8 held 62 farm
+accounts and 311,709 household, 46,435 office, 12,854 university and
+17,521 VPN accounts; the small share alone kept 57 farm accounts with 84
+household, 4 office, 2 university and 4 VPN accounts, in the residential
+networks of the offices' busy egress IPs (an office of 164 on one IP makes
+its ISP's share 0.26); the flagged share alone, at 0.5, the 62 farm
+accounts and no other, but households reach 0.46 where a farm's
+residential proxies crowd their ISP (``few_proxies_churn``, 5,000
+accounts, seed 2). Both: the 57 farm accounts, whose networks' flagged
+share is 0.82 or more, against 0.17 at most for the innocent accounts the
+small share keeps. The 57's own behaviour is 0.34-0.82; the bar of 0.3
+keeps them all and asks of an account flagged on one IP that it show some
+of a farm's volume and spread itself, which a VPN user on a rarely used
+exit need not.
 
 Measured against the code without it (commit 345855e), each world given
 the table its IPs came from: over the 272 runs of the five plans of
@@ -1101,7 +1102,7 @@ Not a flag.
 flagged cluster in full takes its score, so a farm's members tie with
 each other and with any household Leiden left among them; average
 precision counts a tie pessimistically (innocents first), and one
-household tied at the top of a farm of 45 costs about 0.06. Last, each
+household tied with 44 farm accounts at the top cost 0.056. Last, each
 score above the bar moves towards it by :data:`OWN_TIE_BREAK` (1e-4) of
 its distance from it, times ``1 - own(a)``::
 
