@@ -2189,3 +2189,25 @@ def test_accounts_scored_alike_are_ranked_by_their_own_behaviour(monkeypatch):
     top = tied["score"] == tied["score"].max()
     own, score = ranked.loc[top, "own_behaviour"], ranked.loc[top, "score"]
     assert top.sum() > 10 and (np.argsort(own.to_numpy()) == np.argsort(score.to_numpy())).all()
+
+
+def test_an_account_tied_twice_ranks_above_the_crowds_whatever_its_own_behaviour():
+    # few_proxies_small_share at 2,000 accounts, seed 5: a farm account on
+    # two proxy IPs of one network, each shared with a flagged account, has
+    # own behaviour 0 (one network) and ranked under 797 innocent accounts.
+    world = few_proxies_world(
+        2_000, seed=5, farm_shares=(0.002, 0.0005, 0.00025), farm_volume=300.0
+    )
+    result = ag.detect(world.events, accounts=world.accounts, ip_networks=world.ip_asn)
+    accounts = result.accounts.merge(world.truth, on="account_id")
+    twice = accounts[~accounts["flagged"] & (accounts["farm_ties"] >= 2)]
+    assert len(twice) >= 1 and (twice["own_behaviour"] < 0.2).all()
+    assert (twice["role"] == "farm").all()
+    # Ranked as a farm's own behaviour in full on the farm's proxies: under
+    # the bar, above every innocent account.
+    lift = np.where(twice["farm_day"], 2.0, 1.0) * 2.0
+    assert (twice["score"] >= 0.1 * lift * twice["farm_networks"] - 1e-12).all()
+    assert (twice["score"] < 0.5).all()
+    innocent_below = accounts.loc[(accounts["role"] != "farm") & ~accounts["flagged"], "score"]
+    assert twice["score"].min() > innocent_below.max()
+    assert ag.evaluate(result, world.truth)["average_precision"] > 0.98

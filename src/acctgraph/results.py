@@ -12,9 +12,10 @@ score            float in [0, 1]: cluster score * sqrt(membership) *
                  or 0.1 * own_behaviour * farm_networks where that is
                  more, twice that on a farm's creation day and twice
                  again on a farm's proxies or tied to a farm (farm_ties
-                 >= 1; which ranks the accounts
-                 below the default threshold, never flags one at it;
-                 see "Below the flag bar" in scoring.features); for an account paired with a farm,
+                 >= 1), own_behaviour counted as 1 where tied twice
+                 (which ranks the accounts below the default threshold,
+                 never flags one at it; see "Below the flag bar" in
+                 scoring.features); for an account paired with a farm,
                  threshold + (partner's score - threshold) *
                  own_behaviour, or the threshold where paired with
                  another account; for a day member, its cluster's score
@@ -667,6 +668,11 @@ def _judged_beside_clusters(
     lift = np.where(farm_day, FARM_DAY_LIFT, 1.0) * FARM_PROXY_LIFT
     below = (score < threshold) & (ties >= TIED_RANK_MIN_IPS) & ~proxy
     score[below] = np.maximum(score[below], (OWN_BEHAVIOUR_TOP * own * lift * networks)[below])
+    # Tied twice but short of the own bar (one network at a household's
+    # volume): ranked as if its own behaviour were a farm's in full, still
+    # under the bar.
+    twice = (score < threshold) & (ties >= TIED_MIN_IPS)
+    score[twice] = np.maximum(score[twice], (OWN_BEHAVIOUR_TOP * lift * networks)[twice])
     # Flagged accounts a cluster scores alike are ranked by their own
     # behaviour: each moves towards the bar by up to OWN_TIE_BREAK of its
     # distance from it, less the more it shows, never onto it. (Below the
