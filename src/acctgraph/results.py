@@ -664,15 +664,14 @@ def _judged_beside_clusters(
     ties = farm_ties(links, roles.ip, score >= threshold)
     tied = (ties >= TIED_MIN_IPS) & (score < threshold) & (own >= TIED_MIN_OWN)
     score[tied] = threshold
-    # Below the bar, tied to a farm once counts as being on its proxies.
+    # Below the bar, tied to a farm once counts as being on its proxies;
+    # tied twice but short of the own bar (one network at a household's
+    # volume), its own behaviour counts as a farm's in full, still under
+    # the bar. (On a farm's proxies already, tied once adds nothing.)
     lift = np.where(farm_day, FARM_DAY_LIFT, 1.0) * FARM_PROXY_LIFT
-    below = (score < threshold) & (ties >= TIED_RANK_MIN_IPS) & ~proxy
-    score[below] = np.maximum(score[below], (OWN_BEHAVIOUR_TOP * own * lift * networks)[below])
-    # Tied twice but short of the own bar (one network at a household's
-    # volume): ranked as if its own behaviour were a farm's in full, still
-    # under the bar.
-    twice = (score < threshold) & (ties >= TIED_MIN_IPS)
-    score[twice] = np.maximum(score[twice], (OWN_BEHAVIOUR_TOP * lift * networks)[twice])
+    counted = np.where(ties >= TIED_MIN_IPS, 1.0, own)
+    below = (score < threshold) & (ties >= TIED_RANK_MIN_IPS)
+    score[below] = np.maximum(score[below], (OWN_BEHAVIOUR_TOP * counted * lift * networks)[below])
     # Flagged accounts a cluster scores alike are ranked by their own
     # behaviour: each moves towards the bar by up to OWN_TIE_BREAK of its
     # distance from it, less the more it shows, never onto it. (Below the
