@@ -585,8 +585,9 @@ def _judged_beside_clusters(
     :mod:`.scoring.features`, with "Created with a farm", "On the farms'
     networks", "On a farm's proxies", "On a proxy of its own", "Paired with
     a farm", "Paired with each other", "A member created with its farm",
-    "Tied to a farm twice" and "Among strangers"). Only here, after scoring's own
-    steps have judged accounts by their clusters, and once: an account
+    "Tied to a farm twice", "Among strangers" and "Ranked by its own
+    behaviour"). Only here, after scoring's own steps have judged accounts
+    by their clusters, and once: an account
     flagged here makes no farm day, pair or network for another; only the
     second pairing and the ties, judged last, count every account flagged
     before them.
