@@ -2072,6 +2072,9 @@ def test_a_member_sending_a_sliver_of_its_farm_volume_does_not_fit(monkeypatch):
     # 0.965. Flagged farm accounts send 0.26 of that median or more. (With
     # fit counted to its exponent, 0.55 ** 1.5, it is not flagged either way.)
     before_showing(monkeypatch)
+    # It pays with its own card beside the farm's pool: paying apart takes
+    # its fit too (session 59).
+    monkeypatch.setattr(features, "CARD_POOL_MIN_PAYERS", np.inf)
     world = few_proxies_world(3_000, seed=6)
     gated = ag.detect(world.events, accounts=world.accounts)
     monkeypatch.setattr(ag.scoring.features, "LEAST_VOLUME_SHARE", 0.0)
@@ -2137,6 +2140,9 @@ def test_fit_counts_to_its_power_so_a_household_fitting_in_part_is_not_flagged(m
     # the farm's proxies resell sends its farm cluster's median volume from
     # 2 IPs in 2 networks; it fits that cluster (0.9999) at 0.59 and scored
     # 0.59 with fit counted as it is, 0.45 at the power of 1.5.
+    # It pays with its own card beside the farm's pool: paying apart takes
+    # its fit too (session 59).
+    monkeypatch.setattr(features, "CARD_POOL_MIN_PAYERS", np.inf)
     world = ag.synth.make_world(
         10_000, seed=1, largest_office=1_000, office_share=0.11, shared_proxy_network=True
     )
@@ -2211,3 +2217,106 @@ def test_an_account_tied_twice_ranks_above_the_crowds_whatever_its_own_behaviour
     innocent_below = accounts.loc[(accounts["role"] != "farm") & ~accounts["flagged"], "score"]
     assert twice["score"].min() > innocent_below.max()
     assert ag.evaluate(result, world.truth)["average_precision"] > 0.98
+
+
+def _cards_of(events: pd.DataFrame) -> dict[str, set[str]]:
+    """Each account's payment cards in a synthetic world's events."""
+    cards = events[events["kind"] == "payment"]
+    return cards.groupby("account_id", observed=True)["value"].agg(set).to_dict()
+
+
+def test_a_household_paying_apart_from_a_farms_card_pool_is_not_flagged(monkeypatch):
+    # few_proxies_small_share at 2,000 accounts, seed 6: Leiden put two
+    # households whose home IPs the farm's proxies resell in the farm's
+    # cluster, where they fit on IPs and networks and were flagged with it.
+    world = few_proxies_world(
+        2_000, seed=6, farm_shares=(0.002, 0.0005, 0.00025), farm_volume=300.0
+    )
+    cards = _cards_of(world.events)
+
+    def judged():
+        result = ag.detect(world.events, accounts=world.accounts, ip_networks=world.ip_asn)
+        return result, result.accounts.merge(world.truth, on="account_id")
+
+    result, accounts = judged()
+    monkeypatch.setattr(features, "CARD_POOL_MIN_PAYERS", np.inf)
+    _, before = judged()
+    wrongly = before[before["flagged"] & (before["role"] != "farm")]
+    assert len(wrongly) >= 1
+    for row in wrongly.itertuples():
+        members = before[before["cluster_id"] == row.cluster_id]
+        # A farm's cluster, pooling cards ...
+        assert (members["role"] == "farm").mean() > 0.8
+        others = set().union(
+            *(cards.get(a, set()) for a in members["account_id"] if a != row.account_id)
+        )
+        # ... where the household pays with cards no other member uses.
+        assert cards.get(row.account_id) and not cards[row.account_id] & others
+    by_id = accounts.set_index("account_id")
+    assert not by_id.loc[wrongly["account_id"], "flagged"].any()
+    # Attaching judges them as the scoring would once moved: they are left
+    # with their crowd rather than attached to the farm.
+    for cluster_id in by_id.loc[wrongly["account_id"], "cluster_id"]:
+        assert (accounts.loc[accounts["cluster_id"] == cluster_id, "role"] != "farm").all()
+    quality = ag.evaluate(result, world.truth)
+    assert innocents_flagged(quality, but="farm") == 0
+    assert quality["f1"] >= 0.95
+    # No farm account flagged before is lost.
+    farm_before = before.loc[before["flagged"] & (before["role"] == "farm"), "account_id"]
+    assert by_id.loc[farm_before, "flagged"].all()
+
+
+def test_a_member_paying_apart_from_its_clusters_card_pool_fits_it_not_at_all(monkeypatch):
+    # The household of the world above that was attached to the farm
+    # (u00076: its home IP resold to three farm accounts, its own card),
+    # placed in the farm's community by hand.
+    world = few_proxies_world(
+        2_000, seed=6, farm_shares=(0.002, 0.0005, 0.00025), farm_volume=300.0
+    )
+    graph = ag.build_graph(ag.load_links(world.events, accounts=world.accounts))
+    communities = ag.find_communities(graph, seed=0)
+    ids = list(graph.links.account_ids)
+    role = world.truth.set_index("account_id").loc[ids, "role"].to_numpy()
+    household = ids.index("u00076")
+    farm_comm = np.bincount(communities.account_community[role == "farm"] + 1)[1:].argmax()
+    community = communities.account_community.copy()
+    community[household] = farm_comm
+    placed = dataclasses.replace(communities, account_community=community)
+    cards = _cards_of(world.events)
+    mates = [ids[i] for i in np.flatnonzero(community == farm_comm) if i != household]
+    assert not cards["u00076"] & set().union(*(cards.get(a, set()) for a in mates))
+
+    def fit_and_pool():
+        scores = ag.score_communities(graph, placed)
+        fit = scores.account_features["fit"].to_numpy()
+        return fit, scores.clusters["payment_sharing"].to_numpy()[farm_comm]
+
+    fit, pool = fit_and_pool()
+    assert pool >= features.CARD_POOL_MIN_PAYERS
+    assert fit[household] == 0
+    monkeypatch.setattr(features, "CARD_POOL_MIN_PAYERS", np.inf)
+    fit_without, _ = fit_and_pool()
+    assert fit_without[household] > 0.5
+    # The farm's members share its cards: their fit is the same.
+    farm = (community == farm_comm) & (role == "farm")
+    assert farm.sum() >= 10 and (fit[farm] == fit_without[farm]).all()
+
+
+def test_a_farm_paying_with_a_card_per_account_is_not_judged_by_its_cards(monkeypatch):
+    # Each account of few_proxies_unique_cards pays with a card of its own:
+    # its farm clusters pool no cards, so no member pays apart from a pool.
+    # Only members of crowds that pool a card (an office's corporate card)
+    # move, and only down.
+    world = few_proxies_world(2_000, seed=1, unique_cards=True)
+    judged = []
+    for bar in (features.CARD_POOL_MIN_PAYERS, np.inf):
+        monkeypatch.setattr(features, "CARD_POOL_MIN_PAYERS", bar)
+        result = ag.detect(world.events, accounts=world.accounts, ip_networks=world.ip_asn)
+        judged.append(result.accounts.merge(world.truth, on="account_id"))
+    now, without = judged
+    assert now["flagged"].sum() > 0
+    assert (now["flagged"] == without["flagged"]).all()
+    farm = now["role"] == "farm"
+    assert (now.loc[farm, "score"] == without.loc[farm, "score"]).all()
+    moved = now["score"] != without["score"]
+    assert moved.any() and (now.loc[moved, "score"] < without.loc[moved, "score"]).all()

@@ -384,6 +384,7 @@ def _tied_to_flagged(
         & (pair_members[pair] >= features.CARD_TIE_MEMBERS)
     )
     card_tie = any_per_pair(card_pair)
+    shares_a_card = any_per_pair(is_card[pair_attribute[pair]])
     on_farm_ips = _on_farm_ips(
         graph, roles.ip, pair_attribute[pair], pair_members[pair], pair_core[pair], at, account
     )
@@ -396,6 +397,7 @@ def _tied_to_flagged(
     own_ips = (on_farm_ips & sends_volume)[has_tie]
     account, farm, shared = account[has_tie], farm[has_tie], shared[has_tie]
     card_tie, activity, in_rhythm = card_tie[has_tie], activity[has_tie], in_rhythm[has_tie]
+    shares_a_card = shares_a_card[has_tie]
 
     members = np.flatnonzero(in_farm)
     reference = _group_weighted_median(
@@ -425,6 +427,14 @@ def _tied_to_flagged(
     fit = features.volume_barred_fit(
         fit, activity, clusters["volume"].to_numpy(), farm, population_activity
     )
+    # Nor paying with cards none of the farm's members uses, beside its pool.
+    if roles.payment in set(links.kinds):
+        apart_card = features.pays_apart(
+            links.attributes_per_account(roles.payment)[account] > 0,
+            shares_a_card,
+            clusters["payment_sharing"].to_numpy()[farm],
+        )
+        fit = np.where(apart_card, 0.0, fit)
     judged = cluster_score[farm] * np.sqrt(membership) * _fit_counted(fit, True)
     # Each account's best farm: highest score, then smallest label.
     best = _best_per_account(account, farm, judged)

@@ -479,6 +479,44 @@ the same over the sweep (14 households rather than 15 at 100,000), at 0.2
 F1 went down in 6 worlds, at 0.25 in 48. Without an IP kind ``fit`` is
 volume alone already.
 
+*Paying apart from a card pool* (session 59). A farm that pools its
+cards pays for ten or more accounts with each; a household whose home IP
+its proxies resell pays with its own card or its family's. Where Leiden
+or attaching puts such a household in the farm's cluster, with a
+carrier's IPs besides, it can fit the cluster on IPs and networks (fit
+0.78-1.0) and be flagged with it. Its card tells it apart: where the
+cluster's core pools its cards (``payment_sharing``, core payers per
+card, of :data:`CARD_POOL_MIN_PAYERS` (3) or more), a member that pays
+with cards none of which another member of its cluster uses has ``fit =
+0`` (:func:`pays_apart`), where the data has an IP kind::
+
+    fit(a) = 0   where pays(a), no card of a held by another member of c(a),
+                 and payment_sharing(c(a)) >= 3
+
+A member with no card is not judged (many real accounts pay nothing);
+neither is a cluster whose farm pays with a card per account (its
+``payment_sharing`` is 1), nor a family's (at most 5 members a card).
+Attaching (:mod:`.attaching`) judges an account's fit to a farm as the
+scoring will once it has moved, so such a household is left with its
+crowd rather than moved into the farm's cluster to fit it at 0 there
+(the three households looked at, ``few_proxies_small_share`` at 2,000
+accounts, seed 6, and at 3,000, seed 20, had been attached).
+Counted offline on the accounts flagged by the code before (commit
+354ab12) over 448 runs (the 16 worlds of ``bench_quality.KNOBS`` at
+2,000 and 3,000 accounts, seeds 1-8; at 5,000, seeds 4-11; at 10,000,
+seeds 41-44): in clusters pooling cards (5 payers a card or more; no
+flagged account's cluster had between 2 and 5), 48,995 farm accounts
+flagged by their cluster share a card with another member and none pays
+apart, against 12 of the 13 household accounts flagged there (the 13th
+pays nothing); one farm account flagged there by a rule beside its
+cluster pays apart. In clusters of 2 payers a card or fewer (farms
+paying with a card each) 12,207 farm accounts flagged by their cluster
+pay apart, as do 16 of the 21 household accounts flagged in them: the
+rule cannot reach those. What it costs: a farm that pools cards and gives
+some accounts a card of their own loses those to their cluster's score;
+the rules beside the clusters (paired, tied, among strangers) still judge
+them on their IPs, as they do a farm paying with a card each.
+
 *Fit to a power* (session 50). Where the data has an IP kind the account
 score counts ``fit ** 1.5``: a member must show most of its cluster's
 behaviour to carry its score, and partly is worth less than in
@@ -1206,6 +1244,7 @@ __all__ = [
     "FIT_EXPONENT",
     "KindRoles",
     "LEAST_VOLUME_SHARE",
+    "CARD_POOL_MIN_PAYERS",
     "NETWORK_PRIOR",
     "OWN_BEHAVIOUR_TOP",
     "PAIR_MAX_HOLDERS",
@@ -1287,6 +1326,10 @@ OWN_FEATURES = ("ip_rotation", "asn_spread", "volume")
 # Least share of its cluster's median core member's requests for a member to
 # fit its cluster at all (see "Account score").
 LEAST_VOLUME_SHARE = 0.1
+# Core payers per card from which a cluster pools its cards, where a member
+# paying with a card no other member uses does not fit it (see "Paying
+# apart from a card pool").
+CARD_POOL_MIN_PAYERS = 3.0
 # Highest account score that an account's own behaviour gives it, below
 # every flag at the default threshold (see "Below the flag bar").
 OWN_BEHAVIOUR_TOP = 0.1
@@ -2098,6 +2141,17 @@ def volume_barred_fit(
     :func:`sends_its_volume`'s."""
     works = sends_its_volume(activity, volume, cluster, population_activity, LEAST_VOLUME_SHARE)
     return np.where(works, fit, 0.0)
+
+
+def pays_apart(
+    pays: np.ndarray, shares_a_card: np.ndarray, payment_sharing: np.ndarray
+) -> np.ndarray:
+    """Per account judged in a cluster: it pays (``pays``), shares none of its
+    cards with another member (``shares_a_card`` False), and the cluster's
+    core pools its cards (its ``payment_sharing`` of
+    :data:`CARD_POOL_MIN_PAYERS` or more); see "Paying apart from a card
+    pool". Such an account does not fit the cluster."""
+    return pays & ~shares_a_card & (payment_sharing >= CARD_POOL_MIN_PAYERS)
 
 
 def _fit(

@@ -474,6 +474,19 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         )
         fit = np.where(apart, 0.0, fit)
     if with_ips:
+        # Paying with a card of its own beside a pool of cards, a member is
+        # not one of the pool's payers (see "Paying apart" in .features).
+        if roles.payment in present:
+            is_card = member_links.link_is_kind(roles.payment)
+            shares_a_card = np.bincount(
+                member_links.account[is_card & (link_shared >= 2)], minlength=n_acc
+            )
+            apart_card = features.pays_apart(
+                links.attributes_per_account(roles.payment)[member] > 0,
+                shares_a_card[member] > 0,
+                raw["payment_sharing"].to_numpy()[member_comm],
+            )
+            fit = np.where(apart_card, 0.0, fit)
         # Under a tenth of its cluster's median member's requests, a member
         # does not do the farm's work (see "Account score" in .features).
         fit = features.volume_barred_fit(
