@@ -1246,6 +1246,7 @@ from ..ingest import DAY_NS, HOUR_NS, Links
 __all__ = [
     "BEYOND_STRUCTURE",
     "BIAS",
+    "CARD_POOL_MIN_PAYERS",
     "CARD_TIE_MEMBERS",
     "CHANCE_LEVEL",
     "CORE_MEMBERSHIP",
@@ -1259,7 +1260,6 @@ __all__ = [
     "FIT_EXPONENT",
     "KindRoles",
     "LEAST_VOLUME_SHARE",
-    "CARD_POOL_MIN_PAYERS",
     "NETWORK_PRIOR",
     "OWN_BEHAVIOUR_TOP",
     "PAIR_MAX_HOLDERS",

@@ -475,7 +475,8 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         fit = np.where(apart, 0.0, fit)
     if with_ips:
         # Paying with a card of its own beside a pool of cards, a member is
-        # not one of the pool's payers (see "Paying apart" in .features).
+        # not one of the pool's payers (see "Paying apart from a card pool"
+        # in .features).
         if roles.payment in present:
             is_card = member_links.link_is_kind(roles.payment)
             shares_a_card = np.bincount(
