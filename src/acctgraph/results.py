@@ -29,8 +29,11 @@ fit              float in [0, 1]: how much of its cluster's per-account
                  evidence (IP rotation, ASN spread, volume) it shows itself;
                  0 where it stands on a crowd's attribute (an office's
                  card) and on none the cluster's typical members hold,
-                 or sends under a tenth of the requests of the
-                 cluster's median core member (data with an IP kind)
+                 sends under a tenth of the requests of the cluster's
+                 median core member, or pays with cards no other member
+                 uses where the cluster's core pools its cards (3
+                 payers a card or more; "Paying apart from a card pool"
+                 in scoring.features) (data with an IP kind)
 own_behaviour    float in [0, 1]: the account's own volume and ASN spread,
                  whatever its cluster: sqrt of the product of their signals
 farm_networks    float in [0, 1]: how much the flagged accounts use the
