@@ -1,6 +1,7 @@
 import dataclasses
 import functools
 import importlib.util
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -2320,3 +2321,42 @@ def test_a_farm_paying_with_a_card_per_account_is_not_judged_by_its_cards(monkey
     assert (now.loc[farm, "score"] == without.loc[farm, "score"]).all()
     moved = now["score"] != without["score"]
     assert moved.any() and (now.loc[moved, "score"] < without.loc[moved, "score"]).all()
+
+
+def test_a_card_every_account_holds_is_no_card_to_pay_apart_with(monkeypatch):
+    # A wallet's placeholder token on every account is a hub left out of the
+    # graph: counted as a card of its own, every member holding it alone
+    # would pay apart from any pool.
+    world = few_proxies_world(
+        2_000, seed=6, farm_shares=(0.002, 0.0005, 0.00025), farm_volume=300.0
+    )
+    events = world.events.astype({"account_id": str, "kind": str, "value": str})
+    placeholder = pd.DataFrame(
+        {
+            "account_id": world.truth["account_id"],
+            "kind": "payment",
+            "value": "pm_wallet_placeholder",
+            "count": 1,
+            "ts": events["ts"].min(),
+        }
+    )
+    no_cards = events[events["kind"] != "payment"]
+
+    def flagged(events, **options):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ag.HubAttributesDropped)
+            result = ag.detect(events, accounts=world.accounts, ip_networks=world.ip_asn, **options)
+        return set(result.accounts.loc[result.accounts["flagged"], "account_id"]), result
+
+    hub = {"max_attribute_degree": len(world.truth) - 1}
+    with_cards, _ = flagged(pd.concat([events, placeholder], ignore_index=True), **hub)
+    assert with_cards == flagged(events)[0]
+    only, result = flagged(pd.concat([no_cards, placeholder], ignore_index=True), **hub)
+    assert only == flagged(no_cards, **hub)[0]
+    assert ag.evaluate(result, world.truth)["f1"] >= 0.9
+    # Counted as a card, it takes every member's fit in clusters it "pools".
+    monkeypatch.setattr(
+        features, "card_payers", lambda graph, kind: graph.links.attributes_per_account(kind) > 0
+    )
+    _, counted = flagged(pd.concat([no_cards, placeholder], ignore_index=True), **hub)
+    assert ag.evaluate(counted, world.truth)["f1"] < 0.8

@@ -430,7 +430,7 @@ def _tied_to_flagged(
     # Nor paying with cards none of the farm's members uses, beside its pool.
     if roles.payment in set(links.kinds):
         apart_card = features.pays_apart(
-            links.attributes_per_account(roles.payment)[account] > 0,
+            features.card_payers(graph, roles.payment)[account],
             shares_a_card,
             clusters["payment_sharing"].to_numpy()[farm],
         )

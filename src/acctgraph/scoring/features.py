@@ -493,7 +493,11 @@ with cards none of which another member of its cluster uses has ``fit =
     fit(a) = 0   where pays(a), no card of a held by another member of c(a),
                  and payment_sharing(c(a)) >= 3
 
-A member with no card is not judged (many real accounts pay nothing);
+A member with no card is not judged (many real accounts pay nothing),
+and a card left out of the graph as a hub is no card here (a wallet's
+placeholder token held by every account, say: it tells nothing of whom
+an account pays with, and counted, every member holding only the
+placeholder would pay apart);
 neither is a cluster whose farm pays with a card per account (its
 ``payment_sharing`` is 1), nor a family's (at most 5 members a card).
 Attaching (:mod:`.attaching`) judges an account's fit to a farm as the
@@ -2161,6 +2165,24 @@ def volume_barred_fit(
     return np.where(works, fit, 0.0)
 
 
+def card_payers(graph: AttributeGraph, kind: str) -> np.ndarray:
+    """Per account: whether it pays with a card of ``kind`` that is not a
+    hub left out of the graph (more holders than
+    ``graph.max_attribute_degree``: a wallet's placeholder token, say). Such
+    a card tells nothing of whom an account pays with, and counted as its
+    own, every member holding it alone would pay apart (see
+    :func:`pays_apart`). No pass over the links where no card is a hub."""
+    links = graph.links
+    n_cards = links.attributes_per_account(kind)
+    start, stop = links.kind_range(kind)
+    hub = graph.degree[start:stop] > graph.max_attribute_degree
+    if not hub.any():
+        return n_cards > 0
+    card = np.flatnonzero((links.attribute >= start) & (links.attribute < stop))
+    held = card[hub[links.attribute[card] - start]]
+    return n_cards - np.bincount(links.account[held], minlength=links.n_accounts) > 0
+
+
 def pays_apart(
     pays: np.ndarray, shares_a_card: np.ndarray, payment_sharing: np.ndarray
 ) -> np.ndarray:
@@ -2168,7 +2190,8 @@ def pays_apart(
     cards with another member (``shares_a_card`` False), and the cluster's
     core pools its cards (its ``payment_sharing`` of
     :data:`CARD_POOL_MIN_PAYERS` or more); see "Paying apart from a card
-    pool". Such an account does not fit the cluster."""
+    pool". Such an account does not fit the cluster. ``pays`` counts no
+    card left out of the graph as a hub (:func:`card_payers`)."""
     return pays & ~shares_a_card & (payment_sharing >= CARD_POOL_MIN_PAYERS)
 
 

@@ -483,7 +483,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
                 member_links.account[is_card & (link_shared >= 2)], minlength=n_acc
             )
             apart_card = features.pays_apart(
-                links.attributes_per_account(roles.payment)[member] > 0,
+                features.card_payers(graph, roles.payment)[member],
                 shares_a_card[member] > 0,
                 raw["payment_sharing"].to_numpy()[member_comm],
             )
