@@ -494,11 +494,11 @@ with cards none of which another member of its cluster uses has ``fit =
                  and payment_sharing(c(a)) >= 3
 
 A member with no card is not judged (many real accounts pay nothing),
-and a card left out of the graph as a hub is no card here (a wallet's
-placeholder token held by every account, say: it tells nothing of whom
-an account pays with, and counted, every member holding only the
-placeholder would pay apart);
-neither is a cluster whose farm pays with a card per account (its
+and a card left out of the graph as a hub is no card here
+(:func:`card_payers`; a wallet's placeholder token held by every
+account, say: it tells nothing of whom an account pays with, and
+counted, every member holding only the placeholder would pay apart).
+Nor is a cluster whose farm pays with a card per account (its
 ``payment_sharing`` is 1), nor a family's (at most 5 members a card).
 Attaching (:mod:`.attaching`) judges an account's fit to a farm as the
 scoring will once it has moved, so such a household is left with its
