@@ -2276,11 +2276,24 @@ def _group_weighted_median(values: np.ndarray, groups: np.ndarray, n_groups: int
 
 
 def _payment_sharing(
-    links: _MemberLinks, kind: str, core: np.ndarray, comm: np.ndarray, n_comm: int
+    links: _MemberLinks,
+    kind: str,
+    core: np.ndarray,
+    comm: np.ndarray,
+    n_comm: int,
+    hub: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Core members with a payment method per distinct method among them."""
+    """Core members with a payment method per distinct method among them;
+    methods marked in ``hub`` (per attribute: left out of the graph as
+    hubs) are left out, as :func:`card_payers` leaves them: a placeholder
+    token every account holds would count as one more method each cluster
+    shares."""
     is_pay = links.link_is_kind(kind)
     sel = is_pay & core[links.account]
+    start, stop = links.links.kind_range(kind)
+    # A pass over the links only where some method is a hub.
+    if hub is not None and hub[start:stop].any():
+        sel &= ~hub[links.attribute]
     if not sel.any():
         return np.zeros(n_comm)
     account = links.account[sel]

@@ -285,7 +285,9 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     raw["ip_rotation"] = _group_median(n_ips[core], core_comm, n_comm)
     raw["asn_spread"] = _group_median(n_asns[core], core_comm, n_comm)
     raw["specific_overlap"] = _group_median(shared_weight[core], core_comm, n_comm)
-    raw["payment_sharing"] = _payment_sharing(member_links, roles.payment, core, comm, n_comm)
+    raw["payment_sharing"] = _payment_sharing(
+        member_links, roles.payment, core, comm, n_comm, graph.degree > graph.max_attribute_degree
+    )
     raw["creation_burst"] = _creation_burst(
         links.created_at, core, comm, n_comm, n_core, links.created_per_day
     )
