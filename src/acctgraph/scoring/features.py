@@ -91,6 +91,7 @@ ip_rotation        median ``n_ips``                                            `
 asn_spread         median ``n_asns``                                           ``log(x) / log 8``
 specific_overlap   median ``shared_weight``                                    ``log(x/0.5) / log 10``
 payment_sharing    members with a payment / distinct payments among them      ``log(x) / log 10``
+                   (payments dropped as hubs left out)
 creation_burst     share created on a busy UTC day: one holding >= 2 of them,   ``x``
                    and >= 5% of them or more than chance puts there
 synchrony          share of their IP links first used in a busy UTC hour: one  ``x / 0.5``
