@@ -2166,22 +2166,32 @@ def volume_barred_fit(
     return np.where(works, fit, 0.0)
 
 
-def card_payers(graph: AttributeGraph, kind: str) -> np.ndarray:
-    """Per account: whether it pays with a card of ``kind`` that is not a
-    hub left out of the graph (more holders than
-    ``graph.max_attribute_degree``: a wallet's placeholder token, say). Such
-    a card tells nothing of whom an account pays with, and counted as its
-    own, every member holding it alone would pay apart (see
-    :func:`pays_apart`). No pass over the links where no card is a hub."""
-    links = graph.links
-    n_cards = links.attributes_per_account(kind)
-    start, stop = links.kind_range(kind)
+def hub_payments(graph: AttributeGraph, kind: str) -> np.ndarray | None:
+    """Per attribute: whether it is a payment of ``kind`` left out of the
+    graph as a hub (more holders than ``graph.max_attribute_degree``: a
+    wallet's placeholder token, say); ``None`` where none is, reading the
+    kind's degrees only."""
+    start, stop = graph.links.kind_range(kind)
     hub = graph.degree[start:stop] > graph.max_attribute_degree
     if not hub.any():
+        return None
+    marked = np.zeros(graph.links.n_attributes, dtype=bool)
+    marked[start:stop] = hub
+    return marked
+
+
+def card_payers(graph: AttributeGraph, kind: str) -> np.ndarray:
+    """Per account: whether it pays with a card of ``kind`` that is not a
+    hub (:func:`hub_payments`). Such a card tells nothing of whom an
+    account pays with, and counted as its own, every member holding it
+    alone would pay apart (see :func:`pays_apart`)."""
+    links = graph.links
+    n_cards = links.attributes_per_account(kind)
+    hub = hub_payments(graph, kind)
+    if hub is None:
         return n_cards > 0
-    card = np.flatnonzero((links.attribute >= start) & (links.attribute < stop))
-    held = card[hub[links.attribute[card] - start]]
-    return n_cards - np.bincount(links.account[held], minlength=links.n_accounts) > 0
+    n_hubs = np.bincount(links.account[hub[links.attribute]], minlength=links.n_accounts)
+    return n_cards - n_hubs > 0
 
 
 def pays_apart(
@@ -2284,16 +2294,13 @@ def _payment_sharing(
     n_comm: int,
     hub: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Core members with a payment method per distinct method among them;
-    methods marked in ``hub`` (per attribute: left out of the graph as
-    hubs) are left out, as :func:`card_payers` leaves them: a placeholder
-    token every account holds would count as one more method each cluster
-    shares."""
+    """Core members with a payment method per distinct method among them,
+    leaving out the methods marked in ``hub`` (:func:`hub_payments`), as
+    :func:`card_payers` does: a placeholder token every account holds
+    would count as one more method each cluster shares."""
     is_pay = links.link_is_kind(kind)
     sel = is_pay & core[links.account]
-    start, stop = links.links.kind_range(kind)
-    # A pass over the links only where some method is a hub.
-    if hub is not None and hub[start:stop].any():
+    if hub is not None:
         sel &= ~hub[links.attribute]
     if not sel.any():
         return np.zeros(n_comm)

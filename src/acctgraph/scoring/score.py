@@ -286,7 +286,7 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
     raw["asn_spread"] = _group_median(n_asns[core], core_comm, n_comm)
     raw["specific_overlap"] = _group_median(shared_weight[core], core_comm, n_comm)
     raw["payment_sharing"] = _payment_sharing(
-        member_links, roles.payment, core, comm, n_comm, graph.degree > graph.max_attribute_degree
+        member_links, roles.payment, core, comm, n_comm, features.hub_payments(graph, roles.payment)
     )
     raw["creation_burst"] = _creation_burst(
         links.created_at, core, comm, n_comm, n_core, links.created_per_day
