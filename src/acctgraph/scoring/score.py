@@ -480,10 +480,12 @@ def _score(graph: AttributeGraph, communities: Communities, roles: KindRoles) ->
         # not one of the pool's payers (see "Paying apart from a card pool"
         # in .features).
         if roles.payment in present:
-            is_card = member_links.link_is_kind(roles.payment)
-            shares_a_card = np.bincount(
-                member_links.account[is_card & (link_shared >= 2)], minlength=n_acc
-            )
+            # Over the shared links only (a mask over every member link is
+            # a pass over the whole log at 10M accounts).
+            start, stop = links.kind_range(roles.payment)
+            shared_attribute = member_links.attribute[shared]
+            shared_card = shared[(shared_attribute >= start) & (shared_attribute < stop)]
+            shares_a_card = np.bincount(member_links.account[shared_card], minlength=n_acc)
             apart_card = features.pays_apart(
                 features.card_payers(graph, roles.payment)[member],
                 shares_a_card[member] > 0,
