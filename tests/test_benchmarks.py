@@ -105,6 +105,11 @@ def test_injection_benchmark_compares_with_fraudar(tmp_path):
     assert sparse["fakes_found_acctgraph_trials"][0] >= 150
     table = out.with_suffix(".md").read_text()
     assert "| thinned | none | 0.02 |" in table
+    # Each target counted over the cells it covers: F >= 0.95 from 0.03 up
+    # (the cell at 0.08 only), at or above FRAUDAR at every density.
+    assert "- F >= 0.95 from p = 0.03 up: 1 of 1 cells\n" in table
+    ahead = sum(r["f_acctgraph"] >= r["f_fraudar"] for r in (sparse, row))
+    assert f"- at or above FRAUDAR: {ahead} of 2 cells" in table
 
 
 def _scale_rows(tmp_path: Path, *args: str) -> tuple[list[dict], Path]:
