@@ -1181,6 +1181,20 @@ two groups counting its own IPs, 73 farm accounts and 594 households (own
 two such groups on a farm's day, 131 farm and 1,125 innocent accounts.
 Not a flag.
 
+Nor the other shape left unflagged (session 60), mostly in ``few_proxies``
+with unique cards (of its 1,056 farm accounts at 3,000 accounts, seeds
+1-8, 47 unflagged, 27 in this shape): two groups or more, each of IPs
+the account holds alone (no small IP shared, ``stranger_groups`` 0),
+created on a farm's day, with own behaviour of 0.55 or more, heavy users
+of their proxies. Counted offline
+at commit f749b60 over 576 runs (the 16 worlds of ``bench_quality.KNOBS``
+at 2,000 accounts, seeds 1-16; 3,000 and 5,000, seeds 1-8; 10,000, seeds
+1-4): 130 farm accounts and 9 households; on 320 runs held out after
+(4,000 accounts, seeds 1-8; 8,000, seeds 1-4; 3,000, seeds 9-16): 76 and
+20 (own 0.6: 34 and 9). Their volume parts them only at a bar no run
+backs: households there send 6.2-24.2 times the population's median
+requests, the farm accounts 16.6-172.
+
 *Ranked by its own behaviour* (session 58). Every member that fits a
 flagged cluster in full takes its score, so a farm's members tie with
 each other and with any household Leiden left among them; average
