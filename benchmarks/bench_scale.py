@@ -58,6 +58,12 @@ from pathlib import Path
 from common import RESULTS, TreeMemory, machine, measure, peak_rss_mib, run_worker, write_results
 
 CACHE = Path(os.environ.get("ACCTGRAPH_BENCH_CACHE", Path.home() / ".cache" / "acctgraph-bench"))
+# Issue #4's bounds on acctgraph.detect: accounts -> (wall seconds, peak MiB).
+TARGETS = {1_000_000: (30.0, 4 * 1024), 10_000_000: (600.0, 16 * 1024)}
+# The pipelines a user would write instead, which acctgraph must beat at
+# every scale where they finish (the pandas engine and the command are
+# acctgraph's own).
+ALTERNATIVES = ("igraph", "igraph_all", "networkx")
 DEFAULT_JSON = RESULTS / "bench_scale.json"
 METHODS = ("floor", "acctgraph", "cli", "acctgraph_pandas", "igraph", "igraph_all", "networkx")
 ATTRIBUTES = ["ip", "asn"]
@@ -391,6 +397,42 @@ def median_run(results: list[dict[str, object]]) -> dict[str, object]:
     return median
 
 
+def against_targets(rows: list[dict[str, object]]) -> list[str]:
+    """Issue #4's targets, scale by scale: acctgraph's time and memory where
+    the issue bounds them (:data:`TARGETS`), and whether it is the fastest
+    of the pipelines in :data:`ALTERNATIVES` that finished. A cell kept from
+    an earlier run (``--reuse``) is named as such."""
+    lines = []
+    for r in rows:
+        ours = r.get("acctgraph", {})
+        if "wall_s" not in ours:
+            continue
+        n = r["n_accounts"]
+
+        def timed(method: str, cell: dict[str, object]) -> str:
+            kept = " (an earlier run's)" if "floor_wall_s" in cell else ""
+            return f"{method} {cell['wall_s']:.2f} s{kept}"
+
+        if n in TARGETS:
+            seconds, mib = TARGETS[n]
+            met = ours["wall_s"] <= seconds and ours["peak_rss_mib"] <= mib
+            lines.append(
+                f"- {n:,} accounts in <= {seconds:.0f} s and <= {mib:,} MiB: "
+                f"{ours['wall_s']:.2f} s at {ours['peak_rss_mib']:,.0f} MiB: "
+                + ("met" if met else "not met")
+            )
+        finished = [m for m in ALTERNATIVES if "wall_s" in r.get(m, {})]
+        if finished:
+            faster = [m for m in finished if r[m]["wall_s"] < ours["wall_s"]]
+            others = ", ".join(timed(m, r[m]) for m in finished)
+            lines.append(
+                f"- fastest at {n:,} accounts: "
+                + ("yes" if not faster else f"no, behind {', '.join(faster)}")
+                + f" ({timed('acctgraph', ours)} against {others})"
+            )
+    return ["", "## Against the targets", "", *lines] if lines else []
+
+
 def _machine_text(described: dict[str, object] | None) -> str:
     """How the table names a run's machine, from ``common.machine()``'s record."""
     if not described:
@@ -513,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             "|---:|---:|---:|---:|---:|",
             *quality,
         ]
+    table += against_targets(rows)
     png = args.json.with_suffix(".png")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     plot(rows, png)

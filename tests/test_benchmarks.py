@@ -156,6 +156,44 @@ def test_scale_benchmark_smoke_run(tmp_path):
         "results",
     }
     assert out.with_suffix(".png").stat().st_size > 1_000
+    # Against the targets: fastest of the pipelines a user would write, or
+    # behind the ones that were faster.
+    faster = [
+        m
+        for m in ("igraph", "igraph_all", "networkx")
+        if row[m]["wall_s"] < row["acctgraph"]["wall_s"]
+    ]
+    verdict = "yes" if not faster else f"no, behind {', '.join(faster)}"
+    assert (
+        f"- fastest at 2,000 accounts: {verdict} (acctgraph " in out.with_suffix(".md").read_text()
+    )
+
+
+def test_scale_benchmark_judges_each_scale_against_its_targets(tmp_path):
+    # Issue #4's bounds: 1M accounts in 30 s and 4 GiB, 10M in 10 minutes and
+    # 16 GiB, and faster than every pipeline a user would write.
+    earlier = tmp_path / "earlier.json"
+    one_m = {"n_accounts": 1_000_000, "n_rows": 1, "bytes": 1}
+    one_m["acctgraph"] = {"wall_s": 50.0, "peak_rss_mib": 2_400.0}
+    one_m["igraph"] = {"wall_s": 27.0, "peak_rss_mib": 3_400.0}
+    one_m["networkx"] = {"status": "killed after 150 s"}
+    ten_m = {"n_accounts": 10_000_000, "n_rows": 1, "bytes": 1}
+    ten_m["acctgraph"] = {"wall_s": 480.0, "peak_rss_mib": 16_000.0}
+    earlier.write_text(json.dumps({"machine": {}, "rows": [one_m, ten_m]}))
+    _, out = _scale_rows(tmp_path, "--methods", "floor", "--reuse", str(earlier))
+    text = out.with_suffix(".md").read_text()
+    assert (
+        "- 1,000,000 accounts in <= 30 s and <= 4,096 MiB: 50.00 s at 2,400 MiB: not met\n" in text
+    )
+    assert (
+        "- fastest at 1,000,000 accounts: no, behind igraph (acctgraph 50.00 s against igraph 27.00 s)\n"
+        in text
+    )
+    assert (
+        "- 10,000,000 accounts in <= 600 s and <= 16,384 MiB: 480.00 s at 16,000 MiB: met\n" in text
+    )
+    # Nothing finished beside acctgraph at 10M: no claim to be the fastest there.
+    assert "fastest at 10,000,000" not in text
 
 
 def test_scale_benchmark_reports_the_median_of_repeated_runs(tmp_path):
