@@ -255,7 +255,7 @@ def _against_targets(frame: pd.DataFrame) -> list[str]:
             f"({row.f_acctgraph:.3f} against FRAUDAR's {row.f_fraudar:.3f})"
         )
 
-    dense = frame[frame["density"] >= TARGET_FROM_DENSITY - 1e-9]
+    dense = frame[frame["density"] >= TARGET_FROM_DENSITY]
     low = [cell(r) for r in dense.itertuples() if r.f_acctgraph < TARGET_F]
     behind = [cell(r) for r in frame.itertuples() if r.f_acctgraph < r.f_fraudar]
     return [

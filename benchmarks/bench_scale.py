@@ -397,22 +397,22 @@ def median_run(results: list[dict[str, object]]) -> dict[str, object]:
     return median
 
 
-def against_targets(rows: list[dict[str, object]]) -> list[str]:
+def _against_targets(rows: list[dict[str, object]]) -> list[str]:
     """Issue #4's targets, scale by scale: acctgraph's time and memory where
     the issue bounds them (:data:`TARGETS`), and whether it is the fastest
     of the pipelines in :data:`ALTERNATIVES` that finished. A cell kept from
     an earlier run (``--reuse``) is named as such."""
+
+    def timed(method: str, cell: dict[str, object]) -> str:
+        kept = " (an earlier run's)" if "floor_wall_s" in cell else ""
+        return f"{method} {cell['wall_s']:.2f} s{kept}"
+
     lines = []
     for r in rows:
         ours = r.get("acctgraph", {})
         if "wall_s" not in ours:
             continue
         n = r["n_accounts"]
-
-        def timed(method: str, cell: dict[str, object]) -> str:
-            kept = " (an earlier run's)" if "floor_wall_s" in cell else ""
-            return f"{method} {cell['wall_s']:.2f} s{kept}"
-
         if n in TARGETS:
             seconds, mib = TARGETS[n]
             met = ours["wall_s"] <= seconds and ours["peak_rss_mib"] <= mib
@@ -555,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             "|---:|---:|---:|---:|---:|",
             *quality,
         ]
-    table += against_targets(rows)
+    table += _against_targets(rows)
     png = args.json.with_suffix(".png")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     plot(rows, png)
