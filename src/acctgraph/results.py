@@ -181,6 +181,7 @@ from .scoring.features import (
     TIED_RANK_MIN_IPS,
     KindRoles,
     created_on_farm_days,
+    farm_creations,
     farm_ties,
     on_farm_network_ips,
     on_farm_networks,
@@ -598,7 +599,19 @@ def _judged_beside_clusters(
     af = scores.account_features
     own = own_behaviour(af["n_asns"].to_numpy(), af["activity"].to_numpy())
     by_cluster = af["score"].to_numpy()
-    farm_day = created_on_farm_days(links.created_at, by_cluster >= threshold)
+    n_comm = len(scores.clusters)
+    its_cluster = np.append(scores.clusters["score"].to_numpy(), 0.0)[
+        np.where(comm >= 0, comm, n_comm)
+    ]
+    fit = af["fit"].to_numpy()
+    # A farm's day counts its flagged accounts and the members of its
+    # clusters that show its behaviour short of the bar: the latter crowd
+    # the day too, and left out they raised only chance's count. Such a
+    # member counts towards the others' days, not its own.
+    counted = farm_creations(by_cluster, its_cluster, own, fit, threshold)
+    farm_day = created_on_farm_days(
+        links.created_at, counted, by_others=counted & (by_cluster < threshold)
+    )
     # Below the bar: its own behaviour, counted twice on a farm's creation
     # day and less on networks the flagged accounts shun.
     networks = on_farm_networks(links, roles.asn, by_cluster >= threshold)
@@ -628,11 +641,6 @@ def _judged_beside_clusters(
     score[dedicated] = np.maximum(score[dedicated], threshold)
     # A member of a flagged cluster created on a farm's day, showing the
     # farm's behaviour itself, counts as a full member (membership 1).
-    n_comm = len(scores.clusters)
-    its_cluster = np.append(scores.clusters["score"].to_numpy(), 0.0)[
-        np.where(comm >= 0, comm, n_comm)
-    ]
-    fit = af["fit"].to_numpy()
     day_member = (
         (its_cluster >= threshold)
         & (by_cluster < threshold)

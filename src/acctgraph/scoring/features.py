@@ -650,7 +650,9 @@ in waves creates them on a few days, and the accounts its clusters miss
 were created on those days too: an account is created on a farm's creation
 day where the 24 hours centred on its creation hold at least
 :data:`FARM_DAY_FLOOR` (2) creations of the accounts the clusters flag
-(cluster score at the threshold), and :data:`FARM_DAY_RATIO` (3) times the
+(cluster score at the threshold; since session 61 with the members of
+flagged clusters that show the farm's behaviour, see "The accounts
+counted" below), and :data:`FARM_DAY_RATIO` (3) times the
 flagged accounts chance puts there, their share of all dated accounts times
 the accounts created in those hours (:func:`created_on_farm_days`; a UTC
 day until session 53, see below). An account created on one counts its
@@ -715,6 +717,43 @@ world short of the targets, met both in 2 more seeds and in none fewer
 (seeds 7 and 10: F1 0.955 / 0.947 to 0.955 / 0.954, AP 0.969 / 0.975 to
 0.976 / 0.983; seed 3's AP 0.962 to 0.971 with F1 still 0.934; seeds 5,
 14 and 16 down: AP 0.954 to 0.948, F1 0.940 to 0.934, AP 0.983 to 0.974).
+
+*The accounts counted* (session 61). Chance's side of the day counts every
+account created in the window, so a farm flagged only in part raised it
+with its unflagged members and gave its flagged side nothing: in
+``few_proxies_unique_cards`` at 6,500 accounts (seed 4) a 20-account farm
+created within 21 hours had 9 accounts flagged, 2 of them by their
+cluster, and 17 of its 20 accounts were on no farm's day. So a day also
+counts the members of a flagged cluster that show the farm's behaviour
+and fit it as a member created with its farm must (``own(a) >=``
+:data:`DAY_MEMBER_MIN_OWN`, ``fit(a) >=`` :data:`DAY_MEMBER_MIN_FIT`),
+whatever their membership (:func:`farm_creations`); such a member counts
+towards the other accounts' days but not its own, for an account short
+of the bar cannot vouch for itself::
+
+    counted(a) = flagged_by_cluster(a) or (cluster(a) flagged and own(a) >= 0.45 and fit(a) >= 0.7)
+    farm_day(a) where counted creations in a's 24 hours, a itself left out
+                if it is short of the bar, reach 2 and 3 times chance
+
+Measured against the code before (65b6950) with
+``benchmarks/sweep_quality.py`` over 1,153 runs (the 16 worlds at 2,000
+accounts seeds 1-32, 3,500 seeds 1-8, 6,500 and 9,000 seeds 1-4, 15,000
+seeds 5-6 and 100,000 seeds 1-2; every knob at 5,000 accounts seeds
+1-136, at 4,000 seed 11 and at 8,000 seed 1; the 139-world sweep; the 11
+main worlds at 20,000 seeds 1-4): F1 up in 3 and down in none, the
+innocent accounts flagged the same in every plan; every knob at 2,000
+accounts, seed 30, F1 0.947 to 0.966, and unique cards at 6,500, seed 4,
+0.944 to 0.962 (both short of 0.95 before); AP up in 5 (by 0.0082 in
+all) and down in 24 (by 0.0058 in all, 0.0009 at most), as more accounts
+below the bar are ranked on a farm's day. Counted towards its own day
+too, a member lifted F1 in 26 runs (9 of the 136 every-knob runs at
+5,000 accounts, 11 of the 512 at 2,000), but a
+household inside a farm's cluster (all at once, 20,000 accounts, seed 2:
+membership 0.15, fit 0.73, own 0.66) made a farm's day of its own
+creation with one farm account created within 12 hours, and was flagged
+as a member created with its farm (F1 1.000 to 0.996); every member of a
+flagged cluster counted, whatever it shows, flagged three households
+more, in two runs.
 
 *On the farms' networks* (session 53). Below the bar the developers came
 first: heavy use from two or three cloud networks gives ``own`` 0.58-0.73,
@@ -1304,6 +1343,7 @@ __all__ = [
     "UNCOUNTED_FEATURES",
     "core_membership",
     "created_on_farm_days",
+    "farm_creations",
     "effective_bias",
     "farm_ties",
     "footing_counts",
@@ -1919,7 +1959,9 @@ def _lift(n_flagged: np.ndarray, n_holders: np.ndarray, flagged: np.ndarray) -> 
     return (n_flagged + NETWORK_PRIOR) / (n_holders + NETWORK_PRIOR / base) / base
 
 
-def created_on_farm_days(created: np.ndarray, in_farm: np.ndarray) -> np.ndarray:
+def created_on_farm_days(
+    created: np.ndarray, in_farm: np.ndarray, by_others: np.ndarray | None = None
+) -> np.ndarray:
     """Which accounts were created on a farm's creation day: the 24 hours
     centred on the account's creation hold at least :data:`FARM_DAY_FLOOR`
     of the ``in_farm`` accounts' creations, and :data:`FARM_DAY_RATIO` times
@@ -1932,7 +1974,11 @@ def created_on_farm_days(created: np.ndarray, in_farm: np.ndarray) -> np.ndarray
     created : ndarray of datetime64
         Each account's creation time (NaT: never on one).
     in_farm : ndarray of bool
-        The accounts their clusters flag.
+        The accounts counted as the farms' (:func:`farm_creations`).
+    by_others : ndarray of bool, optional
+        Accounts of ``in_farm`` whose creation counts towards the other
+        accounts' days but not their own: an account short of the bar
+        cannot vouch for itself.
 
     Returns
     -------
@@ -1957,11 +2003,44 @@ def created_on_farm_days(created: np.ndarray, in_farm: np.ndarray) -> np.ndarray
         return right - np.searchsorted(sorted_times, every - half, "left")
 
     n_all, n_farm = within(every), within(flagged)
+    if by_others is not None:
+        n_farm = n_farm - by_others[dated][order]
     chance = len(flagged) / len(every) * n_all
     farm_day = np.empty(len(t), dtype=bool)
     farm_day[order] = (n_farm >= FARM_DAY_FLOOR) & (n_farm >= FARM_DAY_RATIO * chance)
     on_day[dated] = farm_day
     return on_day
+
+
+def farm_creations(
+    by_cluster: np.ndarray,
+    its_cluster: np.ndarray,
+    own: np.ndarray,
+    fit: np.ndarray,
+    threshold: float,
+) -> np.ndarray:
+    """The accounts whose creations make a farm's creation day: those their
+    clusters flag, and the members of a flagged cluster that show the farm's
+    behaviour and fit it as a member created with its farm must
+    (:data:`DAY_MEMBER_MIN_OWN`, :data:`DAY_MEMBER_MIN_FIT`), whatever their
+    membership; see "Created with a farm" in the module docstring.
+
+    Parameters
+    ----------
+    by_cluster : ndarray of float
+        Each account's score as its cluster judges it.
+    its_cluster : ndarray of float
+        The score of each account's cluster (0 where it has none).
+    own, fit : ndarray of float
+        Each account's own behaviour and its fit to its cluster.
+    threshold : float
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    showing = (own >= DAY_MEMBER_MIN_OWN) & (fit >= DAY_MEMBER_MIN_FIT)
+    return (by_cluster >= threshold) | ((its_cluster >= threshold) & showing)
 
 
 def paired_with_farm(links: Links, ip_kind: str, score: np.ndarray, threshold: float) -> np.ndarray:
