@@ -165,6 +165,7 @@ from .scoring import FEATURE_WEIGHTS, Scores
 from .scoring.features import (
     DAY_MEMBER_MIN_FIT,
     DAY_MEMBER_MIN_OWN,
+    DAY_SELF_MIN_MEMBERSHIP,
     DEDICATED_MIN_OWN,
     FARM_DAY_LIFT,
     FARM_PROXY_LIFT,
@@ -606,12 +607,11 @@ def _judged_beside_clusters(
     fit = af["fit"].to_numpy()
     # A farm's day counts its flagged accounts and the members of its
     # clusters that show its behaviour short of the bar: the latter crowd
-    # the day too, and left out they raised only chance's count. Such a
-    # member counts towards the others' days, not its own.
+    # the day too, and left out they raised only chance's count. A member
+    # its cluster barely holds counts towards the others' days, not its own.
     counted = farm_creations(by_cluster, its_cluster, own, fit, threshold)
-    farm_day = created_on_farm_days(
-        links.created_at, counted, by_others=counted & (by_cluster < threshold)
-    )
+    weak = (by_cluster < threshold) & (af["membership"].to_numpy() < DAY_SELF_MIN_MEMBERSHIP)
+    farm_day = created_on_farm_days(links.created_at, counted, by_others=counted & weak)
     # Below the bar: its own behaviour, counted twice on a farm's creation
     # day and less on networks the flagged accounts shun.
     networks = on_farm_networks(links, roles.asn, by_cluster >= threshold)
