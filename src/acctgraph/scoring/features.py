@@ -737,7 +737,7 @@ household on the farm's proxies) cannot vouch for itself::
                 chance, a itself left out if short of the bar with membership < 0.5
 
 Measured against the code before (65b6950) with
-``benchmarks/sweep_quality.py`` over 1,175 runs (the 16 worlds at 2,000
+``benchmarks/sweep_quality.py`` over 1,153 runs (the 16 worlds at 2,000
 accounts seeds 1-32, 3,500 seeds 1-8, 6,500 and 9,000 seeds 1-4, 15,000
 seeds 5-6 and 100,000 seeds 1-2; every knob at 5,000 accounts seeds
 1-136, at 4,000 seed 11 and at 8,000 seed 1; the 139-world sweep; the 11
