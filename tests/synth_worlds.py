@@ -25,22 +25,24 @@ def few_proxies_world(n_accounts: int, seed: int, **knobs):
     )
 
 
+# bench_quality's ``all_at_once`` knobs: every difficulty at once.
+ALL_AT_ONCE = {
+    "camouflage": 1.0,
+    "household_proxy_share": 0.3,
+    "shared_proxy_network": True,
+    "unique_cards": True,
+    "datacenter_proxy_share": 0.5,
+    "churn_waves": 8,
+    "farm_shares": (0.004, 0.001, 0.0005),
+    "farm_volume": 300.0,
+    "farm_synchrony": 0.3,
+}
+
+
 def every_knob_world(n_accounts: int, seed: int):
     """bench_quality's ``few_proxies_all_at_once`` world: every difficulty
     knob at once, each farm account on 2-5 proxy IPs."""
-    return few_proxies_world(
-        n_accounts,
-        seed,
-        camouflage=1.0,
-        household_proxy_share=0.3,
-        shared_proxy_network=True,
-        unique_cards=True,
-        datacenter_proxy_share=0.5,
-        churn_waves=8,
-        farm_shares=(0.004, 0.001, 0.0005),
-        farm_volume=300.0,
-        farm_synchrony=0.3,
-    )
+    return few_proxies_world(n_accounts, seed, **ALL_AT_ONCE)
 
 
 def innocents_flagged(quality, *, but):

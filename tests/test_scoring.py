@@ -17,6 +17,7 @@ from acctgraph.scoring.footing_rules import _owned_attribute
 from acctgraph.scoring.merging import _completes
 from rating_worlds import power_law_ratings
 from synth_worlds import (
+    ALL_AT_ONCE,
     before_showing,
     every_knob_world,
     farm_day_rules_off,
@@ -1837,19 +1838,7 @@ def test_a_member_its_cluster_barely_holds_does_not_make_its_own_farm_day(monkey
     # flagged as a member created with its farm; barely held, it counts
     # towards the other accounts' days alone.
     world = ag.synth.make_world(
-        20_000,
-        seed=2,
-        largest_office=2_000,
-        office_share=0.11,
-        camouflage=1.0,
-        household_proxy_share=0.3,
-        shared_proxy_network=True,
-        unique_cards=True,
-        datacenter_proxy_share=0.5,
-        churn_waves=8,
-        farm_shares=(0.004, 0.001, 0.0005),
-        farm_volume=300.0,
-        farm_synchrony=0.3,
+        20_000, seed=2, largest_office=2_000, office_share=0.11, **ALL_AT_ONCE
     )
     result = ag.detect(world.events, accounts=world.accounts, ip_networks=world.ip_asn)
     assert innocents_flagged(ag.evaluate(result, world.truth), but="farm") == 0
