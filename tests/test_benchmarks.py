@@ -292,3 +292,19 @@ def test_quality_sweep_runs_a_plan_and_compares_two_sweeps(tmp_path):
     changed["rows"] = changed["rows"][:1]
     after.write_text(json.dumps(changed))
     assert compare(before, after).returncode == 1
+
+
+def test_the_scoring_tests_every_knob_world_is_the_quality_benchmarks(monkeypatch):
+    # tests/synth_worlds.py names bench_quality's all_at_once knobs again
+    # (the tests import no benchmark script at start-up); a change to one
+    # would silently move the worlds the scoring tests' comments measured.
+    import importlib.util
+
+    from synth_worlds import ALL_AT_ONCE
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # for the script's own imports
+    spec = importlib.util.spec_from_file_location("bench_quality", BENCHMARKS / "bench_quality.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.WORLDS["all_at_once"] == ALL_AT_ONCE
+    assert bench.KNOBS["few_proxies_all_at_once"] == {**ALL_AT_ONCE, "farm_ips": (2, 5)}
